@@ -1,0 +1,49 @@
+#ifndef SV39SIM_CMD_H
+#define SV39SIM_CMD_H
+// The trace language: one table of commands, shared by replay, the REPL, help and
+// completion.
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct machine;
+struct cmd_ctx;
+
+// What running a line did. CMD_PANIC: the command ran and the simulated kernel panicked.
+enum cmd_status { CMD_OK = 0, CMD_ERROR = 1, CMD_PANIC = 3 };
+
+// Where commands run: the machine, where results and messages go, and where the line
+// came from (for FILE:LINE messages and for paths relative to a trace file).
+struct session {
+  struct machine *m;
+  FILE *out;
+  FILE *err;
+  bool json;
+  const char *file;    // name used in messages
+  unsigned long line;
+  const char *basedir; // relative paths in commands resolve here; NULL: the cwd
+  bool panicked;       // some command of this session panicked the kernel
+};
+
+struct cmd_def {
+  const char *name;
+  int (*handler)(struct cmd_ctx *c, int argc, char **argv);
+  const char *usage; // arguments, as in traces/README.md
+  const char *help;  // one line
+  int min_args, max_args; // after the command word; -1: no maximum
+  bool mutates;           // refused once the kernel has panicked
+};
+
+// The table, sorted by name.
+const struct cmd_def *cmd_table(size_t *n);
+const struct cmd_def *cmd_find(const char *name);
+
+// Run one line of the trace language. Messages name s->file and s->line.
+enum cmd_status cmd_run_line(struct session *s, const char *line);
+
+// Parsers for numbers in the trace language: decimal or 0x hex, with an optional
+// K, M or G suffix (powers of 1024) where suffix is true. Return 0, or -1.
+int cmd_parse_u64(const char *s, bool suffix, uint64_t *v);
+int cmd_parse_i64(const char *s, bool suffix, int64_t *v);
+
+#endif

@@ -1,0 +1,29 @@
+#ifndef SV39SIM_KALLOC_H
+#define SV39SIM_KALLOC_H
+// xv6's physical page allocator (kernel/kalloc.c). The free list lives in simulated RAM,
+// as in xv6: each free page's first eight bytes hold the address of the next.
+#include <stdint.h>
+
+struct machine;
+
+struct kmem {
+  uint64_t freelist; // pa of the head, 0 when empty
+  uint64_t nfree;    // pages on the list
+  uint64_t failat;   // 0 off; n: the nth kalloc from now returns 0
+  uint64_t nkalloc;  // kallocs so far that returned a page
+  uint64_t nkfree;   // kfrees so far (kinit's included)
+};
+
+// Free every page from PGROUNDUP(end) up to PHYSTOP, lowest first, so that the list's
+// head is the highest page.
+void kmem_kinit(struct machine *m);
+
+// Returns a page filled with 0x05, or 0 when the list is empty or failat fires.
+// A free list corrupted by hand (a link that is no page) panics as xv6 would fault.
+uint64_t kmem_kalloc(struct machine *m);
+
+// Fills the page with 0x01 and pushes it on the list. Returns SIM_OK, or SIM_PANIC
+// ("kfree") for a misaligned page or one outside [end, PHYSTOP).
+int kmem_kfree(struct machine *m, uint64_t pa);
+
+#endif

@@ -1,0 +1,22 @@
+#ifndef SV39SIM_KVM_H
+#define SV39SIM_KVM_H
+// The kernel's page tables (kvminit and friends in kernel/vm.c, procinit in proc.c).
+#include <stdbool.h>
+#include <stdint.h>
+
+struct machine;
+
+// Map the kernel's devices, text, data and trampoline into pt in kvminit's order
+// (CLINT only when clint). SIM_FAIL when a page-table page could not be allocated.
+int kvm_map_kernel(struct machine *m, uint64_t pt, bool clint);
+
+// Build the global kernel table. Running out of memory panics "kvmmap", as in xv6.
+int kvm_kvminit(struct machine *m);
+
+// Point satp at the global kernel table.
+void kvm_kvminithart(struct machine *m);
+
+// kinit, kvminit, kvminithart, procinit: xv6's main() up to userinit.
+int kvm_boot(struct machine *m);
+
+#endif

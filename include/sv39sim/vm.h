@@ -1,0 +1,71 @@
+#ifndef SV39SIM_VM_H
+#define SV39SIM_VM_H
+// xv6's page-table code (kernel/vm.c), working on tables in simulated RAM. A page table
+// is named by the physical address of its root page.
+//
+// Every function returns SIM_OK on success, SIM_FAIL where xv6's returns its error value
+// (-1, or 0 for the functions that return an address or a size), and SIM_PANIC when
+// xv6 would panic (the machine is then halted). Results come back through pointers.
+#include <stdint.h>
+
+struct machine;
+
+// The PTE for va: its physical address in *pte_pa, or 0 when a level is missing (and
+// alloc is 0, or kalloc failed). Panics "walk" for va >= MAXVA.
+int vm_walk(struct machine *m, uint64_t pagetable, uint64_t va, int alloc,
+            uint64_t *pte_pa);
+
+// The pa of the user page at va in *pa, or 0 when it is not mapped, not valid or not U.
+int vm_walkaddr(struct machine *m, uint64_t pagetable, uint64_t va, uint64_t *pa);
+
+// Map [va, va + size) to pa. SIM_FAIL when walk could not allocate a page-table page
+// (pages mapped so far stay mapped, as in xv6); panics "remap".
+int vm_mappages(struct machine *m, uint64_t pagetable, uint64_t va, uint64_t size,
+                uint64_t pa, uint64_t perm);
+
+// Unmap npages from va, freeing the pages when do_free. Panics as xv6 does.
+int vm_uvmunmap(struct machine *m, uint64_t pagetable, uint64_t va, uint64_t npages,
+                int do_free);
+
+// An empty table in *pagetable, or SIM_FAIL when out of memory.
+int vm_uvmcreate(struct machine *m, uint64_t *pagetable);
+
+// Map one zeroed page at va 0 holding src[0..sz). Panics "inituvm: more than a page".
+int vm_uvminit(struct machine *m, uint64_t pagetable, const uint8_t *src, uint64_t sz);
+
+// Grow from oldsz to newsz; *newsz_out is newsz, or 0 on failure (everything undone).
+int vm_uvmalloc(struct machine *m, uint64_t pagetable, uint64_t oldsz, uint64_t newsz,
+                uint64_t *newsz_out);
+
+// Shrink from oldsz to newsz, freeing the pages; *newsz_out gets the new size.
+int vm_uvmdealloc(struct machine *m, uint64_t pagetable, uint64_t oldsz, uint64_t newsz,
+                  uint64_t *newsz_out);
+
+// Free the table's page-table pages; every leaf must be gone already ("freewalk: leaf").
+int vm_freewalk(struct machine *m, uint64_t pagetable);
+
+// Free the user pages below sz, then the page-table pages.
+int vm_uvmfree(struct machine *m, uint64_t pagetable, uint64_t sz);
+
+// Copy the parent's pages below sz, data and flags, into new. SIM_FAIL when out of
+// memory, with every page copied so far unmapped and freed.
+int vm_uvmcopy(struct machine *m, uint64_t old, uint64_t new, uint64_t sz);
+
+// Clear PTE_U of the page at va (exec's stack guard). Panics "uvmclear".
+int vm_uvmclear(struct machine *m, uint64_t pagetable, uint64_t va);
+
+// Copy between host memory and user memory through walkaddr, as xv6 does.
+int vm_copyout(struct machine *m, uint64_t pagetable, uint64_t dstva, const void *src,
+               uint64_t len);
+int vm_copyin(struct machine *m, uint64_t pagetable, void *dst, uint64_t srcva,
+              uint64_t len);
+// Copy a NUL-terminated string of at most max bytes (NUL included); SIM_FAIL if no NUL.
+int vm_copyinstr(struct machine *m, uint64_t pagetable, char *dst, uint64_t srcva,
+                 uint64_t max);
+
+// Read the PTE at pte_pa. Page-table pages live in RAM, so this cannot fail for a pte_pa
+// that walk returned.
+uint64_t vm_pte_read(struct machine *m, uint64_t pte_pa);
+void vm_pte_write(struct machine *m, uint64_t pte_pa, uint64_t pte);
+
+#endif

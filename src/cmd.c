@@ -1,0 +1,563 @@
+#include "sv39sim/cmd.h"
+
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sv39sim/exec.h"
+#include "sv39sim/kalloc.h"
+#include "sv39sim/kvm.h"
+#include "sv39sim/machine.h"
+#include "sv39sim/proc.h"
+#include "sv39sim/render.h"
+#include "sv39sim/sv39.h"
+
+#define MAX_WORDS 64
+#define MAX_EXEC_FILE (64ULL << 20)
+
+struct cmd_ctx {
+  struct session *s;
+  struct machine *m;
+  FILE *out;
+  cJSON *json; // the command's result object with --json, else NULL
+  char err[512];
+};
+
+static int fail(struct cmd_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(struct cmd_ctx *c, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(c->err, sizeof(c->err), fmt, ap);
+  va_end(ap);
+  return CMD_ERROR;
+}
+
+static int sim(int r) {
+  return r == SIM_PANIC ? CMD_PANIC : CMD_OK;
+}
+
+static void json_hex(cJSON *o, const char *key, uint64_t v) {
+  char buf[24];
+  snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
+  cJSON_AddStringToObject(o, key, buf);
+}
+
+// ---- numbers ----
+
+int cmd_parse_u64(const char *s, bool suffix, uint64_t *v) {
+  int base = 10;
+  if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+    base = 16;
+    s += 2;
+  }
+  if (!isxdigit((unsigned char)s[0]) || (base == 10 && !isdigit((unsigned char)s[0])))
+    return -1;
+  errno = 0;
+  char *end;
+  unsigned long long x = strtoull(s, &end, base);
+  if (errno == ERANGE)
+    return -1;
+  uint64_t mul = 1;
+  if (suffix && *end != '\0' && end[1] == '\0') {
+    switch (*end) {
+    case 'K': case 'k': mul = 1ULL << 10; end++; break;
+    case 'M': case 'm': mul = 1ULL << 20; end++; break;
+    case 'G': case 'g': mul = 1ULL << 30; end++; break;
+    default: break;
+    }
+  }
+  if (*end != '\0')
+    return -1;
+  if (x > UINT64_MAX / mul)
+    return -1;
+  *v = (uint64_t)x * mul;
+  return 0;
+}
+
+int cmd_parse_i64(const char *s, bool suffix, int64_t *v) {
+  bool neg = s[0] == '-';
+  uint64_t u;
+  if (cmd_parse_u64(s + (neg || s[0] == '+'), suffix, &u) != 0)
+    return -1;
+  if (neg ? u > (uint64_t)INT64_MAX + 1 : u > (uint64_t)INT64_MAX)
+    return -1;
+  *v = neg ? (int64_t)(0 - u) : (int64_t)u;
+  return 0;
+}
+
+static int arg_u64(struct cmd_ctx *c, const char *what, const char *s, bool suffix,
+                   uint64_t *v) {
+  if (cmd_parse_u64(s, suffix, v) != 0)
+    return fail(c, "%s: '%s' is not a number%s", what, s,
+                suffix ? " (decimal or 0x hex, optional K/M/G)" : " (decimal or 0x hex)");
+  return CMD_OK;
+}
+
+static int arg_size(struct cmd_ctx *c, const char *s, unsigned *size) {
+  uint64_t v;
+  if (cmd_parse_u64(s, false, &v) != 0 || (v != 1 && v != 2 && v != 4 && v != 8))
+    return fail(c, "access size '%s' must be 1, 2, 4 or 8", s);
+  *size = (unsigned)v;
+  return CMD_OK;
+}
+
+// The slot of a live process named by a pid argument.
+static int arg_proc(struct cmd_ctx *c, const char *s, int *slot) {
+  uint64_t pid;
+  if (cmd_parse_u64(s, false, &pid) != 0 || pid == 0 || pid > INT32_MAX)
+    return fail(c, "'%s' is not a pid", s);
+  *slot = proc_slot(c->m, (int)pid);
+  if (*slot < 0)
+    return fail(c, "no process with pid %s", s);
+  return CMD_OK;
+}
+
+static int need_boot(struct cmd_ctx *c) {
+  if (!c->m->booted)
+    return fail(c, "the machine has not booted yet (run 'boot' first)");
+  return CMD_OK;
+}
+
+// ---- commands ----
+
+static int cmd_boot(struct cmd_ctx *c, int argc, char **argv) {
+  (void)argc, (void)argv;
+  if (c->m->booted)
+    return fail(c, "the machine has booted already ('reset' for a fresh one)");
+  int r = kvm_boot(c->m);
+  if (r != SIM_OK)
+    return sim(r);
+  if (c->json) {
+    cJSON_AddNumberToObject(c->json, "free", (double)c->m->kmem.nfree);
+    json_hex(c->json, "kernel_pagetable", c->m->kernel_pagetable);
+  } else {
+    fprintf(c->out, "boot: kernel page table 0x%016" PRIx64 ", %" PRIu64 " pages free\n",
+            c->m->kernel_pagetable, c->m->kmem.nfree);
+  }
+  return CMD_OK;
+}
+
+static const char *const mode_names[] = {"global", "per-process", "per-process-user"};
+
+static int cmd_mode(struct cmd_ctx *c, int argc, char **argv) {
+  if (c->m->booted)
+    return fail(c, "the mode is chosen before 'boot' ('reset' for a fresh machine)");
+  int mode = -1;
+  for (int i = 0; i < 3; i++) {
+    if (strcmp(argv[1], mode_names[i]) == 0)
+      mode = i;
+  }
+  if (mode < 0)
+    return fail(c, "unknown mode '%s' (global, per-process or per-process-user)", argv[1]);
+  if (argc == 3 && strcmp(argv[2], "clint") != 0)
+    return fail(c, "unknown mode option '%s' (only 'clint')", argv[2]);
+  if (mode != KPT_GLOBAL)
+    return fail(c, "mode %s is not available in this version of sv39sim", argv[1]);
+  c->m->cfg.kpt = (enum kpt_mode)mode;
+  c->m->cfg.kpt_clint = argc == 3;
+  return CMD_OK;
+}
+
+static int cmd_userinit(struct cmd_ctx *c, int argc, char **argv) {
+  (void)argc, (void)argv;
+  if (need_boot(c))
+    return CMD_ERROR;
+  if (c->m->initproc >= 0)
+    return fail(c, "userinit has run already (xv6 runs it once)");
+  int slot;
+  int r = proc_userinit(c->m, &slot);
+  if (r != SIM_OK)
+    return sim(r);
+  if (c->json)
+    cJSON_AddNumberToObject(c->json, "pid", c->m->proc[slot].pid);
+  else
+    fprintf(c->out, "userinit: pid %d\n", c->m->proc[slot].pid);
+  return CMD_OK;
+}
+
+// Read a whole host file for exec, relative to the trace's folder when not absolute.
+static int read_exec_file(struct cmd_ctx *c, const char *name, uint8_t **data,
+                          uint64_t *len) {
+  char path[4096];
+  if (name[0] != '/' && c->s->basedir != NULL)
+    snprintf(path, sizeof(path), "%s/%s", c->s->basedir, name);
+  else
+    snprintf(path, sizeof(path), "%s", name);
+  FILE *f = fopen(path, "rb");
+  if (f == NULL)
+    return fail(c, "cannot open '%s': %s", path, strerror(errno));
+  uint8_t *buf = NULL;
+  uint64_t n = 0, cap = 0;
+  for (;;) {
+    if (n == cap) {
+      cap = cap ? 2 * cap : 65536;
+      if (cap > MAX_EXEC_FILE + 1)
+        cap = MAX_EXEC_FILE + 1;
+      uint8_t *b = realloc(buf, cap);
+      if (b == NULL) {
+        free(buf);
+        fclose(f);
+        return fail(c, "out of host memory reading '%s'", path);
+      }
+      buf = b;
+    }
+    size_t got = fread(buf + n, 1, cap - n, f);
+    n += got;
+    if (got == 0 || n > MAX_EXEC_FILE)
+      break;
+  }
+  bool bad = ferror(f) != 0;
+  int saved = errno;
+  fclose(f);
+  if (bad) {
+    free(buf);
+    return fail(c, "cannot read '%s': %s", path, strerror(saved));
+  }
+  if (n > MAX_EXEC_FILE) {
+    free(buf);
+    return fail(c, "'%s' is larger than %llu MiB", path,
+                (unsigned long long)(MAX_EXEC_FILE >> 20));
+  }
+  *data = buf;
+  *len = n;
+  return CMD_OK;
+}
+
+static int cmd_exec(struct cmd_ctx *c, int argc, char **argv) {
+  int slot;
+  if (need_boot(c) || arg_proc(c, argv[1], &slot))
+    return CMD_ERROR;
+  if (c->m->proc[slot].state == ZOMBIE)
+    return fail(c, "pid %s has exited", argv[1]);
+  uint8_t *image;
+  uint64_t len;
+  int first_arg;
+  const char *path;
+  if (strcmp(argv[2], "-s") == 0) {
+    uint64_t size;
+    if (argc < 4)
+      return fail(c, "-s needs a SIZE");
+    if (arg_u64(c, "SIZE", argv[3], true, &size))
+      return CMD_ERROR;
+    image = exec_synthetic_image(size, &len);
+    if (image == NULL)
+      return fail(c, "out of host memory");
+    first_arg = 4;
+    path = argc > 4 ? argv[4] : "";
+  } else {
+    if (read_exec_file(c, argv[2], &image, &len))
+      return CMD_ERROR;
+    first_arg = 3;
+    path = argv[2];
+  }
+  // With no ARG, a file is run as itself (argv[0] is its name); -s gets argc 0.
+  char **args = argv + first_arg;
+  int nargs = argc - first_arg;
+  char *self[1] = {argv[2]};
+  if (nargs == 0 && first_arg == 3) {
+    args = self;
+    nargs = 1;
+  }
+  struct exec_result res;
+  int r = exec_sys_exec(c->m, slot, image, len, path, nargs, args, &res);
+  free(image);
+  if (r != SIM_OK)
+    return sim(r);
+  struct proc *p = &c->m->proc[slot];
+  if (c->json) {
+    cJSON_AddNumberToObject(c->json, "pid", p->pid);
+    cJSON_AddNumberToObject(c->json, "ret", res.ret);
+    if (res.ret < 0)
+      cJSON_AddStringToObject(c->json, "reason", res.why);
+    else
+      json_hex(c->json, "sz", p->sz);
+  } else if (res.ret < 0) {
+    fprintf(c->out, "exec: pid %d: exec returns -1 (%s)\n", p->pid, res.why);
+  } else {
+    fprintf(c->out, "exec: pid %d: argc %d, sz 0x%" PRIx64 "\n", p->pid, res.ret, p->sz);
+  }
+  return CMD_OK;
+}
+
+static int cmd_vmprint(struct cmd_ctx *c, int argc, char **argv) {
+  if (need_boot(c))
+    return CMD_ERROR;
+  uint64_t table;
+  if (argc == 2 && strcmp(argv[1], "kernel") == 0) {
+    table = c->m->kernel_pagetable;
+  } else {
+    int slot;
+    if (arg_proc(c, argv[1], &slot))
+      return CMD_ERROR;
+    struct proc *p = &c->m->proc[slot];
+    if (argc == 3 && strcmp(argv[2], "user") != 0 && strcmp(argv[2], "kernel") != 0)
+      return fail(c, "which table: 'user' or 'kernel', not '%s'", argv[2]);
+    bool kernel = argc == 3 && strcmp(argv[2], "kernel") == 0;
+    table = kernel ? (p->kpagetable ? p->kpagetable : c->m->kernel_pagetable) : p->pagetable;
+    if (table == 0)
+      return fail(c, "pid %d has no %s page table", p->pid, kernel ? "kernel" : "user");
+  }
+  if (c->json) {
+    char *text = NULL;
+    size_t n = 0;
+    FILE *mem = open_memstream(&text, &n);
+    if (mem == NULL)
+      return fail(c, "out of host memory");
+    render_vmprint(c->m, table, mem);
+    fclose(mem);
+    json_hex(c->json, "pagetable", table);
+    cJSON_AddStringToObject(c->json, "vmprint", text);
+    free(text);
+  } else {
+    render_vmprint(c->m, table, c->out);
+  }
+  return CMD_OK;
+}
+
+static int cmd_free(struct cmd_ctx *c, int argc, char **argv) {
+  (void)argc, (void)argv;
+  if (c->json)
+    cJSON_AddNumberToObject(c->json, "free", (double)c->m->kmem.nfree);
+  else
+    fprintf(c->out, "free: %" PRIu64 " pages\n", c->m->kmem.nfree);
+  return CMD_OK;
+}
+
+static int cmd_kalloc(struct cmd_ctx *c, int argc, char **argv) {
+  (void)argc, (void)argv;
+  uint64_t pa = kmem_kalloc(c->m);
+  if (c->m->halted)
+    return CMD_PANIC;
+  if (c->json)
+    json_hex(c->json, "pa", pa);
+  else if (pa == 0)
+    fprintf(c->out, "kalloc: 0 (no free page)\n");
+  else
+    fprintf(c->out, "kalloc: 0x%016" PRIx64 "\n", pa);
+  return CMD_OK;
+}
+
+static int cmd_kfree(struct cmd_ctx *c, int argc, char **argv) {
+  (void)argc;
+  uint64_t pa;
+  if (arg_u64(c, "PA", argv[1], false, &pa))
+    return CMD_ERROR;
+  return sim(kmem_kfree(c->m, pa));
+}
+
+static int ram_range_error(struct cmd_ctx *c, uint64_t pa) {
+  return fail(c, "pa 0x%" PRIx64 " is not in RAM (0x%" PRIx64 "..0x%" PRIx64 ")", pa,
+              c->m->ram.base, machine_phystop(c->m));
+}
+
+static int cmd_peek(struct cmd_ctx *c, int argc, char **argv) {
+  uint64_t pa, v;
+  unsigned size = 8;
+  if (arg_u64(c, "PA", argv[1], false, &pa) || (argc == 3 && arg_size(c, argv[2], &size)))
+    return CMD_ERROR;
+  if (ram_load(&c->m->ram, pa, size, &v) != 0)
+    return ram_range_error(c, pa);
+  if (c->json)
+    json_hex(c->json, "value", v);
+  else
+    fprintf(c->out, "0x%016" PRIx64 ": 0x%0*" PRIx64 "\n", pa, (int)size * 2, v);
+  return CMD_OK;
+}
+
+static int cmd_poke(struct cmd_ctx *c, int argc, char **argv) {
+  uint64_t pa, v;
+  unsigned size = 8;
+  if (arg_u64(c, "PA", argv[1], false, &pa) || arg_u64(c, "VALUE", argv[2], false, &v) ||
+      (argc == 4 && arg_size(c, argv[3], &size)))
+    return CMD_ERROR;
+  if (size < 8 && v >> (8 * size) != 0)
+    return fail(c, "VALUE 0x%" PRIx64 " does not fit in %u bytes", v, size);
+  if (ram_store(&c->m->ram, pa, size, v) != 0)
+    return ram_range_error(c, pa);
+  return CMD_OK;
+}
+
+static int cmd_failat(struct cmd_ctx *c, int argc, char **argv) {
+  (void)argc;
+  uint64_t n;
+  if (strcmp(argv[1], "off") == 0)
+    n = 0;
+  else if (arg_u64(c, "N", argv[1], false, &n))
+    return CMD_ERROR;
+  else if (n == 0)
+    return fail(c, "N counts from 1 (the next kalloc); 'failat off' turns it off");
+  c->m->kmem.failat = n;
+  return CMD_OK;
+}
+
+static int cmd_reset(struct cmd_ctx *c, int argc, char **argv) {
+  (void)argc, (void)argv;
+  if (machine_reset(c->m) != 0)
+    return fail(c, "out of host memory for a fresh machine");
+  return CMD_OK;
+}
+
+static int cmd_help(struct cmd_ctx *c, int argc, char **argv);
+
+// Sorted by name.
+static const struct cmd_def table[] = {
+    {"boot", cmd_boot, "", "kinit, kvminit, kvminithart, procinit: xv6's main() up to userinit",
+     0, 0, true},
+    {"exec", cmd_exec, "PID FILE [ARG...] | PID -s SIZE [ARG...]",
+     "sys_exec of a RISC-V ELF file, or of a synthetic image of SIZE bytes; ARGs are argv", 2,
+     -1, true},
+    {"failat", cmd_failat, "N | off", "make the Nth kalloc from now return 0", 1, 1, false},
+    {"free", cmd_free, "", "the number of free pages", 0, 0, false},
+    {"help", cmd_help, "[COMMAND]", "list the commands, or explain one", 0, 1, false},
+    {"kalloc", cmd_kalloc, "", "take a page from the free list", 0, 0, true},
+    {"kfree", cmd_kfree, "PA", "give a page back to the free list", 1, 1, true},
+    {"mode", cmd_mode, "global|per-process|per-process-user [clint]",
+     "the kernel page-table mode (before boot)", 1, 2, true},
+    {"peek", cmd_peek, "PA [1|2|4|8]", "read physical memory", 1, 2, false},
+    {"poke", cmd_poke, "PA VALUE [1|2|4|8]", "write physical memory", 2, 3, true},
+    {"reset", cmd_reset, "", "a fresh machine with the same options", 0, 0, false},
+    {"userinit", cmd_userinit, "", "create pid 1 with initcode at va 0", 0, 0, true},
+    {"vmprint", cmd_vmprint, "PID [user|kernel] | kernel",
+     "print a page table in the format of xv6's vmprint", 1, 2, false},
+};
+
+const struct cmd_def *cmd_table(size_t *n) {
+  *n = sizeof(table) / sizeof(table[0]);
+  return table;
+}
+
+const struct cmd_def *cmd_find(const char *name) {
+  for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+    if (strcmp(table[i].name, name) == 0)
+      return &table[i];
+  }
+  return NULL;
+}
+
+static int cmd_help(struct cmd_ctx *c, int argc, char **argv) {
+  if (argc == 2) {
+    const struct cmd_def *d = cmd_find(argv[1]);
+    if (d == NULL)
+      return fail(c, "no command '%s' ('help' lists them)", argv[1]);
+    if (c->json) {
+      cJSON_AddStringToObject(c->json, "usage", d->usage);
+      cJSON_AddStringToObject(c->json, "help", d->help);
+    } else {
+      fprintf(c->out, "%s %s\n  %s\n", d->name, d->usage, d->help);
+    }
+    return CMD_OK;
+  }
+  cJSON *list = c->json ? cJSON_AddArrayToObject(c->json, "commands") : NULL;
+  for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+    if (list != NULL)
+      cJSON_AddItemToArray(list, cJSON_CreateString(table[i].name));
+    else
+      fprintf(c->out, "  %-10s %-44s %s\n", table[i].name, table[i].usage, table[i].help);
+  }
+  return CMD_OK;
+}
+
+// ---- running a line ----
+
+// Split a line into words; '#' starts a comment. Returns the word count, or -1 when there
+// are too many.
+static int split(char *line, char **words) {
+  int n = 0;
+  char *p = line;
+  for (;;) {
+    while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' || *p == '\v' || *p == '\f')
+      p++;
+    if (*p == '\0' || *p == '#')
+      return n;
+    if (n == MAX_WORDS)
+      return -1;
+    words[n++] = p;
+    while (*p != '\0' && *p != '#' && !isspace((unsigned char)*p))
+      p++;
+    if (*p == '#') {
+      *p = '\0';
+      return n;
+    }
+    if (*p != '\0')
+      *p++ = '\0';
+  }
+}
+
+static void report(struct session *s, const char *cmd, const char *msg) {
+  if (s->line > 0)
+    fprintf(s->err, "%s:%lu: %s%s%s\n", s->file, s->line, cmd ? cmd : "", cmd ? ": " : "",
+            msg);
+  else
+    fprintf(s->err, "%s: %s%s%s\n", s->file, cmd ? cmd : "", cmd ? ": " : "", msg);
+}
+
+static void emit_json(struct session *s, cJSON *o) {
+  char *text = cJSON_PrintUnformatted(o);
+  if (text != NULL) {
+    fprintf(s->out, "%s\n", text);
+    cJSON_free(text);
+  }
+}
+
+enum cmd_status cmd_run_line(struct session *s, const char *line) {
+  char *copy = strdup(line);
+  if (copy == NULL) {
+    report(s, NULL, "out of host memory");
+    return CMD_ERROR;
+  }
+  char *words[MAX_WORDS];
+  int argc = split(copy, words);
+  if (argc == 0) {
+    free(copy);
+    return CMD_OK;
+  }
+  struct cmd_ctx c = {.s = s, .m = s->m, .out = s->out};
+  if (s->json) {
+    c.json = cJSON_CreateObject();
+    cJSON_AddStringToObject(c.json, "cmd", argc > 0 ? words[0] : "");
+    cJSON_AddBoolToObject(c.json, "ok", true);
+  }
+  int status;
+  const struct cmd_def *d = argc > 0 ? cmd_find(words[0]) : NULL;
+  if (argc < 0) {
+    status = fail(&c, "more than %d words on one line", MAX_WORDS);
+  } else if (d == NULL) {
+    status = fail(&c, "unknown command '%s' ('help' lists them)", words[0]);
+  } else if (argc - 1 < d->min_args || (d->max_args >= 0 && argc - 1 > d->max_args)) {
+    status = fail(&c, "usage: %s %s", d->name, d->usage);
+  } else if (d->mutates && s->m->halted) {
+    status = fail(&c, "the kernel has panicked (%s); only inspection works until 'reset'",
+                  s->m->panic_msg);
+  } else {
+    status = d->handler(&c, argc, words);
+  }
+  const char *name = argc > 0 && d != NULL ? d->name : NULL;
+  if (status == CMD_ERROR)
+    report(s, name, c.err);
+  if (status == CMD_PANIC) {
+    s->panicked = true;
+    if (!s->json) {
+      fprintf(s->out, "panic: %s\n", s->m->panic_msg);
+      if (s->m->panic_detail[0] != '\0')
+        fprintf(s->out, "  (%s)\n", s->m->panic_detail);
+    }
+  }
+  if (c.json) {
+    cJSON_ReplaceItemInObject(c.json, "ok", cJSON_CreateBool(status == CMD_OK));
+    if (status == CMD_ERROR)
+      cJSON_AddStringToObject(c.json, "error", c.err);
+    if (status == CMD_PANIC) {
+      cJSON_AddStringToObject(c.json, "panic", s->m->panic_msg);
+      if (s->m->panic_detail[0] != '\0')
+        cJSON_AddStringToObject(c.json, "detail", s->m->panic_detail);
+    }
+    emit_json(s, c.json);
+    cJSON_Delete(c.json);
+  }
+  free(copy);
+  return (enum cmd_status)status;
+}

@@ -1,0 +1,52 @@
+#include "sv39sim/kalloc.h"
+
+#include "sv39sim/machine.h"
+#include "sv39sim/sv39.h"
+
+static bool kfree_ok(const struct machine *m, uint64_t pa) {
+  return pa % PGSIZE == 0 && pa >= m->cfg.end && pa < machine_phystop(m);
+}
+
+void kmem_kinit(struct machine *m) {
+  for (uint64_t p = PGROUNDUP(m->cfg.end); p + PGSIZE <= machine_phystop(m); p += PGSIZE)
+    kmem_kfree(m, p);
+}
+
+int kmem_kfree(struct machine *m, uint64_t pa) {
+  if (!kfree_ok(m, pa))
+    return machine_panic(m, "kfree", "pa 0x%016llx is %s", (unsigned long long)pa,
+                         pa % PGSIZE ? "not page-aligned"
+                                     : pa < m->cfg.end ? "below the kernel's end"
+                                                       : "at or above PHYSTOP");
+  ram_fill_page(&m->ram, pa, 0x01);
+  ram_store(&m->ram, pa, 8, m->kmem.freelist);
+  m->kmem.freelist = pa;
+  m->kmem.nfree++;
+  m->kmem.nkfree++;
+  return SIM_OK;
+}
+
+uint64_t kmem_kalloc(struct machine *m) {
+  if (m->halted)
+    return 0;
+  if (m->kmem.failat > 0 && --m->kmem.failat == 0)
+    return 0;
+  uint64_t r = m->kmem.freelist;
+  if (r == 0)
+    return 0;
+  uint64_t next;
+  if (!kfree_ok(m, r) || ram_load(&m->ram, r, 8, &next) != 0) {
+    // xv6 would memset the bogus page and take a store page fault in the kernel.
+    machine_panic(m, "kerneltrap",
+                  "kalloc: the free list's head 0x%016llx is not a free page "
+                  "(the list was overwritten)",
+                  (unsigned long long)r);
+    return 0;
+  }
+  m->kmem.freelist = next;
+  ram_fill_page(&m->ram, r, 0x05);
+  if (m->kmem.nfree > 0)
+    m->kmem.nfree--;
+  m->kmem.nkalloc++;
+  return r;
+}

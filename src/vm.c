@@ -1,0 +1,348 @@
+#include "sv39sim/vm.h"
+
+#include <string.h>
+
+#include "sv39sim/kalloc.h"
+#include "sv39sim/machine.h"
+#include "sv39sim/sv39.h"
+
+uint64_t vm_pte_read(struct machine *m, uint64_t pte_pa) {
+  uint64_t pte = 0;
+  ram_load(&m->ram, pte_pa, 8, &pte);
+  return pte;
+}
+
+void vm_pte_write(struct machine *m, uint64_t pte_pa, uint64_t pte) {
+  ram_store(&m->ram, pte_pa, 8, pte);
+}
+
+// xv6 reaches every physical page through the kernel's direct map, which covers RAM only;
+// a table pointer anywhere else would make the kernel fault.
+static int check_table(struct machine *m, uint64_t table, const char *who) {
+  if (table % PGSIZE == 0 && ram_contains(&m->ram, table, PGSIZE))
+    return SIM_OK;
+  return machine_panic(m, "kerneltrap", "%s: page-table page 0x%016llx is not in RAM", who,
+                       (unsigned long long)table);
+}
+
+int vm_walk(struct machine *m, uint64_t pagetable, uint64_t va, int alloc,
+            uint64_t *pte_pa) {
+  *pte_pa = 0;
+  if (va >= MAXVA)
+    return machine_panic(m, "walk", "va 0x%016llx is at or above MAXVA",
+                         (unsigned long long)va);
+  if (check_table(m, pagetable, "walk") != SIM_OK)
+    return SIM_PANIC;
+  for (int level = 2; level > 0; level--) {
+    uint64_t slot = pagetable + 8 * PX(level, va);
+    uint64_t pte = vm_pte_read(m, slot);
+    if (pte & PTE_V) {
+      pagetable = PTE2PA(pte);
+      if (check_table(m, pagetable, "walk") != SIM_OK)
+        return SIM_PANIC;
+    } else {
+      if (!alloc)
+        return SIM_OK;
+      pagetable = kmem_kalloc(m);
+      if (pagetable == 0)
+        return m->halted ? SIM_PANIC : SIM_OK;
+      ram_fill_page(&m->ram, pagetable, 0);
+      vm_pte_write(m, slot, PA2PTE(pagetable) | PTE_V);
+    }
+  }
+  *pte_pa = pagetable + 8 * PX(0, va);
+  return SIM_OK;
+}
+
+int vm_walkaddr(struct machine *m, uint64_t pagetable, uint64_t va, uint64_t *pa) {
+  *pa = 0;
+  if (va >= MAXVA)
+    return SIM_FAIL;
+  uint64_t pte_pa;
+  int r = vm_walk(m, pagetable, va, 0, &pte_pa);
+  if (r != SIM_OK)
+    return r;
+  if (pte_pa == 0)
+    return SIM_FAIL;
+  uint64_t pte = vm_pte_read(m, pte_pa);
+  if ((pte & PTE_V) == 0 || (pte & PTE_U) == 0)
+    return SIM_FAIL;
+  *pa = PTE2PA(pte);
+  return SIM_OK;
+}
+
+int vm_mappages(struct machine *m, uint64_t pagetable, uint64_t va, uint64_t size,
+                uint64_t pa, uint64_t perm) {
+  uint64_t a = PGROUNDDOWN(va);
+  uint64_t last = PGROUNDDOWN(va + size - 1);
+  for (;;) {
+    uint64_t pte_pa;
+    int r = vm_walk(m, pagetable, a, 1, &pte_pa);
+    if (r != SIM_OK)
+      return r;
+    if (pte_pa == 0)
+      return SIM_FAIL;
+    uint64_t old = vm_pte_read(m, pte_pa);
+    if (old & PTE_V)
+      return machine_panic(m, "remap", "va 0x%016llx is already mapped (pte 0x%016llx)",
+                           (unsigned long long)a, (unsigned long long)old);
+    vm_pte_write(m, pte_pa, PA2PTE(pa) | perm | PTE_V);
+    if (a == last)
+      break;
+    a += PGSIZE;
+    pa += PGSIZE;
+  }
+  return SIM_OK;
+}
+
+int vm_uvmunmap(struct machine *m, uint64_t pagetable, uint64_t va, uint64_t npages,
+                int do_free) {
+  if (va % PGSIZE != 0)
+    return machine_panic(m, "uvmunmap: not aligned", "va 0x%016llx",
+                         (unsigned long long)va);
+  for (uint64_t a = va; a < va + npages * PGSIZE; a += PGSIZE) {
+    uint64_t pte_pa;
+    int r = vm_walk(m, pagetable, a, 0, &pte_pa);
+    if (r != SIM_OK)
+      return r;
+    if (pte_pa == 0)
+      return machine_panic(m, "uvmunmap: walk", "no page-table page for va 0x%016llx",
+                           (unsigned long long)a);
+    uint64_t pte = vm_pte_read(m, pte_pa);
+    if ((pte & PTE_V) == 0)
+      return machine_panic(m, "uvmunmap: not mapped", "va 0x%016llx",
+                           (unsigned long long)a);
+    if (PTE_FLAGS(pte) == PTE_V)
+      return machine_panic(m, "uvmunmap: not a leaf", "va 0x%016llx",
+                           (unsigned long long)a);
+    if (do_free && kmem_kfree(m, PTE2PA(pte)) != SIM_OK)
+      return SIM_PANIC;
+    vm_pte_write(m, pte_pa, 0);
+  }
+  return SIM_OK;
+}
+
+int vm_uvmcreate(struct machine *m, uint64_t *pagetable) {
+  *pagetable = kmem_kalloc(m);
+  if (*pagetable == 0)
+    return m->halted ? SIM_PANIC : SIM_FAIL;
+  ram_fill_page(&m->ram, *pagetable, 0);
+  return SIM_OK;
+}
+
+int vm_uvminit(struct machine *m, uint64_t pagetable, const uint8_t *src, uint64_t sz) {
+  if (sz >= PGSIZE)
+    return machine_panic(m, "inituvm: more than a page", "%llu bytes",
+                         (unsigned long long)sz);
+  uint64_t mem = kmem_kalloc(m);
+  if (mem == 0) {
+    // xv6 does not check: its memset of address 0 faults in the kernel.
+    if (m->halted)
+      return SIM_PANIC;
+    return machine_panic(m, "kerneltrap", "uvminit: kalloc returned 0 and xv6 writes to it");
+  }
+  ram_fill_page(&m->ram, mem, 0);
+  int r = vm_mappages(m, pagetable, 0, PGSIZE, mem, PTE_W | PTE_R | PTE_X | PTE_U);
+  if (r != SIM_OK)
+    return r; // xv6 ignores mappages's result here; only a panic can come back
+  ram_write(&m->ram, mem, src, sz);
+  return SIM_OK;
+}
+
+int vm_uvmdealloc(struct machine *m, uint64_t pagetable, uint64_t oldsz, uint64_t newsz,
+                  uint64_t *newsz_out) {
+  *newsz_out = oldsz;
+  if (newsz >= oldsz)
+    return SIM_OK;
+  if (PGROUNDUP(newsz) < PGROUNDUP(oldsz)) {
+    uint64_t npages = (PGROUNDUP(oldsz) - PGROUNDUP(newsz)) / PGSIZE;
+    int r = vm_uvmunmap(m, pagetable, PGROUNDUP(newsz), npages, 1);
+    if (r != SIM_OK)
+      return r;
+  }
+  *newsz_out = newsz;
+  return SIM_OK;
+}
+
+int vm_uvmalloc(struct machine *m, uint64_t pagetable, uint64_t oldsz, uint64_t newsz,
+                uint64_t *newsz_out) {
+  uint64_t ignored;
+  *newsz_out = oldsz;
+  if (newsz < oldsz)
+    return SIM_OK;
+  oldsz = PGROUNDUP(oldsz);
+  for (uint64_t a = oldsz; a < newsz; a += PGSIZE) {
+    uint64_t mem = kmem_kalloc(m);
+    if (mem == 0) {
+      if (m->halted)
+        return SIM_PANIC;
+      *newsz_out = 0;
+      int r = vm_uvmdealloc(m, pagetable, a, oldsz, &ignored);
+      return r == SIM_OK ? SIM_FAIL : r;
+    }
+    ram_fill_page(&m->ram, mem, 0);
+    int r = vm_mappages(m, pagetable, a, PGSIZE, mem, PTE_W | PTE_X | PTE_R | PTE_U);
+    if (r == SIM_PANIC)
+      return r;
+    if (r != SIM_OK) {
+      *newsz_out = 0;
+      if (kmem_kfree(m, mem) != SIM_OK)
+        return SIM_PANIC;
+      r = vm_uvmdealloc(m, pagetable, a, oldsz, &ignored);
+      return r == SIM_OK ? SIM_FAIL : r;
+    }
+  }
+  *newsz_out = newsz;
+  return SIM_OK;
+}
+
+int vm_freewalk(struct machine *m, uint64_t pagetable) {
+  if (check_table(m, pagetable, "freewalk") != SIM_OK)
+    return SIM_PANIC;
+  for (int i = 0; i < 512; i++) {
+    uint64_t slot = pagetable + 8 * (uint64_t)i;
+    uint64_t pte = vm_pte_read(m, slot);
+    if ((pte & PTE_V) && (pte & (PTE_R | PTE_W | PTE_X)) == 0) {
+      int r = vm_freewalk(m, PTE2PA(pte));
+      if (r != SIM_OK)
+        return r;
+      vm_pte_write(m, slot, 0);
+    } else if (pte & PTE_V) {
+      return machine_panic(m, "freewalk: leaf", "table 0x%016llx index %d: pte 0x%016llx",
+                           (unsigned long long)pagetable, i, (unsigned long long)pte);
+    }
+  }
+  return kmem_kfree(m, pagetable);
+}
+
+int vm_uvmfree(struct machine *m, uint64_t pagetable, uint64_t sz) {
+  if (sz > 0) {
+    int r = vm_uvmunmap(m, pagetable, 0, PGROUNDUP(sz) / PGSIZE, 1);
+    if (r != SIM_OK)
+      return r;
+  }
+  return vm_freewalk(m, pagetable);
+}
+
+int vm_uvmcopy(struct machine *m, uint64_t old, uint64_t new, uint64_t sz) {
+  uint64_t i;
+  for (i = 0; i < sz; i += PGSIZE) {
+    uint64_t pte_pa;
+    int r = vm_walk(m, old, i, 0, &pte_pa);
+    if (r != SIM_OK)
+      return r;
+    if (pte_pa == 0)
+      return machine_panic(m, "uvmcopy: pte should exist", "va 0x%016llx",
+                           (unsigned long long)i);
+    uint64_t pte = vm_pte_read(m, pte_pa);
+    if ((pte & PTE_V) == 0)
+      return machine_panic(m, "uvmcopy: page not present", "va 0x%016llx",
+                           (unsigned long long)i);
+    uint64_t pa = PTE2PA(pte);
+    uint64_t flags = PTE_FLAGS(pte);
+    uint64_t mem = kmem_kalloc(m);
+    if (mem == 0) {
+      if (m->halted)
+        return SIM_PANIC;
+      goto err;
+    }
+    if (check_table(m, pa, "uvmcopy") != SIM_OK)
+      return SIM_PANIC;
+    ram_copy_page(&m->ram, mem, pa);
+    r = vm_mappages(m, new, i, PGSIZE, mem, flags);
+    if (r == SIM_PANIC)
+      return r;
+    if (r != SIM_OK) {
+      if (kmem_kfree(m, mem) != SIM_OK)
+        return SIM_PANIC;
+      goto err;
+    }
+  }
+  return SIM_OK;
+err:;
+  int r = vm_uvmunmap(m, new, 0, i / PGSIZE, 1);
+  return r == SIM_OK ? SIM_FAIL : r;
+}
+
+int vm_uvmclear(struct machine *m, uint64_t pagetable, uint64_t va) {
+  uint64_t pte_pa;
+  int r = vm_walk(m, pagetable, va, 0, &pte_pa);
+  if (r != SIM_OK)
+    return r;
+  if (pte_pa == 0)
+    return machine_panic(m, "uvmclear", "va 0x%016llx has no page-table page",
+                         (unsigned long long)va);
+  vm_pte_write(m, pte_pa, vm_pte_read(m, pte_pa) & ~PTE_U);
+  return SIM_OK;
+}
+
+// The user page behind va0 as a pa that is safe to touch, or SIM_FAIL / SIM_PANIC.
+static int user_page(struct machine *m, uint64_t pagetable, uint64_t va0, uint64_t *pa0) {
+  int r = vm_walkaddr(m, pagetable, va0, pa0);
+  if (r != SIM_OK)
+    return r;
+  return check_table(m, *pa0, "copy");
+}
+
+int vm_copyout(struct machine *m, uint64_t pagetable, uint64_t dstva, const void *src,
+               uint64_t len) {
+  const uint8_t *s = src;
+  while (len > 0) {
+    uint64_t va0 = PGROUNDDOWN(dstva);
+    uint64_t pa0;
+    int r = user_page(m, pagetable, va0, &pa0);
+    if (r != SIM_OK)
+      return r;
+    uint64_t n = PGSIZE - (dstva - va0);
+    if (n > len)
+      n = len;
+    ram_write(&m->ram, pa0 + (dstva - va0), s, n);
+    len -= n;
+    s += n;
+    dstva = va0 + PGSIZE;
+  }
+  return SIM_OK;
+}
+
+int vm_copyin(struct machine *m, uint64_t pagetable, void *dst, uint64_t srcva,
+              uint64_t len) {
+  uint8_t *d = dst;
+  while (len > 0) {
+    uint64_t va0 = PGROUNDDOWN(srcva);
+    uint64_t pa0;
+    int r = user_page(m, pagetable, va0, &pa0);
+    if (r != SIM_OK)
+      return r;
+    uint64_t n = PGSIZE - (srcva - va0);
+    if (n > len)
+      n = len;
+    ram_read(&m->ram, pa0 + (srcva - va0), d, n);
+    len -= n;
+    d += n;
+    srcva = va0 + PGSIZE;
+  }
+  return SIM_OK;
+}
+
+int vm_copyinstr(struct machine *m, uint64_t pagetable, char *dst, uint64_t srcva,
+                 uint64_t max) {
+  while (max > 0) {
+    uint64_t va0 = PGROUNDDOWN(srcva);
+    uint64_t pa0;
+    int r = user_page(m, pagetable, va0, &pa0);
+    if (r != SIM_OK)
+      return r;
+    uint64_t n = PGSIZE - (srcva - va0);
+    if (n > max)
+      n = max;
+    uint8_t buf[PGSIZE];
+    ram_read(&m->ram, pa0 + (srcva - va0), buf, n);
+    for (uint64_t i = 0; i < n; i++, max--) {
+      *dst++ = (char)buf[i];
+      if (buf[i] == '\0')
+        return SIM_OK;
+    }
+    srcva = va0 + PGSIZE;
+  }
+  return SIM_FAIL;
+}
