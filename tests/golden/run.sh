@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run.sh SV39SIM TRACE EXPECTED_PREFIX
 # Replays TRACE and compares stdout with EXPECTED_PREFIX.out and the exit status with
-# EXPECTED_PREFIX.exit (0 when that file is absent). With SV39SIM_BLESS=1 it writes them
+# EXPECTED_PREFIX.exit (0 when that file is absent); options in EXPECTED_PREFIX.args come
+# before the trace. With SV39SIM_BLESS=1 it writes them
 # instead: read every blessed file before committing it. When EXPECTED_PREFIX.err exists,
 # stderr is compared with it too. The trace runs from its own folder, so messages name it
 # without a path.
@@ -9,7 +10,9 @@ set -u
 sim=$(realpath "$1") trace=$2 want=$3
 got=$(mktemp) goterr=$(mktemp)
 trap 'rm -f "$got" "$goterr"' EXIT
-(cd "$(dirname "$trace")" && "$sim" "$(basename "$trace")") >"$got" 2>"$goterr"
+args=()
+[[ -f $want.args ]] && read -r -a args <"$want.args"
+(cd "$(dirname "$trace")" && "$sim" "${args[@]}" "$(basename "$trace")") >"$got" 2>"$goterr"
 status=$?
 want_status=0
 [[ -f $want.exit ]] && want_status=$(<"$want.exit")
