@@ -1,0 +1,59 @@
+#include "helpers.h"
+#include "sv39sim/kalloc.h"
+#include "sv39sim/render.h"
+#include "sv39sim/sv39.h"
+#include "sv39sim/vm.h"
+
+static struct machine *m;
+
+static void setup(void) {
+  m = test_machine();
+  kmem_kinit(m);
+}
+
+static void teardown(void) {
+  machine_free(m);
+}
+
+TestSuite(vmprint, .init = setup, .fini = teardown);
+
+Test(vmprint, prints_a_hand_built_table_as_worked_out_by_hand) {
+  uint64_t pt;
+  cr_assert_eq(vm_uvmcreate(m, &pt), SIM_OK); // 0x87fff000
+  // va 0x1000 -> 0x80100000 R|W|U: level-1 table 0x87ffe000, level-0 table 0x87ffd000.
+  cr_assert_eq(vm_mappages(m, pt, 0x1000, PGSIZE, 0x80100000, PTE_R | PTE_W | PTE_U),
+               SIM_OK);
+  // A 1 GiB superpage leaf at root index 2, written by hand: printed, not entered.
+  vm_pte_write(m, pt + 8 * 2, PA2PTE(0x80000000) | PTE_R | PTE_W | PTE_X | PTE_V);
+  // An invalid entry with bits set is not printed.
+  vm_pte_write(m, pt + 8 * 7, PA2PTE(0x80000000) | PTE_R);
+  char *text = NULL;
+  CAPTURE(text, render_vmprint(m, pt, out));
+  // 0x87ffe000 >> 12 << 10 = 0x21fff800; 0x80100000 >> 12 << 10 = 0x20040000, | 0x17.
+  cr_assert_str_eq(text, "page table 0x0000000087fff000\n"
+                         "..0: pte 0x0000000021fff801 pa 0x0000000087ffe000\n"
+                         ".. ..0: pte 0x0000000021fff401 pa 0x0000000087ffd000\n"
+                         ".. .. ..1: pte 0x0000000020040017 pa 0x0000000080100000\n"
+                         "..2: pte 0x000000002000000f pa 0x0000000080000000\n");
+  free(text);
+}
+
+Test(vmprint, an_empty_table_is_its_header_only) {
+  uint64_t pt;
+  vm_uvmcreate(m, &pt);
+  char *text = NULL;
+  CAPTURE(text, render_vmprint(m, pt, out));
+  cr_assert_str_eq(text, "page table 0x0000000087fff000\n");
+  free(text);
+}
+
+Test(vmprint, does_not_follow_a_pointer_out_of_ram) {
+  uint64_t pt;
+  vm_uvmcreate(m, &pt);
+  vm_pte_write(m, pt + 8 * 3, PA2PTE(0x10000000) | PTE_V);
+  char *text = NULL;
+  CAPTURE(text, render_vmprint(m, pt, out));
+  cr_assert_str_eq(text, "page table 0x0000000087fff000\n"
+                         "..3: pte 0x0000000004000001 pa 0x0000000010000000\n");
+  free(text);
+}
