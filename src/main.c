@@ -70,7 +70,9 @@ int main(int argc, char **argv) {
       break;
     case 'h': usage(stdout); return EXIT_OK;
     case OPT_VERSION: printf("sv39sim %s\n", SV39SIM_VERSION); return EXIT_OK;
-    default: usage(stderr); return EXIT_USAGE;
+    default:
+      fputs("Try 'sv39sim --help' for more information.\n", stderr);
+      return EXIT_USAGE;
     }
   }
 
