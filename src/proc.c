@@ -161,6 +161,11 @@ int proc_userinit(struct machine *m, int *slot) {
   struct proc *p = &m->proc[*slot];
   m->initproc = *slot;
   r = vm_uvminit(m, p->pagetable, initcode, sizeof(initcode));
+  if (r == SIM_FAIL)
+    // xv6 ignores it: pid 1 runs from an unmapped page 0, faults, and usertrap kills it.
+    return machine_panic(m, "init exiting",
+                         "uvminit's mappages failed, so initcode's page is unmapped and "
+                         "pid 1's first instruction faults");
   if (r != SIM_OK)
     return r;
   if (m->cfg.kpt == KPT_PER_PROCESS_USER) {

@@ -144,7 +144,7 @@ int vm_uvminit(struct machine *m, uint64_t pagetable, const uint8_t *src, uint64
   ram_fill_page(&m->ram, mem, 0);
   int r = vm_mappages(m, pagetable, 0, PGSIZE, mem, PTE_W | PTE_R | PTE_X | PTE_U);
   if (r != SIM_OK)
-    return r; // xv6 ignores mappages's result here; only a panic can come back
+    return r; // SIM_FAIL: mappages failed, which xv6 ignores; the caller shows what follows
   ram_write(&m->ram, mem, src, sz);
   return SIM_OK;
 }

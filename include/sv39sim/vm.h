@@ -31,6 +31,7 @@ int vm_uvmunmap(struct machine *m, uint64_t pagetable, uint64_t va, uint64_t npa
 int vm_uvmcreate(struct machine *m, uint64_t *pagetable);
 
 // Map one zeroed page at va 0 holding src[0..sz). Panics "inituvm: more than a page".
+// SIM_FAIL when mappages could not get a page-table page (xv6 does not check).
 int vm_uvminit(struct machine *m, uint64_t pagetable, const uint8_t *src, uint64_t sz);
 
 // Grow from oldsz to newsz; *newsz_out is newsz, or 0 on failure (everything undone).
