@@ -122,6 +122,17 @@ static int need_boot(struct cmd_ctx *c) {
   return CMD_OK;
 }
 
+// The slot of a process that can make system calls: booted, alive, not a zombie.
+static int arg_live(struct cmd_ctx *c, const char *s, int *slot) {
+  if (need_boot(c) || arg_proc(c, s, slot))
+    return CMD_ERROR;
+  if (c->m->proc[*slot].state == ZOMBIE)
+    return fail(c, "pid %s has exited (a zombie makes no system calls)", s);
+  return CMD_OK;
+}
+
+static const char *const mode_names[] = {"global", "per-process", "per-process-user"};
+
 // ---- commands ----
 
 static int cmd_boot(struct cmd_ctx *c, int argc, char **argv) {
@@ -141,8 +152,6 @@ static int cmd_boot(struct cmd_ctx *c, int argc, char **argv) {
   return CMD_OK;
 }
 
-static const char *const mode_names[] = {"global", "per-process", "per-process-user"};
-
 static int cmd_mode(struct cmd_ctx *c, int argc, char **argv) {
   if (c->m->booted)
     return fail(c, "the mode is chosen before 'boot' ('reset' for a fresh machine)");
@@ -155,8 +164,8 @@ static int cmd_mode(struct cmd_ctx *c, int argc, char **argv) {
     return fail(c, "unknown mode '%s' (global, per-process or per-process-user)", argv[1]);
   if (argc == 3 && strcmp(argv[2], "clint") != 0)
     return fail(c, "unknown mode option '%s' (only 'clint')", argv[2]);
-  if (mode != KPT_GLOBAL)
-    return fail(c, "mode %s is not available in this version of sv39sim", argv[1]);
+  if (argc == 3 && mode != KPT_PER_PROCESS_USER)
+    return fail(c, "'clint' goes with per-process-user (per-process keeps CLINT anyway)");
   c->m->cfg.kpt = (enum kpt_mode)mode;
   c->m->cfg.kpt_clint = argc == 3;
   return CMD_OK;
@@ -229,10 +238,8 @@ static int read_exec_file(struct cmd_ctx *c, const char *name, uint8_t **data,
 
 static int cmd_exec(struct cmd_ctx *c, int argc, char **argv) {
   int slot;
-  if (need_boot(c) || arg_proc(c, argv[1], &slot))
+  if (arg_live(c, argv[1], &slot))
     return CMD_ERROR;
-  if (c->m->proc[slot].state == ZOMBIE)
-    return fail(c, "pid %s has exited", argv[1]);
   uint8_t *image;
   uint64_t len;
   int first_arg;
@@ -280,6 +287,237 @@ static int cmd_exec(struct cmd_ctx *c, int argc, char **argv) {
   } else {
     fprintf(c->out, "exec: pid %d: argc %d, sz 0x%" PRIx64 "\n", p->pid, res.ret, p->sz);
   }
+  return CMD_OK;
+}
+
+static int cmd_fork(struct cmd_ctx *c, int argc, char **argv) {
+  (void)argc;
+  int slot, pid;
+  if (arg_live(c, argv[1], &slot))
+    return CMD_ERROR;
+  int r = proc_fork(c->m, slot, &pid);
+  if (r != SIM_OK)
+    return sim(r);
+  if (c->json)
+    cJSON_AddNumberToObject(c->json, "pid", pid);
+  else if (pid < 0)
+    fprintf(c->out, "fork: pid %d: fork returns -1\n", c->m->proc[slot].pid);
+  else
+    fprintf(c->out, "fork: pid %d: child pid %d\n", c->m->proc[slot].pid, pid);
+  return CMD_OK;
+}
+
+static int cmd_sbrk(struct cmd_ctx *c, int argc, char **argv) {
+  (void)argc;
+  int slot;
+  int64_t n, ret;
+  if (arg_live(c, argv[1], &slot))
+    return CMD_ERROR;
+  if (cmd_parse_i64(argv[2], true, &n) != 0 || n < INT32_MIN || n > INT32_MAX)
+    return fail(c, "N: '%s' is not an int (sbrk's argument is 32-bit)", argv[2]);
+  struct proc *p = &c->m->proc[slot];
+  uint64_t old = p->sz;
+  int r = proc_sbrk(c->m, slot, (int32_t)n, &ret);
+  if (r != SIM_OK)
+    return sim(r);
+  if (c->json) {
+    cJSON_AddNumberToObject(c->json, "ret", (double)ret);
+    json_hex(c->json, "old", old);
+    json_hex(c->json, "sz", p->sz);
+  } else if (ret < 0) {
+    fprintf(c->out, "sbrk: pid %d: sbrk returns -1, sz stays 0x%" PRIx64 "\n", p->pid,
+            p->sz);
+  } else {
+    fprintf(c->out, "sbrk: pid %d: old size 0x%" PRIx64 ", sz now 0x%" PRIx64 "\n", p->pid,
+            old, p->sz);
+  }
+  return CMD_OK;
+}
+
+static int cmd_exit(struct cmd_ctx *c, int argc, char **argv) {
+  int slot;
+  int64_t status = 0;
+  if (arg_live(c, argv[1], &slot))
+    return CMD_ERROR;
+  if (argc == 3 && (cmd_parse_i64(argv[2], false, &status) != 0 || status < INT32_MIN ||
+                    status > INT32_MAX))
+    return fail(c, "STATUS: '%s' is not an int", argv[2]);
+  int r = proc_exit(c->m, slot, (int)status);
+  if (r != SIM_OK)
+    return sim(r);
+  if (!c->json)
+    fprintf(c->out, "exit: pid %d is a zombie (status %d)\n", c->m->proc[slot].pid,
+            (int)status);
+  return CMD_OK;
+}
+
+static int cmd_wait(struct cmd_ctx *c, int argc, char **argv) {
+  (void)argc;
+  int slot, pid;
+  bool blocked;
+  if (arg_live(c, argv[1], &slot))
+    return CMD_ERROR;
+  int r = proc_wait(c->m, slot, &pid, &blocked);
+  if (r != SIM_OK)
+    return sim(r);
+  int me = c->m->proc[slot].pid;
+  if (c->json) {
+    cJSON_AddNumberToObject(c->json, "pid", pid);
+    if (blocked)
+      cJSON_AddBoolToObject(c->json, "blocked", true);
+  } else if (blocked) {
+    fprintf(c->out, "wait: pid %d would sleep: it has children and none has exited "
+                    "(nothing changes)\n", me);
+  } else if (pid < 0) {
+    fprintf(c->out, "wait: pid %d: wait returns -1 (no children)\n", me);
+  } else {
+    fprintf(c->out, "wait: pid %d reaped pid %d\n", me, pid);
+  }
+  return CMD_OK;
+}
+
+static int cmd_kill(struct cmd_ctx *c, int argc, char **argv) {
+  (void)argc;
+  uint64_t pid;
+  int ret;
+  if (need_boot(c))
+    return CMD_ERROR;
+  if (cmd_parse_u64(argv[1], false, &pid) != 0 || pid > INT32_MAX)
+    return fail(c, "'%s' is not a pid", argv[1]);
+  int slot = proc_slot(c->m, (int)pid);
+  bool was_zombie = slot >= 0 && c->m->proc[slot].state == ZOMBIE;
+  int r = proc_kill(c->m, (int)pid, &ret);
+  if (r != SIM_OK)
+    return sim(r);
+  if (c->json)
+    cJSON_AddNumberToObject(c->json, "ret", ret);
+  else if (ret < 0)
+    fprintf(c->out, "kill: kill returns -1 (no process with pid %d)\n", (int)pid);
+  else if (was_zombie)
+    fprintf(c->out, "kill: pid %d is a zombie already\n", (int)pid);
+  else
+    fprintf(c->out, "kill: pid %d exits with status -1 at its next trap\n", (int)pid);
+  return CMD_OK;
+}
+
+static int cmd_switch(struct cmd_ctx *c, int argc, char **argv) {
+  (void)argc;
+  int slot = -1;
+  if (need_boot(c))
+    return CMD_ERROR;
+  if (strcmp(argv[1], "idle") != 0 && arg_live(c, argv[1], &slot))
+    return CMD_ERROR;
+  int r = proc_switch(c->m, slot);
+  if (r != SIM_OK)
+    return sim(r);
+  if (c->json) {
+    json_hex(c->json, "satp", c->m->hart.satp);
+  } else if (slot < 0) {
+    fprintf(c->out, "switch: idle, satp 0x%016" PRIx64 "\n", c->m->hart.satp);
+  } else {
+    fprintf(c->out, "switch: pid %d, satp 0x%016" PRIx64 "\n", c->m->proc[slot].pid,
+            c->m->hart.satp);
+  }
+  return CMD_OK;
+}
+
+#define MAX_COPYIN (64ULL << 10)
+
+static const char *copy_how(const struct machine *m, const char *fn) {
+  static const char *const how[] = {"walkaddr", "copyin_new", "copyinstr_new"};
+  if (m->cfg.kpt != KPT_PER_PROCESS_USER)
+    return how[0];
+  return how[strcmp(fn, "copyin") == 0 ? 1 : 2];
+}
+
+static void hexdump(FILE *out, uint64_t va, const uint8_t *b, uint64_t n) {
+  for (uint64_t i = 0; i < n; i += 16) {
+    fprintf(out, "  0x%016" PRIx64 ":", va + i);
+    for (uint64_t j = i; j < n && j < i + 16; j++)
+      fprintf(out, " %02x", b[j]);
+    fputc('\n', out);
+  }
+}
+
+static int cmd_copyin(struct cmd_ctx *c, int argc, char **argv) {
+  (void)argc;
+  int slot, ret;
+  uint64_t va, len;
+  if (arg_live(c, argv[1], &slot) || arg_u64(c, "VA", argv[2], false, &va) ||
+      arg_u64(c, "LEN", argv[3], true, &len))
+    return CMD_ERROR;
+  if (len > MAX_COPYIN)
+    return fail(c, "LEN is at most %llu", (unsigned long long)MAX_COPYIN);
+  uint8_t *buf = calloc(1, len ? len : 1);
+  if (buf == NULL)
+    return fail(c, "out of host memory");
+  int r = proc_copyin(c->m, slot, buf, va, len, &ret);
+  if (r != SIM_OK) {
+    free(buf);
+    return sim(r);
+  }
+  if (c->json) {
+    cJSON_AddNumberToObject(c->json, "ret", ret);
+    cJSON_AddNumberToObject(c->json, "ncopyin", (double)c->m->stats.ncopyin);
+    char *hex = malloc(2 * len + 1);
+    if (hex != NULL && ret == 0) {
+      for (uint64_t i = 0; i < len; i++)
+        snprintf(hex + 2 * i, 3, "%02x", buf[i]);
+      hex[2 * len] = '\0';
+      cJSON_AddStringToObject(c->json, "bytes", hex);
+    }
+    free(hex);
+  } else {
+    fprintf(c->out, "copyin: pid %d: returns %d (%s; copyin_new calls %" PRIu64 ")\n",
+            c->m->proc[slot].pid, ret, copy_how(c->m, "copyin"), c->m->stats.ncopyin);
+    if (ret == 0)
+      hexdump(c->out, va, buf, len);
+  }
+  free(buf);
+  return CMD_OK;
+}
+
+static int cmd_copyinstr(struct cmd_ctx *c, int argc, char **argv) {
+  (void)argc;
+  int slot, ret;
+  uint64_t va, max;
+  if (arg_live(c, argv[1], &slot) || arg_u64(c, "VA", argv[2], false, &va) ||
+      arg_u64(c, "MAX", argv[3], true, &max))
+    return CMD_ERROR;
+  if (max > MAX_COPYIN)
+    return fail(c, "MAX is at most %llu", (unsigned long long)MAX_COPYIN);
+  char *buf = calloc(1, max + 1);
+  if (buf == NULL)
+    return fail(c, "out of host memory");
+  int r = proc_copyinstr(c->m, slot, buf, va, max, &ret);
+  if (r != SIM_OK) {
+    free(buf);
+    return sim(r);
+  }
+  if (c->json) {
+    cJSON_AddNumberToObject(c->json, "ret", ret);
+    cJSON_AddNumberToObject(c->json, "ncopyinstr", (double)c->m->stats.ncopyinstr);
+    if (ret == 0)
+      cJSON_AddStringToObject(c->json, "string", buf);
+  } else {
+    fprintf(c->out, "copyinstr: pid %d: returns %d (%s; copyinstr_new calls %" PRIu64 ")",
+            c->m->proc[slot].pid, ret, copy_how(c->m, "copyinstr"), c->m->stats.ncopyinstr);
+    if (ret == 0) {
+      fputs(": \"", c->out);
+      for (const char *q = buf; *q; q++) {
+        unsigned char ch = (unsigned char)*q;
+        if (ch == '"' || ch == '\\')
+          fprintf(c->out, "\\%c", ch);
+        else if (ch >= 0x20 && ch < 0x7f)
+          fputc(ch, c->out);
+        else
+          fprintf(c->out, "\\x%02x", ch);
+      }
+      fputc('"', c->out);
+    }
+    fputc('\n', c->out);
+  }
+  free(buf);
   return CMD_OK;
 }
 
@@ -407,22 +645,37 @@ static int cmd_help(struct cmd_ctx *c, int argc, char **argv);
 static const struct cmd_def table[] = {
     {"boot", cmd_boot, "", "kinit, kvminit, kvminithart, procinit: xv6's main() up to userinit",
      0, 0, true},
+    {"copyin", cmd_copyin, "PID VA LEN",
+     "the kernel reads LEN bytes of user memory (walkaddr, or copyin_new in mode 3)", 3, 3,
+     true},
+    {"copyinstr", cmd_copyinstr, "PID VA MAX",
+     "the kernel reads a string of user memory (walkaddr, or copyinstr_new in mode 3)", 3, 3,
+     true},
     {"exec", cmd_exec, "PID FILE [ARG...] | PID -s SIZE [ARG...]",
      "sys_exec of a RISC-V ELF file, or of a synthetic image of SIZE bytes; ARGs are argv", 2,
      -1, true},
+    {"exit", cmd_exit, "PID [STATUS]", "the process exits and becomes a zombie", 1, 2, true},
     {"failat", cmd_failat, "N | off", "make the Nth kalloc from now return 0", 1, 1, false},
+    {"fork", cmd_fork, "PID", "the process forks; prints the child's pid", 1, 1, true},
     {"free", cmd_free, "", "the number of free pages", 0, 0, false},
     {"help", cmd_help, "[COMMAND]", "list the commands, or explain one", 0, 1, false},
     {"kalloc", cmd_kalloc, "", "take a page from the free list", 0, 0, true},
     {"kfree", cmd_kfree, "PA", "give a page back to the free list", 1, 1, true},
+    {"kill", cmd_kill, "PID", "kill(pid): the process exits with status -1", 1, 1, true},
     {"mode", cmd_mode, "global|per-process|per-process-user [clint]",
      "the kernel page-table mode (before boot)", 1, 2, true},
     {"peek", cmd_peek, "PA [1|2|4|8]", "read physical memory", 1, 2, false},
     {"poke", cmd_poke, "PA VALUE [1|2|4|8]", "write physical memory", 2, 3, true},
     {"reset", cmd_reset, "", "a fresh machine with the same options", 0, 0, false},
+    {"sbrk", cmd_sbrk, "PID N", "grow (N > 0) or shrink (N < 0) user memory, as sys_sbrk",
+     2, 2, true},
+    {"switch", cmd_switch, "PID | idle",
+     "the scheduler runs the process, or goes back to its idle loop", 1, 1, true},
     {"userinit", cmd_userinit, "", "create pid 1 with initcode at va 0", 0, 0, true},
     {"vmprint", cmd_vmprint, "PID [user|kernel] | kernel",
      "print a page table in the format of xv6's vmprint", 1, 2, false},
+    {"wait", cmd_wait, "PID", "the process reaps one zombie child (freeproc); prints its pid",
+     1, 1, true},
 };
 
 const struct cmd_def *cmd_table(size_t *n) {

@@ -101,6 +101,23 @@ static int loadseg(struct machine *m, uint64_t pagetable, uint64_t va,
   return SIM_OK;
 }
 
+// Mode 3: replace the old image's mirror in the process's kernel table by the new one's.
+// SIM_FAIL when out of memory, with the old mirror back in place.
+static int swap_mirror(struct machine *m, struct proc *p, uint64_t pagetable, uint64_t sz,
+                       uint64_t oldsz) {
+  int r = vm_uvmunmap(m, p->kpagetable, 0, PGROUNDUP(oldsz) / PGSIZE, 0);
+  if (r != SIM_OK)
+    return r;
+  r = vm_u2kvmcopy(m, pagetable, p->kpagetable, 0, sz);
+  if (r != SIM_FAIL)
+    return r;
+  // The old mirror's page-table pages were never freed, so putting it back needs none.
+  r = vm_u2kvmcopy(m, p->pagetable, p->kpagetable, 0, oldsz);
+  if (r == SIM_FAIL)
+    return machine_panic(m, "kvmmap", "exec: cannot restore the old image's mirror");
+  return r == SIM_OK ? SIM_FAIL : r;
+}
+
 // exec itself. argv_pa[i] are the kernel pages holding the argument strings.
 static int exec(struct machine *m, int slot, const struct inode *ip, const char *path,
                 const uint64_t *argv_pa, struct exec_result *res) {
@@ -148,6 +165,10 @@ static int exec(struct machine *m, int slot, const struct inode *ip, const char 
       why(res, "segment %d: vaddr + memsz overflows", i);
       goto bad;
     }
+    if (m->cfg.kpt == KPT_PER_PROCESS_USER && ph.vaddr + ph.memsz >= PLIC) {
+      why(res, "segment %d: user memory would reach PLIC", i);
+      goto bad;
+    }
     if ((r = vm_uvmalloc(m, pagetable, sz, ph.vaddr + ph.memsz, &sz1)) == SIM_PANIC)
       return r;
     if (sz1 == 0) {
@@ -173,6 +194,10 @@ static int exec(struct machine *m, int slot, const struct inode *ip, const char 
   // Two pages at the next page boundary: the lower one becomes the guard, the upper
   // one the user stack.
   sz = PGROUNDUP(sz);
+  if (m->cfg.kpt == KPT_PER_PROCESS_USER && sz + 2 * PGSIZE >= PLIC) {
+    why(res, "the stack would reach PLIC");
+    goto bad;
+  }
   if ((r = vm_uvmalloc(m, pagetable, sz, sz + 2 * PGSIZE, &sz1)) == SIM_PANIC)
     return r;
   if (sz1 == 0) {
@@ -232,6 +257,15 @@ static int exec(struct machine *m, int slot, const struct inode *ip, const char 
       last = s + 1;
   }
   snprintf(p->name, sizeof(p->name), "%s", last);
+
+  if (m->cfg.kpt == KPT_PER_PROCESS_USER) {
+    if ((r = swap_mirror(m, p, pagetable, sz, oldsz)) == SIM_FAIL) {
+      why(res, "out of memory mirroring the new image into the kernel table");
+      goto bad;
+    }
+    if (r != SIM_OK)
+      return r;
+  }
 
   // Commit to the user image.
   uint64_t oldpagetable = p->pagetable;

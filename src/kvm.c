@@ -29,6 +29,25 @@ int kvm_map_kernel(struct machine *m, uint64_t pt, bool clint) {
   return SIM_OK;
 }
 
+int kvm_kvmcreate(struct machine *m, uint64_t *pagetable) {
+  *pagetable = 0;
+  uint64_t root;
+  int r = vm_uvmcreate(m, &root);
+  if (r == SIM_FAIL)
+    return SIM_OK;
+  if (r != SIM_OK)
+    return r;
+  // A working part-3 solution must leave CLINT out: user memory may grow over its va.
+  bool clint = m->cfg.kpt == KPT_PER_PROCESS || m->cfg.kpt_clint;
+  r = kvm_map_kernel(m, root, clint);
+  if (r == SIM_FAIL)
+    return vm_kvmfree(m, root);
+  if (r != SIM_OK)
+    return r;
+  *pagetable = root;
+  return SIM_OK;
+}
+
 int kvm_kvminit(struct machine *m) {
   uint64_t root = kmem_kalloc(m);
   if (root == 0) {

@@ -49,6 +49,7 @@ static void power_on(struct machine *m) {
   m->nextpid = 1;
   m->initproc = -1;
   m->current = -1;
+  memset(&m->stats, 0, sizeof(m->stats));
   m->halted = false;
   m->panic_msg[0] = '\0';
   m->panic_detail[0] = '\0';

@@ -10,6 +10,11 @@ struct machine;
 // (CLINT only when clint). SIM_FAIL when a page-table page could not be allocated.
 int kvm_map_kernel(struct machine *m, uint64_t pt, bool clint);
 
+// A process's own copy of the kernel table (lab modes): kvminit's mappings in kvminit's
+// order, CLINT in mode 2 and left out in mode 3 unless the clint option keeps it.
+// *pagetable is 0 when out of memory, with its own partial pages freed.
+int kvm_kvmcreate(struct machine *m, uint64_t *pagetable);
+
 // Build the global kernel table. Running out of memory panics "kvmmap", as in xv6.
 int kvm_kvminit(struct machine *m);
 

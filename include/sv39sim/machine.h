@@ -35,6 +35,13 @@ struct config {
 #define DEFAULT_END 0x80026000ULL
 #define DEFAULT_TRAMPOLINE 0x80007000ULL
 
+// The page-table lab's statistics (kernel/vmcopyin.c): calls of copyin_new and
+// copyinstr_new, which only mode 3 makes.
+struct stats {
+  uint64_t ncopyin;
+  uint64_t ncopyinstr;
+};
+
 struct hart {
   uint64_t satp;
   enum priv_mode priv;
@@ -52,6 +59,7 @@ struct machine {
   int nextpid;
   int initproc;              // slot of pid 1, -1 before userinit
   int current;               // slot whose tables the hart uses, -1 when idle
+  struct stats stats;
   bool halted;               // the simulated kernel panicked
   char panic_msg[64];        // xv6's words
   char panic_detail[160];    // what the simulator saw, for the reader

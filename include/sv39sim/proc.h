@@ -1,6 +1,8 @@
 #ifndef SV39SIM_PROC_H
 #define SV39SIM_PROC_H
-// xv6's processes (kernel/proc.c), as far as they touch page tables.
+// xv6's processes (kernel/proc.c and sysproc.c), as far as they touch page tables, with
+// the page-table lab's per-process kernel tables.
+#include <stdbool.h>
 #include <stdint.h>
 
 struct machine;
@@ -17,6 +19,7 @@ struct proc {
   uint64_t pagetable;  // user table, 0 when none
   uint64_t trapframe;  // pa of the trapframe page, 0 when none
   uint64_t kstack;     // va of the kernel stack
+  uint64_t kstack_pa;  // its page in the lab modes (allocproc's), 0 when none
   uint64_t kpagetable; // the process's own kernel table (lab modes), 0 when none
   char name[16];
 };
@@ -39,5 +42,38 @@ int proc_freepagetable(struct machine *m, uint64_t pagetable, uint64_t sz);
 // Create pid 1 with initcode at va 0. *slot gets its slot. A second userinit, or
 // running out of memory, panics as xv6 would.
 int proc_userinit(struct machine *m, int *slot);
+
+// fork by the process in slot: *pid gets the child's pid, or -1 as xv6's fork returns
+// when allocproc or uvmcopy (or, in mode 3, the mirror) fails; then nothing is left over.
+int proc_fork(struct machine *m, int slot, int *pid);
+
+// sys_sbrk(n): *ret gets the old size, or -1 where growproc fails (out of memory; in
+// mode 3 also sz + n reaching PLIC). Sizes are 32-bit, as growproc's `uint sz`.
+int proc_sbrk(struct machine *m, int slot, int32_t n, int64_t *ret);
+
+// exit(status): the process becomes a ZOMBIE and its children go to init. Panics
+// "init exiting" for init. Frees nothing: wait does.
+int proc_exit(struct machine *m, int slot, int status);
+
+// wait(0) by the process in slot: reaps its first ZOMBIE child in slot order (freeproc)
+// and sets *pid to that child's pid; *pid is -1 when it has no children. When it has
+// children but none has exited, xv6 would sleep: *blocked is set and nothing changes.
+int proc_wait(struct machine *m, int slot, int *pid, bool *blocked);
+
+// kill(pid): *ret is 0, or -1 when no process has that pid. The victim, found in user
+// space, exits with status -1 at once, as usertrap makes it do at its next trap.
+int proc_kill(struct machine *m, int pid, int *ret);
+
+// The scheduler runs the process in slot (-1: back to the idle loop). In the lab modes
+// satp gets the process's kernel table, or the global one when idle.
+int proc_switch(struct machine *m, int slot);
+
+// copyin / copyinstr of the process's memory into dst, as the kernel does in this mode:
+// through walkaddr, or (mode 3) copyin_new / copyinstr_new through the process's kernel
+// table, counted in m->stats. *ret is 0 or -1 as xv6's returns.
+int proc_copyin(struct machine *m, int slot, void *dst, uint64_t srcva, uint64_t len,
+                int *ret);
+int proc_copyinstr(struct machine *m, int slot, char *dst, uint64_t srcva, uint64_t max,
+                   int *ret);
 
 #endif

@@ -31,6 +31,7 @@ int vm_uvmunmap(struct machine *m, uint64_t pagetable, uint64_t va, uint64_t npa
 int vm_uvmcreate(struct machine *m, uint64_t *pagetable);
 
 // Map one zeroed page at va 0 holding src[0..sz). Panics "inituvm: more than a page".
+// SIM_FAIL when mappages could not get a page-table page (xv6 does not check).
 int vm_uvminit(struct machine *m, uint64_t pagetable, const uint8_t *src, uint64_t sz);
 
 // Grow from oldsz to newsz; *newsz_out is newsz, or 0 on failure (everything undone).
@@ -62,6 +63,29 @@ int vm_copyin(struct machine *m, uint64_t pagetable, void *dst, uint64_t srcva,
 // Copy a NUL-terminated string of at most max bytes (NUL included); SIM_FAIL if no NUL.
 int vm_copyinstr(struct machine *m, uint64_t pagetable, char *dst, uint64_t srcva,
                  uint64_t max);
+
+// The lab's kernel-table helpers.
+//
+// Free a per-process kernel table's page-table pages, children before parents in index
+// order (freewalk's order), leaving every leaf page alone: those belong to the kernel or
+// to the user table.
+int vm_kvmfree(struct machine *m, uint64_t pagetable);
+
+// Mirror the user pages of upt in [PGROUNDUP(oldsz), newsz) into kpt at the same va, with
+// the same pa and flags minus PTE_U. SIM_FAIL when a page-table page could not be had;
+// what was mirrored is then unmapped again (page-table pages stay, as after any failed
+// mappages). Panics "remap" when kpt already maps one of those va (CLINT kept).
+int vm_u2kvmcopy(struct machine *m, uint64_t upt, uint64_t kpt, uint64_t oldsz,
+                 uint64_t newsz);
+
+// copyin_new / copyinstr_new of the lab: the kernel dereferences user va directly, the
+// process's kernel table (kpt) being in satp; sz is the process's size. Their bounds
+// checks are the lab's, off-by-one included. A va kpt cannot load from is a kernel page
+// fault: panic "kerneltrap".
+int vm_copyin_new(struct machine *m, uint64_t kpt, uint64_t sz, void *dst, uint64_t srcva,
+                  uint64_t len);
+int vm_copyinstr_new(struct machine *m, uint64_t kpt, uint64_t sz, char *dst,
+                     uint64_t srcva, uint64_t max);
 
 // Read the PTE at pte_pa. Page-table pages live in RAM, so this cannot fail for a pte_pa
 // that walk returned.
