@@ -320,8 +320,8 @@ static int arg_table(struct cmd_ctx *c, int argc, char **argv, struct render_tab
 }
 
 static int too_big(struct cmd_ctx *c) {
-  return fail(c, "the table has more than %lu valid PTEs, or the host is out of memory "
-              "('ranges' lists any table)", RENDER_MAX_ENTRIES);
+  return fail(c, "the table has more than %lu valid PTEs (json) or ranges (dot), or the "
+              "host is out of memory ('ranges' lists any table)", RENDER_MAX_ENTRIES);
 }
 
 // With --json the tree, as `json` gives it; xv6's text otherwise.

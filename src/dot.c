@@ -321,8 +321,6 @@ static int emit_table(struct dot *d, uint64_t table, int level, uint64_t va) {
 }
 
 int render_dot(struct machine *m, const struct render_table *t, FILE *out) {
-  if (render_count_entries(m, t->root, RENDER_MAX_ENTRIES) > RENDER_MAX_ENTRIES)
-    return -1;
   // Drawn into memory first, so a failure leaves out untouched.
   char *text = NULL;
   size_t len = 0;

@@ -17,9 +17,10 @@ struct render_table {
   uint64_t satp;     // the satp value that selects it
 };
 
-// The JSON tree and the DOT graph refuse tables with more valid PTEs than this, which
-// only a machine with more than 1 GiB of RAM or a table built by hand can have; `ranges`
-// streams and has no limit.
+// The JSON tree refuses tables with more valid PTEs than this (the kernel table of a
+// machine with 1 GiB of RAM or more, or a table built by hand; the tree costs about
+// 1.8 KB per PTE), and the DOT graph tables with more ranges; `ranges` streams and has
+// no limit.
 #define RENDER_MAX_ENTRIES (1UL << 18)
 
 // The number of valid PTEs in the tree at root (tables outside RAM not entered), counting
@@ -84,8 +85,9 @@ int render_ranges_json(struct machine *m, uint64_t root, cJSON *obj);
 
 // A DOT digraph: one record node per page-table page (its valid PTEs as fields), edges to
 // the next level, physical ranges of leaves as nodes; consecutive tables whose leaves all
-// continue one range (the kernel's direct map) are drawn as one node. Returns 0, or -1
-// (nothing written) beyond RENDER_MAX_ENTRIES valid PTEs or out of host memory.
+// continue one range (the kernel's direct map) are drawn as one node, and so are pages at
+// a fixed stride (kernel stacks between guard pages). Returns 0, or -1 (nothing written)
+// beyond RENDER_MAX_ENTRIES ranges or out of host memory.
 int render_dot(struct machine *m, const struct render_table *t, FILE *out);
 
 #endif
