@@ -521,38 +521,106 @@ static int cmd_copyinstr(struct cmd_ctx *c, int argc, char **argv) {
   return CMD_OK;
 }
 
-static int cmd_vmprint(struct cmd_ctx *c, int argc, char **argv) {
+// The table named by the words after the command: PID [user|kernel] (a process's table;
+// its kernel table is the global one in global mode), kernel (the global kernel table) or
+// satp (the table the hart translates with now, booted or not).
+static int arg_table(struct cmd_ctx *c, int argc, char **argv, struct render_table *t) {
+  struct machine *m = c->m;
+  if (argc == 2 && strcmp(argv[1], "satp") == 0) {
+    uint64_t satp = m->hart.satp;
+    if (satp >> 60 != SATP_SV39 >> 60)
+      return fail(c, "satp 0x%" PRIx64 " is not in Sv39 mode: no translation or protection",
+                  satp);
+    *t = (struct render_table){.root = (satp & ((1ULL << 44) - 1)) << PGSHIFT,
+                               .pid = -1, .which = "satp", .satp = satp};
+    return CMD_OK;
+  }
   if (need_boot(c))
     return CMD_ERROR;
-  uint64_t table;
   if (argc == 2 && strcmp(argv[1], "kernel") == 0) {
-    table = c->m->kernel_pagetable;
-  } else {
-    int slot;
-    if (arg_proc(c, argv[1], &slot))
-      return CMD_ERROR;
-    struct proc *p = &c->m->proc[slot];
-    if (argc == 3 && strcmp(argv[2], "user") != 0 && strcmp(argv[2], "kernel") != 0)
-      return fail(c, "which table: 'user' or 'kernel', not '%s'", argv[2]);
-    bool kernel = argc == 3 && strcmp(argv[2], "kernel") == 0;
-    table = kernel ? (p->kpagetable ? p->kpagetable : c->m->kernel_pagetable) : p->pagetable;
-    if (table == 0)
-      return fail(c, "pid %d has no %s page table", p->pid, kernel ? "kernel" : "user");
+    *t = (struct render_table){.root = m->kernel_pagetable, .pid = -1, .which = "kernel",
+                               .satp = MAKE_SATP(m->kernel_pagetable)};
+    return CMD_OK;
   }
-  if (c->json) {
-    char *text = NULL;
-    size_t n = 0;
-    FILE *mem = open_memstream(&text, &n);
-    if (mem == NULL)
-      return fail(c, "out of host memory");
-    render_vmprint(c->m, table, mem);
-    fclose(mem);
-    json_hex(c->json, "pagetable", table);
-    cJSON_AddStringToObject(c->json, "vmprint", text);
-    free(text);
-  } else {
-    render_vmprint(c->m, table, c->out);
+  int slot;
+  if (arg_proc(c, argv[1], &slot))
+    return CMD_ERROR;
+  struct proc *p = &m->proc[slot];
+  if (argc == 3 && strcmp(argv[2], "user") != 0 && strcmp(argv[2], "kernel") != 0)
+    return fail(c, "which table: 'user' or 'kernel', not '%s'", argv[2]);
+  bool kernel = argc == 3 && strcmp(argv[2], "kernel") == 0;
+  uint64_t root = kernel ? (p->kpagetable ? p->kpagetable : m->kernel_pagetable) : p->pagetable;
+  if (root == 0)
+    return fail(c, "pid %d has no %s page table", p->pid, kernel ? "kernel" : "user");
+  *t = (struct render_table){.root = root, .pid = p->pid, .which = kernel ? "kernel" : "user",
+                             .satp = MAKE_SATP(root)};
+  return CMD_OK;
+}
+
+static int too_big(struct cmd_ctx *c) {
+  return fail(c, "the table has more than %lu valid PTEs (json) or ranges (dot), or the "
+              "host is out of memory ('ranges' lists any table)", RENDER_MAX_ENTRIES);
+}
+
+// With --json the tree, as `json` gives it; xv6's text otherwise.
+static int cmd_vmprint(struct cmd_ctx *c, int argc, char **argv) {
+  struct render_table t;
+  if (arg_table(c, argc, argv, &t))
+    return CMD_ERROR;
+  if (c->json)
+    return render_json_pagetable(c->m, &t, c->json) != 0 ? too_big(c) : CMD_OK;
+  render_vmprint(c->m, t.root, c->out);
+  return CMD_OK;
+}
+
+// The tree as JSON; in text mode printed indented for reading.
+static int cmd_json(struct cmd_ctx *c, int argc, char **argv) {
+  struct render_table t;
+  if (arg_table(c, argc, argv, &t))
+    return CMD_ERROR;
+  if (c->json)
+    return render_json_pagetable(c->m, &t, c->json) != 0 ? too_big(c) : CMD_OK;
+  cJSON *o = cJSON_CreateObject();
+  if (o == NULL || render_json_pagetable(c->m, &t, o) != 0) {
+    cJSON_Delete(o);
+    return too_big(c);
   }
+  char *text = cJSON_Print(o);
+  cJSON_Delete(o);
+  if (text == NULL)
+    return fail(c, "out of host memory");
+  fprintf(c->out, "%s\n", text);
+  cJSON_free(text);
+  return CMD_OK;
+}
+
+static int cmd_dot(struct cmd_ctx *c, int argc, char **argv) {
+  struct render_table t;
+  if (arg_table(c, argc, argv, &t))
+    return CMD_ERROR;
+  if (!c->json)
+    return render_dot(c->m, &t, c->out) != 0 ? too_big(c) : CMD_OK;
+  char *text = NULL;
+  size_t n = 0;
+  FILE *mem = open_memstream(&text, &n);
+  if (mem == NULL)
+    return fail(c, "out of host memory");
+  int r = render_dot(c->m, &t, mem);
+  if (fclose(mem) != 0)
+    r = -1;
+  if (r == 0)
+    cJSON_AddStringToObject(c->json, "dot", text);
+  free(text);
+  return r != 0 ? too_big(c) : CMD_OK;
+}
+
+static int cmd_ranges(struct cmd_ctx *c, int argc, char **argv) {
+  struct render_table t;
+  if (arg_table(c, argc, argv, &t))
+    return CMD_ERROR;
+  if (c->json)
+    return render_ranges_json(c->m, t.root, c->json) != 0 ? too_big(c) : CMD_OK;
+  render_ranges(c->m, t.root, c->out, c->s->color);
   return CMD_OK;
 }
 
@@ -641,6 +709,9 @@ static int cmd_reset(struct cmd_ctx *c, int argc, char **argv) {
 
 static int cmd_help(struct cmd_ctx *c, int argc, char **argv);
 
+// How the views name a table (arg_table).
+#define TABLE_ARGS "PID [user|kernel] | kernel | satp"
+
 // Sorted by name.
 static const struct cmd_def table[] = {
     {"boot", cmd_boot, "", "kinit, kvminit, kvminithart, procinit: xv6's main() up to userinit",
@@ -651,6 +722,8 @@ static const struct cmd_def table[] = {
     {"copyinstr", cmd_copyinstr, "PID VA MAX",
      "the kernel reads a string of user memory (walkaddr, or copyinstr_new in mode 3)", 3, 3,
      true},
+    {"dot", cmd_dot, TABLE_ARGS,
+     "a page table as a Graphviz digraph (pipe it into 'dot -Tsvg')", 1, 2, false},
     {"exec", cmd_exec, "PID FILE [ARG...] | PID -s SIZE [ARG...]",
      "sys_exec of a RISC-V ELF file, or of a synthetic image of SIZE bytes; ARGs are argv", 2,
      -1, true},
@@ -659,6 +732,7 @@ static const struct cmd_def table[] = {
     {"fork", cmd_fork, "PID", "the process forks; prints the child's pid", 1, 1, true},
     {"free", cmd_free, "", "the number of free pages", 0, 0, false},
     {"help", cmd_help, "[COMMAND]", "list the commands, or explain one", 0, 1, false},
+    {"json", cmd_json, TABLE_ARGS, "a page table as a JSON tree", 1, 2, false},
     {"kalloc", cmd_kalloc, "", "take a page from the free list", 0, 0, true},
     {"kfree", cmd_kfree, "PA", "give a page back to the free list", 1, 1, true},
     {"kill", cmd_kill, "PID", "kill(pid): the process exits with status -1", 1, 1, true},
@@ -666,13 +740,15 @@ static const struct cmd_def table[] = {
      "the kernel page-table mode (before boot)", 1, 2, true},
     {"peek", cmd_peek, "PA [1|2|4|8]", "read physical memory", 1, 2, false},
     {"poke", cmd_poke, "PA VALUE [1|2|4|8]", "write physical memory", 2, 3, true},
+    {"ranges", cmd_ranges, TABLE_ARGS,
+     "the mapped ranges, merged as QEMU's 'info mem' shows them", 1, 2, false},
     {"reset", cmd_reset, "", "a fresh machine with the same options", 0, 0, false},
     {"sbrk", cmd_sbrk, "PID N", "grow (N > 0) or shrink (N < 0) user memory, as sys_sbrk",
      2, 2, true},
     {"switch", cmd_switch, "PID | idle",
      "the scheduler runs the process, or goes back to its idle loop", 1, 1, true},
     {"userinit", cmd_userinit, "", "create pid 1 with initcode at va 0", 0, 0, true},
-    {"vmprint", cmd_vmprint, "PID [user|kernel] | kernel",
+    {"vmprint", cmd_vmprint, TABLE_ARGS,
      "print a page table in the format of xv6's vmprint", 1, 2, false},
     {"wait", cmd_wait, "PID", "the process reaps one zombie child (freeproc); prints its pid",
      1, 1, true},
@@ -741,11 +817,12 @@ static int split(char *line, char **words) {
 }
 
 static void report(struct session *s, const char *cmd, const char *msg) {
+  fputs(render_sgr(s->color_err, HUE_ERROR), s->err);
   if (s->line > 0)
-    fprintf(s->err, "%s:%lu: %s%s%s\n", s->file, s->line, cmd ? cmd : "", cmd ? ": " : "",
-            msg);
+    fprintf(s->err, "%s:%lu: %s%s%s", s->file, s->line, cmd ? cmd : "", cmd ? ": " : "", msg);
   else
-    fprintf(s->err, "%s: %s%s%s\n", s->file, cmd ? cmd : "", cmd ? ": " : "", msg);
+    fprintf(s->err, "%s: %s%s%s", s->file, cmd ? cmd : "", cmd ? ": " : "", msg);
+  fprintf(s->err, "%s\n", render_sgr(s->color_err, HUE_RESET));
 }
 
 static void emit_json(struct session *s, cJSON *o) {
@@ -794,7 +871,8 @@ enum cmd_status cmd_run_line(struct session *s, const char *line) {
   if (status == CMD_PANIC) {
     s->panicked = true;
     if (!s->json) {
-      fprintf(s->out, "panic: %s\n", s->m->panic_msg);
+      fprintf(s->out, "%spanic: %s%s\n", render_sgr(s->color, HUE_PANIC), s->m->panic_msg,
+              render_sgr(s->color, HUE_RESET));
       if (s->m->panic_detail[0] != '\0')
         fprintf(s->out, "  (%s)\n", s->m->panic_detail);
     }

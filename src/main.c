@@ -20,7 +20,8 @@ static void usage(FILE *f) {
         "A TRACE of '-' is standard input.\n"
         "\n"
         "  -e, --execute CMDS  run CMDS ('boot; userinit; vmprint 1'), before any TRACE\n"
-        "  -i, --interactive   give a prompt after the traces\n"
+        "  -i, --interactive   give a prompt after the traces (plain lines when standard\n"
+        "                      input is not a terminal); errors there never end it\n"
         "  -k, --keep-going    go on after a command fails\n"
         "      --json          print each command's result as one JSON object per line\n"
         "      --kpt MODE      kernel page-table mode: global (default), per-process,\n"
@@ -31,8 +32,16 @@ static void usage(FILE *f) {
         "\n"
         "Exit status: 0 success; 1 a command failed; 2 bad usage or an unreadable trace;\n"
         "3 the simulated kernel panicked.\n"
+        "Colour on a terminal unless NO_COLOR is set. History: $XDG_STATE_HOME/sv39sim/history\n"
+        "(else ~/.local/state/sv39sim/history).\n"
         "'sv39sim -e help' lists the commands; traces/README.md documents them.\n",
         f);
+}
+
+// Colour on a terminal unless NO_COLOR is set to anything but "" (no-color.org).
+static bool want_color(int fd) {
+  const char *no = getenv("NO_COLOR");
+  return isatty(fd) && (no == NULL || no[0] == '\0');
 }
 
 int main(int argc, char **argv) {
@@ -82,7 +91,9 @@ int main(int argc, char **argv) {
     fprintf(stderr, "sv39sim: %s\n", err);
     return EXIT_USAGE;
   }
-  struct session s = {.m = m, .out = stdout, .err = stderr, .json = json, .file = "sv39sim"};
+  struct session s = {.m = m, .out = stdout, .err = stderr, .json = json, .file = "sv39sim",
+                      .color = !json && want_color(STDOUT_FILENO),
+                      .color_err = want_color(STDERR_FILENO)};
   if (kpt != NULL) {
     char line[64];
     snprintf(line, sizeof(line), "mode %s", kpt);
@@ -106,7 +117,11 @@ int main(int argc, char **argv) {
       st = CMD_ERROR;
   }
   bool no_input = execute == NULL && optind == argc;
-  if (interactive || (no_input && isatty(STDIN_FILENO)))
+  // Interactive: an error never ends the session nor changes the exit status. Without a
+  // terminal there is no prompt and no readline, just lines.
+  if (interactive && !isatty(STDIN_FILENO))
+    replay_stream(&s, stdin, "<stdin>", true);
+  else if (interactive || (no_input && isatty(STDIN_FILENO)))
     repl_run(&s);
   else if (no_input && replay_stream(&s, stdin, "<stdin>", keep_going) != CMD_OK)
     st = CMD_ERROR;

@@ -19,6 +19,8 @@ struct session {
   FILE *out;
   FILE *err;
   bool json;
+  bool color;          // ANSI colours on out (a terminal, NO_COLOR unset)
+  bool color_err;      // and on err
   const char *file;    // name used in messages
   unsigned long line;
   const char *basedir; // relative paths in commands resolve here; NULL: the cwd
@@ -28,7 +30,11 @@ struct session {
 struct cmd_def {
   const char *name;
   int (*handler)(struct cmd_ctx *c, int argc, char **argv);
-  const char *usage; // arguments, as in traces/README.md
+  // The arguments, as in traces/README.md. Tab completion reads it: alternatives are
+  // separated by " | "; in each, the Nth word describes the Nth argument: PID completes
+  // live pids, FILE file names, COMMAND command names, and lower-case words joined by '|'
+  // ("user|kernel", "[r|w|x]") complete to themselves. A word ending in "..." repeats.
+  const char *usage;
   const char *help;  // one line
   int min_args, max_args; // after the command word; -1: no maximum
   bool mutates;           // refused once the kernel has panicked

@@ -1,13 +1,93 @@
 #ifndef SV39SIM_RENDER_H
 #define SV39SIM_RENDER_H
-// Read-only views of the machine. Renderers write to a FILE * and never change state.
+// Read-only views of the machine. Renderers write to a FILE * or build cJSON and never
+// change state. Tables that lie outside RAM are listed but not entered.
+#include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
 struct machine;
 
-// xv6's vmprint: "page table %p", then one line per valid PTE, indented one ".." per
-// level, in index order. Tables that lie outside RAM are listed but not entered.
+// Which table a view shows, as the commands name it.
+struct render_table {
+  uint64_t root;     // pa of the root page
+  int pid;           // -1 when the table is no process's (the global kernel table, satp)
+  const char *which; // "user", "kernel" or "satp"
+  uint64_t satp;     // the satp value that selects it
+};
+
+// The JSON tree refuses tables with more valid PTEs than this (the kernel table of a
+// machine with 1 GiB of RAM or more, or a table built by hand; the tree costs about
+// 1.8 KB per PTE), and the DOT graph tables with more ranges; `ranges` streams and has
+// no limit.
+#define RENDER_MAX_ENTRIES (1UL << 18)
+
+// The number of valid PTEs in the tree at root (tables outside RAM not entered), counting
+// no further than limit + 1, so that a table built by hand to be huge costs little.
+unsigned long render_count_entries(struct machine *m, uint64_t root, unsigned long limit);
+
+// ---- colour (ANSI SGR sequences; every one is "" when color is false) ----
+
+enum render_hue {
+  HUE_RESET,
+  HUE_READ,  // r
+  HUE_WRITE, // w
+  HUE_EXEC,  // x
+  HUE_USER,  // u
+  HUE_DIM,   // g, a, d and absent flags
+  HUE_FAULT, // a page fault (the MMU's result, not an error)
+  HUE_PANIC, // the simulated kernel panicked
+  HUE_ERROR, // a command could not run
+};
+
+const char *render_sgr(bool color, enum render_hue hue);
+
+// ---- xv6's vmprint ----
+
+// "page table %p", then one line per valid PTE, indented one ".." per level, in index
+// order.
 void render_vmprint(struct machine *m, uint64_t pagetable, FILE *out);
+
+// ---- the tree as JSON ----
+
+// Add "pid", "table", "satp", "root" and "entries" (the valid PTEs, nested, in index order)
+// to obj. Returns 0, or -1 (obj untouched) when the table has more than RENDER_MAX_ENTRIES
+// valid PTEs or the host is out of memory.
+int render_json_pagetable(struct machine *m, const struct render_table *t, cJSON *obj);
+
+// ---- QEMU's `info mem` ----
+
+// One run of leaves: virtually and physically contiguous, with the same low 8 PTE bits.
+struct render_range {
+  uint64_t va;   // canonical (sign-extended from bit 38)
+  uint64_t pa;
+  uint64_t size;
+  unsigned attr; // PTE bits 7..0
+};
+
+// Call fn for each range in va order; stop early (returning what fn returned) when fn
+// returns non-zero. Returns 0 when every range was visited.
+int render_ranges_walk(struct machine *m, uint64_t root,
+                       int (*fn)(void *ctx, const struct render_range *r), void *ctx);
+
+// QEMU's letters for attr: "rwxugad", '-' for a clear bit.
+void render_attr(unsigned attr, char letters[8]);
+
+// QEMU's `info mem` table: a header, then "vaddr paddr size attr" per range.
+void render_ranges(struct machine *m, uint64_t root, FILE *out, bool color);
+
+// The same ranges as an array of {"va", "pa", "size", "attr"} added to obj as "ranges".
+// Returns 0, or -1 (obj untouched) beyond RENDER_MAX_ENTRIES ranges or out of memory.
+int render_ranges_json(struct machine *m, uint64_t root, cJSON *obj);
+
+// ---- Graphviz ----
+
+// A DOT digraph: one record node per page-table page (its valid PTEs as fields), edges to
+// the next level, physical ranges of leaves as nodes; consecutive tables whose leaves all
+// continue one range (the kernel's direct map) are drawn as one node, and so are pages at
+// a fixed stride (kernel stacks between guard pages). Returns 0, or -1 (nothing written)
+// beyond RENDER_MAX_ENTRIES ranges or out of host memory.
+int render_dot(struct machine *m, const struct render_table *t, FILE *out);
 
 #endif

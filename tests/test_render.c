@@ -1,0 +1,196 @@
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sv39sim/cmd.h"
+#include "sv39sim/machine.h"
+#include "sv39sim/render.h"
+#include "sv39sim/sv39.h"
+#include "sv39sim/vm.h"
+
+static struct machine *m;
+static struct session s;
+static char *outbuf;
+static size_t outlen;
+
+static void run(const char *line) {
+  enum cmd_status st = cmd_run_line(&s, line);
+  cr_assert_eq(st, CMD_OK, "'%s' returned %d", line, st);
+}
+
+// A machine after xv6's boot, userinit and first exec (traces/xv6-boot.trace).
+static void setup(void) {
+  struct config cfg;
+  config_defaults(&cfg);
+  char err[128];
+  m = machine_new(&cfg, err, sizeof(err));
+  cr_assert_not_null(m, "machine_new: %s", err);
+  s = (struct session){.m = m, .file = "test", .err = stderr};
+  s.out = open_memstream(&outbuf, &outlen);
+  cr_assert_not_null(s.out);
+  run("boot");
+  run("userinit");
+  run("exec 1 -s 4K /init");
+  // The tests look only at what the renderers write.
+  fclose(s.out);
+  free(outbuf);
+  outbuf = NULL;
+  s.out = open_memstream(&outbuf, &outlen);
+  cr_assert_not_null(s.out);
+}
+
+static void teardown(void) {
+  fclose(s.out);
+  free(outbuf);
+  machine_free(m);
+}
+
+TestSuite(render, .init = setup, .fini = teardown);
+
+struct collected {
+  struct render_range r[128];
+  int n;
+};
+
+static int collect(void *ctx, const struct render_range *r) {
+  struct collected *c = ctx;
+  if (c->n < 128)
+    c->r[c->n] = *r;
+  c->n++;
+  return 0;
+}
+
+static uint64_t user_root(void) {
+  return m->proc[proc_slot(m, 1)].pagetable;
+}
+
+Test(render, ranges_of_pid_1_are_text_guard_stack_trapframe_trampoline) {
+  static const struct render_range want[] = {
+      {0x0, 0x87f6b000, 0x1000, PTE_V | PTE_R | PTE_W | PTE_X | PTE_U},
+      {0x1000, 0x87f68000, 0x1000, PTE_V | PTE_R | PTE_W | PTE_X},
+      {0x2000, 0x87f67000, 0x1000, PTE_V | PTE_R | PTE_W | PTE_X | PTE_U},
+      {TRAPFRAME, 0x87f76000, 0x1000, PTE_V | PTE_R | PTE_W},
+      {TRAMPOLINE, DEFAULT_TRAMPOLINE, 0x1000, PTE_V | PTE_R | PTE_X},
+  };
+  struct collected c = {0};
+  cr_assert_eq(render_ranges_walk(m, user_root(), collect, &c), 0);
+  cr_assert_eq(c.n, 5, "%d ranges, want 5", c.n);
+  for (int i = 0; i < 5; i++) {
+    cr_assert_eq(c.r[i].va, want[i].va, "range %d: va %#lx, want %#lx", i, c.r[i].va, want[i].va);
+    cr_assert_eq(c.r[i].pa, want[i].pa, "range %d: pa %#lx, want %#lx", i, c.r[i].pa, want[i].pa);
+    cr_assert_eq(c.r[i].size, want[i].size, "range %d: size %#lx", i, c.r[i].size);
+    cr_assert_eq(c.r[i].attr, want[i].attr, "range %d: attr %#x, want %#x", i, c.r[i].attr,
+                 want[i].attr);
+  }
+}
+
+Test(render, kernel_data_is_one_range_across_64_level0_tables) {
+  struct collected c = {0};
+  render_ranges_walk(m, m->kernel_pagetable, collect, &c);
+  // CLINT, PLIC, UART0+VIRTIO0 (adjacent, same bits), text, data, 64 stacks, trampoline.
+  cr_assert_eq(c.n, 5 + 64 + 1, "%d ranges, want 70", c.n);
+  cr_assert_eq(c.r[2].va, UART0);
+  cr_assert_eq(c.r[2].size, 2 * PGSIZE, "UART0 and VIRTIO0 merge: size %#lx", c.r[2].size);
+  cr_assert_eq(c.r[4].va, DEFAULT_ETEXT);
+  cr_assert_eq(c.r[4].size, KERNBASE + DEFAULT_RAM_SIZE - DEFAULT_ETEXT,
+               "data range size %#lx", c.r[4].size);
+}
+
+Test(render, ranges_text_uses_qemu_columns_and_letters) {
+  render_ranges(m, user_root(), s.out, false);
+  fflush(s.out);
+  const char *want = "vaddr            paddr            size             attr\n"
+                     "---------------- ---------------- ---------------- -------\n"
+                     "0000000000000000 0000000087f6b000 0000000000001000 rwxu---\n";
+  cr_assert(strncmp(outbuf, want, strlen(want)) == 0, "got:\n%s", outbuf);
+}
+
+Test(render, attr_letters_follow_qemu_order) {
+  char letters[8];
+  render_attr(PTE_V | PTE_R | PTE_X | PTE_G | PTE_D, letters);
+  cr_assert_str_eq(letters, "r-x-g-d");
+}
+
+// A level-2 leaf (a 1 GiB superpage) in the upper half of the address space.
+Test(render, superpage_in_upper_half_has_canonical_va_and_1g_size) {
+  uint64_t root = user_root();
+  vm_pte_write(m, root + 8 * 300, PA2PTE(0x40000000) | PTE_V | PTE_R);
+  struct collected c = {0};
+  render_ranges_walk(m, root, collect, &c);
+  cr_assert_eq(c.n, 6);
+  cr_assert_eq(c.r[5].va, 0xffffffcb00000000ULL, "va %#lx", c.r[5].va);
+  cr_assert_eq(c.r[5].size, 1ULL << 30);
+
+  cJSON *o = cJSON_CreateObject();
+  struct render_table t = {.root = root, .pid = 1, .which = "user", .satp = MAKE_SATP(root)};
+  cr_assert_eq(render_json_pagetable(m, &t, o), 0);
+  cJSON *e = cJSON_GetArrayItem(cJSON_GetObjectItem(o, "entries"), 2);
+  cr_assert_eq(cJSON_GetObjectItem(e, "index")->valueint, 300);
+  cr_assert_str_eq(cJSON_GetObjectItem(e, "va_start")->valuestring, "0xffffffcb00000000");
+  cr_assert_str_eq(cJSON_GetObjectItem(e, "va_end")->valuestring, "0xffffffcb3fffffff");
+  cr_assert_eq(cJSON_GetObjectItem(e, "page_size")->valuedouble, 1073741824.0);
+  cJSON_Delete(o);
+}
+
+Test(render, json_tree_nests_levels_and_decodes_flags) {
+  cJSON *o = cJSON_CreateObject();
+  struct render_table t = {.root = user_root(), .pid = 1, .which = "user",
+                           .satp = MAKE_SATP(user_root())};
+  cr_assert_eq(render_json_pagetable(m, &t, o), 0);
+  cr_assert_str_eq(cJSON_GetObjectItem(o, "root")->valuestring, "0x87f6e000");
+  cr_assert_str_eq(cJSON_GetObjectItem(o, "satp")->valuestring, "0x8000000000087f6e");
+  cJSON *top = cJSON_GetObjectItem(o, "entries");
+  cr_assert_eq(cJSON_GetArraySize(top), 2, "root has %d valid entries", cJSON_GetArraySize(top));
+  cJSON *l1 = cJSON_GetObjectItem(cJSON_GetArrayItem(top, 0), "entries");
+  cJSON *l0 = cJSON_GetObjectItem(cJSON_GetArrayItem(l1, 0), "entries");
+  cJSON *guard = cJSON_GetArrayItem(l0, 1);
+  cr_assert_eq(cJSON_GetObjectItem(guard, "level")->valueint, 0);
+  cr_assert_str_eq(cJSON_GetObjectItem(guard, "va_start")->valuestring, "0x1000");
+  cr_assert_str_eq(cJSON_GetObjectItem(guard, "pte")->valuestring, "0x21fda00f");
+  char *flags = cJSON_PrintUnformatted(cJSON_GetObjectItem(guard, "flags"));
+  cr_assert_str_eq(flags, "[\"V\",\"R\",\"W\",\"X\"]", "guard page flags %s", flags);
+  cJSON_free(flags);
+  cJSON_Delete(o);
+}
+
+// root[i] -> A for every i, A[j] -> B for every j, B all leaves: 512^3 leaves.
+Test(render, a_huge_hand_built_table_is_refused_not_rendered) {
+  uint64_t root = user_root(), a = 0x87000000, b = 0x87001000;
+  for (uint64_t i = 0; i < 512; i++) {
+    vm_pte_write(m, root + 8 * i, PA2PTE(a) | PTE_V);
+    vm_pte_write(m, a + 8 * i, PA2PTE(b) | PTE_V);
+    vm_pte_write(m, b + 8 * i, PA2PTE(KERNBASE) | PTE_V | PTE_R);
+  }
+  cr_assert_gt(render_count_entries(m, root, RENDER_MAX_ENTRIES), RENDER_MAX_ENTRIES);
+  cJSON *o = cJSON_CreateObject();
+  struct render_table t = {.root = root, .pid = 1, .which = "user"};
+  cr_assert_eq(render_json_pagetable(m, &t, o), -1);
+  cr_assert_null(cJSON_GetObjectItem(o, "entries"), "a refused tree added entries");
+  cr_assert_eq(render_dot(m, &t, s.out), -1);
+  fflush(s.out);
+  cr_assert_eq(outlen, 0, "a refused graph wrote %zu bytes", outlen);
+  cJSON_Delete(o);
+}
+
+// A table that points at itself is drawn once, not followed forever.
+Test(render, dot_draws_a_cyclic_table_once) {
+  uint64_t root = user_root();
+  vm_pte_write(m, root + 8 * 7, PA2PTE(root) | PTE_V);
+  struct render_table t = {.root = root, .pid = 1, .which = "user"};
+  cr_assert_eq(render_dot(m, &t, s.out), 0);
+  fflush(s.out);
+  char decl[64];
+  snprintf(decl, sizeof(decl), "  t%lx [label=", (unsigned long)root);
+  const char *first = strstr(outbuf, decl);
+  cr_assert_not_null(first, "no node for the root in:\n%s", outbuf);
+  cr_assert_null(strstr(first + 1, decl), "the root is drawn twice");
+  cr_assert_not_null(strstr(outbuf, "t87f6e000:e7 -> t87f6e000;"), "no edge back to the root");
+}
+
+Test(render, dot_draws_kernel_stacks_as_one_strided_node) {
+  struct render_table t = {.root = m->kernel_pagetable, .pid = -1, .which = "kernel"};
+  cr_assert_eq(render_dot(m, &t, s.out), 0);
+  fflush(s.out);
+  cr_assert_not_null(strstr(outbuf, "383..509 step 2: 64 x rw-----"), "got:\n%s", outbuf);
+  cr_assert_not_null(strstr(outbuf, "63 level-0 tables"), "direct map not collapsed");
+}
