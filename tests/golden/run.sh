@@ -4,12 +4,15 @@
 # EXPECTED_PREFIX.exit (0 when that file is absent). With SV39SIM_BLESS=1 it writes them
 # instead: read every blessed file before committing it. When EXPECTED_PREFIX.err exists,
 # stderr is compared with it too. The trace runs from its own folder, so messages name it
-# without a path.
+# without a path. EXPECTED_PREFIX.args, when it exists, holds options for the command line
+# (like --tlb 4 or --ad fault), on one line.
 set -u
 sim=$(realpath "$1") trace=$2 want=$3
 got=$(mktemp) goterr=$(mktemp)
 trap 'rm -f "$got" "$goterr"' EXIT
-(cd "$(dirname "$trace")" && "$sim" "$(basename "$trace")") >"$got" 2>"$goterr"
+args=()
+[[ -f $want.args ]] && read -r -a args <"$want.args"
+(cd "$(dirname "$trace")" && "$sim" "${args[@]}" "$(basename "$trace")") >"$got" 2>"$goterr"
 status=$?
 want_status=0
 [[ -f $want.exit ]] && want_status=$(<"$want.exit")
