@@ -15,17 +15,10 @@
 #include "sv39sim/proc.h"
 #include "sv39sim/render.h"
 #include "sv39sim/sv39.h"
+#include "cmd_priv.h"
 
 #define MAX_WORDS 64
 #define MAX_EXEC_FILE (64ULL << 20)
-
-struct cmd_ctx {
-  struct session *s;
-  struct machine *m;
-  FILE *out;
-  cJSON *json; // the command's result object with --json, else NULL
-  char err[512];
-};
 
 static int fail(struct cmd_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(struct cmd_ctx *c, const char *fmt, ...) {
@@ -132,6 +125,39 @@ static int arg_live(struct cmd_ctx *c, const char *s, int *slot) {
 }
 
 static const char *const mode_names[] = {"global", "per-process", "per-process-user"};
+
+// The helpers above, for handlers in other files (cmd_priv.h).
+int cmd_fail(struct cmd_ctx *c, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(c->err, sizeof(c->err), fmt, ap);
+  va_end(ap);
+  return CMD_ERROR;
+}
+
+int cmd_sim(int r) {
+  return sim(r);
+}
+
+void cmd_json_hex(cJSON *o, const char *key, uint64_t v) {
+  json_hex(o, key, v);
+}
+
+int cmd_arg_u64(struct cmd_ctx *c, const char *what, const char *s, bool suffix, uint64_t *v) {
+  return arg_u64(c, what, s, suffix, v);
+}
+
+int cmd_arg_size(struct cmd_ctx *c, const char *s, unsigned *size) {
+  return arg_size(c, s, size);
+}
+
+int cmd_arg_proc(struct cmd_ctx *c, const char *s, int *slot) {
+  return arg_proc(c, s, slot);
+}
+
+int cmd_need_boot(struct cmd_ctx *c) {
+  return need_boot(c);
+}
 
 // ---- commands ----
 
@@ -714,6 +740,9 @@ static int cmd_help(struct cmd_ctx *c, int argc, char **argv);
 
 // Sorted by name.
 static const struct cmd_def table[] = {
+    {"access", cmd_access, "PID FILE",
+     "replay an address trace (valgrind lackey or Dinero din) through the MMU as PID in "
+     "U-mode", 2, 2, true},
     {"boot", cmd_boot, "", "kinit, kvminit, kvminithart, procinit: xv6's main() up to userinit",
      0, 0, true},
     {"copyin", cmd_copyin, "PID VA LEN",
@@ -736,22 +765,41 @@ static const struct cmd_def table[] = {
     {"kalloc", cmd_kalloc, "", "take a page from the free list", 0, 0, true},
     {"kfree", cmd_kfree, "PA", "give a page back to the free list", 1, 1, true},
     {"kill", cmd_kill, "PID", "kill(pid): the process exits with status -1", 1, 1, true},
+    {"load", cmd_load, "VA [1|2|4|8]", "read memory through the MMU (8 bytes by default)", 1,
+     2, true},
+    {"mappages", cmd_mappages, "PID user|kernel VA SIZE PA PERM",
+     "xv6's mappages by hand; PERM is letters from \"rwxug\"", 6, 6, true},
     {"mode", cmd_mode, "global|per-process|per-process-user [clint]",
      "the kernel page-table mode (before boot)", 1, 2, true},
     {"peek", cmd_peek, "PA [1|2|4|8]", "read physical memory", 1, 2, false},
     {"poke", cmd_poke, "PA VALUE [1|2|4|8]", "write physical memory", 2, 3, true},
+    {"priv", cmd_priv, "u|s", "the hart's privilege for translate, load and store", 1, 1,
+     true},
     {"ranges", cmd_ranges, TABLE_ARGS,
      "the mapped ranges, merged as QEMU's 'info mem' shows them", 1, 2, false},
     {"reset", cmd_reset, "", "a fresh machine with the same options", 0, 0, false},
+    {"satp", cmd_satp, "[VALUE]", "read or write satp (no TLB flush)", 0, 1, true},
     {"sbrk", cmd_sbrk, "PID N", "grow (N > 0) or shrink (N < 0) user memory, as sys_sbrk",
      2, 2, true},
+    {"sfence", cmd_sfence, "[VA|-] [ASID|-]", "sfence.vma; '-' stands for x0", 0, 2, true},
+    {"sstatus", cmd_sstatus, "[sum=0|1] [mxr=0|1]",
+     "show or set sstatus.SUM and sstatus.MXR", 0, 2, true},
+    {"store", cmd_store, "VA VALUE [1|2|4|8]",
+     "write memory through the MMU (8 bytes by default)", 2, 3, true},
     {"switch", cmd_switch, "PID | idle",
      "the scheduler runs the process, or goes back to its idle loop", 1, 1, true},
+    {"tlb", cmd_tlb, "[stats|flush|show]", "the TLB's counts, a full flush, or its entries",
+     0, 1, true},
+    {"translate", cmd_translate, "VA [r|w|x]",
+     "one MMU access with satp, privilege and TLB as they are; shows each step", 1, 2,
+     true},
     {"userinit", cmd_userinit, "", "create pid 1 with initcode at va 0", 0, 0, true},
     {"vmprint", cmd_vmprint, TABLE_ARGS,
      "print a page table in the format of xv6's vmprint", 1, 2, false},
     {"wait", cmd_wait, "PID", "the process reaps one zombie child (freeproc); prints its pid",
      1, 1, true},
+    {"walk", cmd_walk, "PID user|kernel VA [r|w|x]",
+     "walk a process's table in software: no TLB, nothing written", 3, 4, false},
 };
 
 const struct cmd_def *cmd_table(size_t *n) {

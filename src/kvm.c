@@ -3,6 +3,7 @@
 #include "sv39sim/kalloc.h"
 #include "sv39sim/machine.h"
 #include "sv39sim/sv39.h"
+#include "sv39sim/tlb.h"
 #include "sv39sim/vm.h"
 
 int kvm_map_kernel(struct machine *m, uint64_t pt, bool clint) {
@@ -65,6 +66,7 @@ int kvm_kvminit(struct machine *m) {
 
 void kvm_kvminithart(struct machine *m) {
   m->hart.satp = MAKE_SATP(m->kernel_pagetable);
+  tlb_sfence(m, true, 0, true, 0);
 }
 
 // Stock xv6 gives every process slot its kernel stack at boot; the lab's per-process

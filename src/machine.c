@@ -18,6 +18,9 @@ void config_defaults(struct config *cfg) {
   cfg->etext = DEFAULT_ETEXT;
   cfg->end = DEFAULT_END;
   cfg->trampoline = DEFAULT_TRAMPOLINE;
+  cfg->ad = AD_HW;
+  cfg->tlb_entries = TLB_DEFAULT_ENTRIES;
+  cfg->tlb_ways = 0;
 }
 
 static const char *config_problem(const struct config *c) {
@@ -32,6 +35,9 @@ static const char *config_problem(const struct config *c) {
     return "trampoline must be a page of kernel text (page-aligned, below etext)";
   if (c->end < c->etext)
     return "end must not be below etext";
+  const char *tlb_problem = tlb_geometry_problem(c->tlb_entries, c->tlb_ways);
+  if (tlb_problem != NULL)
+    return tlb_problem;
   if (c->end >= phystop || c->etext >= phystop)
     return "RAM is too small to hold the kernel image (end must lie below PHYSTOP)";
   return NULL;
@@ -41,6 +47,7 @@ static void power_on(struct machine *m) {
   memset(&m->kmem, 0, sizeof(m->kmem));
   memset(&m->hart, 0, sizeof(m->hart));
   m->hart.priv = PRIV_S;
+  tlb_clear(&m->tlb);
   m->kernel_pagetable = 0;
   m->booted = false;
   memset(m->proc, 0, sizeof(m->proc));
@@ -62,7 +69,12 @@ struct machine *machine_new(const struct config *cfg, char *err, size_t errlen) 
     return NULL;
   }
   struct machine *m = calloc(1, sizeof(*m));
-  if (m == NULL || ram_init(&m->ram, KERNBASE, cfg->ram_size) != 0) {
+  if (m == NULL || ram_init(&m->ram, KERNBASE, cfg->ram_size) != 0 ||
+      tlb_init(&m->tlb, cfg->tlb_entries, cfg->tlb_ways) != 0) {
+    if (m != NULL) {
+      ram_destroy(&m->ram);
+      tlb_destroy(&m->tlb);
+    }
     free(m);
     snprintf(err, errlen, "out of host memory for a %llu-byte machine",
              (unsigned long long)cfg->ram_size);
@@ -77,6 +89,7 @@ void machine_free(struct machine *m) {
   if (m == NULL)
     return;
   ram_destroy(&m->ram);
+  tlb_destroy(&m->tlb);
   free(m);
 }
 

@@ -9,6 +9,7 @@
 #include "sv39sim/cmd.h"
 #include "sv39sim/machine.h"
 #include "sv39sim/replay.h"
+#include "sv39sim/tlb.h"
 
 // Exit statuses (README lists them).
 enum { EXIT_OK = 0, EXIT_CMD_FAILED = 1, EXIT_USAGE = 2, EXIT_PANIC = 3 };
@@ -27,6 +28,10 @@ static void usage(FILE *f) {
         "      --kpt MODE      kernel page-table mode: global (default), per-process,\n"
         "                      per-process-user\n"
         "      --ram SIZE      simulated RAM, PHYSTOP - KERNBASE (default 128M)\n"
+        "      --tlb ENTRIES[xWAYS]  TLB geometry: 32 (default) is fully associative,\n"
+        "                      16x4 is 4 sets of 4 ways, 0 is no TLB; LRU replacement\n"
+        "      --ad hw|fault   a walk that finds A or D clear sets it (hw, default, as QEMU)\n"
+        "                      or raises a page fault (fault, as Svade)\n"
         "  -h, --help          print this help and exit\n"
         "      --version       print the version and exit\n"
         "\n"
@@ -45,7 +50,7 @@ static bool want_color(int fd) {
 }
 
 int main(int argc, char **argv) {
-  enum { OPT_JSON = 256, OPT_KPT, OPT_RAM, OPT_VERSION };
+  enum { OPT_JSON = 256, OPT_KPT, OPT_RAM, OPT_TLB, OPT_AD, OPT_VERSION };
   static const struct option opts[] = {
       {"execute", required_argument, NULL, 'e'},
       {"interactive", no_argument, NULL, 'i'},
@@ -53,6 +58,8 @@ int main(int argc, char **argv) {
       {"json", no_argument, NULL, OPT_JSON},
       {"kpt", required_argument, NULL, OPT_KPT},
       {"ram", required_argument, NULL, OPT_RAM},
+      {"tlb", required_argument, NULL, OPT_TLB},
+      {"ad", required_argument, NULL, OPT_AD},
       {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, OPT_VERSION},
       {NULL, 0, NULL, 0},
@@ -74,6 +81,24 @@ int main(int argc, char **argv) {
       if (cmd_parse_u64(optarg, true, &cfg.ram_size) != 0) {
         fprintf(stderr, "sv39sim: --ram: '%s' is not a size (like 128M or 0x8000000)\n",
                 optarg);
+        return EXIT_USAGE;
+      }
+      break;
+    case OPT_TLB: {
+      const char *why;
+      if (tlb_parse_geometry(optarg, &cfg.tlb_entries, &cfg.tlb_ways, &why) != 0) {
+        fprintf(stderr, "sv39sim: --tlb: '%s': %s\n", optarg, why);
+        return EXIT_USAGE;
+      }
+      break;
+    }
+    case OPT_AD:
+      if (strcmp(optarg, "hw") == 0) {
+        cfg.ad = AD_HW;
+      } else if (strcmp(optarg, "fault") == 0) {
+        cfg.ad = AD_FAULT;
+      } else {
+        fprintf(stderr, "sv39sim: --ad: '%s' is not hw or fault\n", optarg);
         return EXIT_USAGE;
       }
       break;

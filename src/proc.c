@@ -6,6 +6,7 @@
 #include "sv39sim/kvm.h"
 #include "sv39sim/machine.h"
 #include "sv39sim/sv39.h"
+#include "sv39sim/tlb.h"
 #include "sv39sim/vm.h"
 
 // user/initcode.S assembled: exec("/init", {"/init", 0}), then exit if that returns.
@@ -285,15 +286,18 @@ int proc_switch(struct machine *m, int slot) {
       old->state = RUNNABLE;
     m->current = -1;
     if (m->cfg.kpt != KPT_GLOBAL)
-      kvm_kvminithart(m); // xv6 executes sfence.vma after this satp write
+      kvm_kvminithart(m);
   }
   if (slot < 0)
     return SIM_OK;
   struct proc *p = &m->proc[slot];
   p->state = RUNNING;
   m->current = slot;
-  if (m->cfg.kpt != KPT_GLOBAL)
-    m->hart.satp = MAKE_SATP(p->kpagetable); // the lab's scheduler: sfence.vma follows
+  if (m->cfg.kpt != KPT_GLOBAL) {
+    // The lab's scheduler: w_satp(MAKE_SATP(p->kpagetable)); sfence_vma();
+    m->hart.satp = MAKE_SATP(p->kpagetable);
+    tlb_sfence(m, true, 0, true, 0);
+  }
   return SIM_OK;
 }
 

@@ -9,6 +9,7 @@
 #include "sv39sim/kalloc.h"
 #include "sv39sim/kvm.h"
 #include "sv39sim/machine.h"
+#include "sv39sim/mmu.h"
 #include "sv39sim/proc.h"
 #include "sv39sim/sv39.h"
 #include "sv39sim/vm.h"
@@ -589,4 +590,25 @@ Test(life, exit_gives_children_to_init_and_wait_reaps_in_slot_order) {
   cr_assert_eq(m->proc[2].xstate, -1);
   cr_assert_eq(proc_exit(m, 0, 0), SIM_PANIC);
   cr_assert_str_eq(m->panic_msg, "init exiting");
+}
+
+// The lab's scheduler follows its satp write with sfence.vma, so nothing translated with
+// the global table survives the switch; global mode writes no satp and flushes nothing.
+Test(life, switch_flushes_the_tlb_only_when_it_writes_satp) {
+  for (int mode = KPT_GLOBAL; mode <= KPT_PER_PROCESS_USER; mode++) {
+    boot_mode((enum kpt_mode)mode, 128ULL << 20, false);
+    uint64_t pa;
+    struct fault f;
+    cr_assert_eq(mmu_translate(m, KERNBASE + 0x1000, ACC_R, &pa, &f, NULL), 0);
+    cr_assert_eq(pa, KERNBASE + 0x1000);
+    cr_assert_not_null(tlb_lookup(&m->tlb, KERNBASE + 0x1000, 0), "%s: not cached",
+                       mode_name[mode]);
+    uint64_t flushes = m->tlb.total.flushes;
+    cr_assert_eq(proc_switch(m, 0), SIM_OK);
+    bool kept = tlb_lookup(&m->tlb, KERNBASE + 0x1000, 0) != NULL;
+    cr_assert_eq(kept, mode == KPT_GLOBAL, "%s: entry %s the switch", mode_name[mode],
+                 kept ? "survived" : "was flushed by");
+    cr_assert_eq(m->tlb.total.flushes, flushes + (mode == KPT_GLOBAL ? 0 : 1), "%s",
+                 mode_name[mode]);
+  }
 }

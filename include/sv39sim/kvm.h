@@ -18,7 +18,7 @@ int kvm_kvmcreate(struct machine *m, uint64_t *pagetable);
 // Build the global kernel table. Running out of memory panics "kvmmap", as in xv6.
 int kvm_kvminit(struct machine *m);
 
-// Point satp at the global kernel table.
+// Point satp at the global kernel table and execute sfence.vma.
 void kvm_kvminithart(struct machine *m);
 
 // kinit, kvminit, kvminithart, procinit: xv6's main() up to userinit.

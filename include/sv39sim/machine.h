@@ -7,9 +7,11 @@
 #include <stdint.h>
 
 #include "sv39sim/kalloc.h"
+#include "sv39sim/mmu.h"
 #include "sv39sim/proc.h"
 #include "sv39sim/ram.h"
 #include "sv39sim/sv39.h"
+#include "sv39sim/tlb.h"
 
 // Results of operations on the simulated kernel. SIM_FAIL is the kernel's own error
 // return (xv6's -1 or 0); SIM_PANIC means the kernel panicked and the machine is halted.
@@ -27,6 +29,9 @@ struct config {
   uint64_t etext;        // kernel image symbols
   uint64_t end;
   uint64_t trampoline;
+  enum ad_policy ad;     // --ad hw|fault
+  unsigned tlb_entries;  // --tlb ENTRIES[xWAYS]; 0 entries: no TLB
+  unsigned tlb_ways;     // 0: fully associative
 };
 
 // The defaults are those of a stock fall-2020 xv6 kernel as its kernel.sym lists them.
@@ -53,6 +58,7 @@ struct machine {
   struct ram ram;
   struct kmem kmem;
   struct hart hart;
+  struct tlb tlb;
   uint64_t kernel_pagetable; // 0 until boot
   bool booted;
   struct proc proc[NPROC];

@@ -5,7 +5,8 @@
 # before the trace. With SV39SIM_BLESS=1 it writes them
 # instead: read every blessed file before committing it. When EXPECTED_PREFIX.err exists,
 # stderr is compared with it too. The trace runs from its own folder, so messages name it
-# without a path.
+# without a path. EXPECTED_PREFIX.args, when it exists, holds options for the command line
+# (like --tlb 4 or --ad fault), on one line.
 set -u
 sim=$(realpath "$1") trace=$2 want=$3
 got=$(mktemp) goterr=$(mktemp)

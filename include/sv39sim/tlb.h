@@ -1,0 +1,88 @@
+#ifndef SV39SIM_TLB_H
+#define SV39SIM_TLB_H
+// The TLB model: ENTRIES entries in sets of WAYS, LRU replacement within a set, entries
+// tagged by ASID (global entries match every ASID), 4 KiB, 2 MiB and 1 GiB entries.
+//
+// An entry of page size level L (0: 4 KiB, 1: 2 MiB, 2: 1 GiB) lives in set
+// (va >> (12 + 9 * L)) % nsets, so a lookup probes one set per page size in use. The
+// model caches only successful translations: the leaf PTE as the walk left it in memory,
+// with G added when a non-leaf PTE above it was global (the spec makes the whole subtree
+// global then).
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sv39sim/sv39.h"
+
+struct machine;
+
+#define TLB_MAX_ENTRIES 65536u
+#define TLB_DEFAULT_ENTRIES 32u
+
+struct tlb_entry {
+  uint64_t tag;    // va >> (12 + 9 * level), canonical bits included
+  uint64_t pte;    // the leaf PTE: flags and PPN
+  uint64_t pte_pa; // where the walk found it
+  uint64_t used;   // LRU stamp; larger is more recent
+  uint16_t asid;
+  uint8_t level;
+  bool valid;
+};
+
+// Counts. A hit whose cached A or D bit is not enough for the access re-walks and counts
+// as a miss, as hardware that sets A/D must go to memory.
+struct tlb_stats {
+  uint64_t hits, misses, faults;
+  uint64_t evictions; // a valid entry replaced by a fill
+  uint64_t flushes;   // sfence.vma executions (and 'tlb flush')
+  uint64_t flushed;   // entries those invalidated
+};
+
+struct tlb {
+  unsigned nsets, ways;    // nsets * ways entries; nsets is a power of two
+  struct tlb_entry *e;     // set-major: set s holds e[s * ways .. s * ways + ways - 1]
+  uint64_t clock;          // LRU time
+  unsigned nlevel[3];      // valid entries of each page size, to skip useless probes
+  struct tlb_stats total;
+  struct tlb_stats per[NPROC]; // counted against the slot the hart runs (m->current)
+  int per_pid[NPROC];          // the pid per[slot] belongs to; a new pid starts afresh
+};
+
+// Parse "ENTRIES[xWAYS]" (WAYS omitted: fully associative). ENTRIES may be 0 (no TLB:
+// every access walks). Returns 0, or -1 with a reason in *why.
+int tlb_parse_geometry(const char *s, unsigned *entries, unsigned *ways, const char **why);
+
+// Why entries/ways is no TLB this model can build, or NULL when it is one.
+const char *tlb_geometry_problem(unsigned entries, unsigned ways);
+
+// Returns 0, or -1 when the host is out of memory. entries/ways must have passed
+// tlb_parse_geometry (ways 0 means fully associative).
+int tlb_init(struct tlb *t, unsigned entries, unsigned ways);
+void tlb_destroy(struct tlb *t);
+
+// Forget every entry and every count (power-on).
+void tlb_clear(struct tlb *t);
+
+// The entry translating va for asid, or NULL. A hit becomes the most recently used.
+// Never allocates, prints or counts.
+struct tlb_entry *tlb_lookup(struct tlb *t, uint64_t va, uint16_t asid);
+
+// Cache a translation. An entry already holding va for asid is refreshed in place;
+// otherwise a free way, else the set's least recently used entry, makes room. Returns
+// true when that evicted a valid entry.
+bool tlb_fill(struct tlb *t, uint64_t va, uint16_t asid, int level, uint64_t pte,
+              uint64_t pte_pa);
+
+// sfence.vma: all_va is rs1 = x0, all_asid is rs2 = x0. With an ASID given, global
+// entries stay. A va that is not canonical Sv39 flushes nothing, as the spec says.
+// Returns how many entries were invalidated; counts one flush.
+unsigned tlb_sfence(struct machine *m, bool all_va, uint64_t va, bool all_asid,
+                    uint16_t asid);
+
+// The stats of slot (or NULL for slot -1), restarted when the slot now holds another pid.
+struct tlb_stats *tlb_slot_stats(struct machine *m, int slot);
+
+static inline bool tlb_entry_global(const struct tlb_entry *e) {
+  return (e->pte & PTE_G) != 0;
+}
+
+#endif

@@ -1,0 +1,300 @@
+// The TLB model: LRU sequences worked out by hand, sfence's four forms, ASIDs, global
+// and superpage entries, and stale translations after satp changes without sfence.
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "sv39sim/machine.h"
+#include "sv39sim/mmu.h"
+#include "sv39sim/sv39.h"
+#include "sv39sim/tlb.h"
+
+static struct machine *m;
+
+static void make(unsigned entries, unsigned ways) {
+  struct config cfg;
+  config_defaults(&cfg);
+  cfg.ram_size = 16ULL << 20;
+  cfg.tlb_entries = entries;
+  cfg.tlb_ways = ways;
+  char err[128];
+  m = machine_new(&cfg, err, sizeof(err));
+  cr_assert_not_null(m, "%s", err);
+}
+
+static void setup(void) {
+  make(8, 0);
+}
+
+static void teardown(void) {
+  machine_free(m);
+}
+
+TestSuite(tlb, .init = setup, .fini = teardown);
+
+static uint64_t page_pte(uint64_t vpn, uint64_t flags) {
+  return PA2PTE(0x80000000 + vpn * PGSIZE) | PTE_V | PTE_R | PTE_A | flags;
+}
+
+// Run vpns through lookup (fill on a miss, as the MMU does) and spell the result "HM..".
+static void run(const uint64_t *vpns, size_t n, uint16_t asid, char *got) {
+  for (size_t i = 0; i < n; i++) {
+    uint64_t va = vpns[i] * PGSIZE;
+    if (tlb_lookup(&m->tlb, va, asid) != NULL) {
+      got[i] = 'H';
+    } else {
+      got[i] = 'M';
+      tlb_fill(&m->tlb, va, asid, 0, page_pte(vpns[i], 0), 0);
+    }
+  }
+  got[n] = '\0';
+}
+
+static unsigned count_evictions(const uint64_t *vpns, size_t n) {
+  unsigned ev = 0;
+  for (size_t i = 0; i < n; i++) {
+    uint64_t va = vpns[i] * PGSIZE;
+    if (tlb_lookup(&m->tlb, va, 0) == NULL)
+      ev += tlb_fill(&m->tlb, va, 0, 0, page_pte(vpns[i], 0), 0);
+  }
+  return ev;
+}
+
+// The access list both geometries replay; vpns 0, 4, 8, 12 share set 0 of a 4-set TLB.
+static const uint64_t list[] = {0, 4, 0, 8, 4, 1, 5, 9, 5, 0, 12, 8};
+#define NLIST (sizeof(list) / sizeof(list[0]))
+
+// 4 entries, LRU, most recent first:
+// 0 M [0]; 4 M [4 0]; 0 H [0 4]; 8 M [8 0 4]; 4 H [4 8 0]; 1 M [1 4 8 0];
+// 5 M, evicts 0 [5 1 4 8]; 9 M, evicts 8 [9 5 1 4]; 5 H [5 9 1 4];
+// 0 M, evicts 4 [0 5 9 1]; 12 M, evicts 1 [12 0 5 9]; 8 M, evicts 9 [8 12 0 5].
+Test(tlb, a_4_entry_fully_associative_lru_tlb_gives_the_hand_worked_sequence) {
+  machine_free(m);
+  make(4, 0);
+  char got[NLIST + 1];
+  run(list, NLIST, 0, got);
+  cr_assert_str_eq(got, "MMHMHMMMHMMM", "got %s", got);
+  tlb_clear(&m->tlb);
+  unsigned ev = count_evictions(list, NLIST);
+  cr_assert_eq(ev, 5, "%u evictions, want 5", ev);
+}
+
+// 8 entries, 2 ways, 4 sets (set = vpn % 4):
+// set 0: 0 M [0]; 4 M [4 0]; 0 H [0 4]; 8 M, evicts 4 [8 0]; 4 M, evicts 0 [4 8];
+// set 1: 1 M [1]; 5 M [5 1]; 9 M, evicts 1 [9 5]; 5 H [5 9];
+// set 0: 0 M, evicts 8 [0 4]; 12 M, evicts 4 [12 0]; 8 M, evicts 0 [8 12].
+Test(tlb, a_2_way_8_entry_tlb_gives_the_hand_worked_sequence) {
+  machine_free(m);
+  make(8, 2);
+  cr_assert_eq(m->tlb.nsets, 4, "%u sets", m->tlb.nsets);
+  char got[NLIST + 1];
+  run(list, NLIST, 0, got);
+  cr_assert_str_eq(got, "MMHMMMMMHMMM", "got %s", got);
+  tlb_clear(&m->tlb);
+  unsigned ev = count_evictions(list, NLIST);
+  cr_assert_eq(ev, 6, "%u evictions, want 6", ev);
+}
+
+Test(tlb, sfence_by_va_removes_only_that_pages_entry) {
+  for (uint64_t vpn = 1; vpn <= 3; vpn++)
+    tlb_fill(&m->tlb, vpn * PGSIZE, 0, 0, page_pte(vpn, 0), 0);
+  unsigned n = tlb_sfence(m, false, 0x2abc, true, 0);
+  cr_assert_eq(n, 1, "flushed %u", n);
+  cr_assert_not_null(tlb_lookup(&m->tlb, 0x1000, 0), "page 1 went");
+  cr_assert_null(tlb_lookup(&m->tlb, 0x2000, 0), "page 2 stayed");
+  cr_assert_not_null(tlb_lookup(&m->tlb, 0x3000, 0), "page 3 went");
+  cr_assert_eq(m->tlb.total.flushes, 1);
+  cr_assert_eq(m->tlb.total.flushed, 1);
+}
+
+Test(tlb, sfence_by_asid_keeps_global_entries_and_other_asids) {
+  tlb_fill(&m->tlb, 0x1000, 3, 0, page_pte(1, 0), 0);
+  tlb_fill(&m->tlb, 0x2000, 3, 0, page_pte(2, PTE_G), 0);
+  tlb_fill(&m->tlb, 0x3000, 4, 0, page_pte(3, 0), 0);
+  unsigned n = tlb_sfence(m, true, 0, false, 3);
+  cr_assert_eq(n, 1, "flushed %u", n);
+  cr_assert_null(tlb_lookup(&m->tlb, 0x1000, 3), "ASID 3's entry stayed");
+  cr_assert_not_null(tlb_lookup(&m->tlb, 0x2000, 3), "the global entry went");
+  cr_assert_not_null(tlb_lookup(&m->tlb, 0x2000, 9), "a global entry matches every ASID");
+  cr_assert_not_null(tlb_lookup(&m->tlb, 0x3000, 4), "ASID 4's entry went");
+}
+
+Test(tlb, sfence_by_va_and_asid_keeps_global_and_other_asids) {
+  tlb_fill(&m->tlb, 0x1000, 3, 0, page_pte(1, 0), 0);
+  tlb_fill(&m->tlb, 0x1000, 4, 0, page_pte(1, 0), 0);
+  tlb_fill(&m->tlb, 0x2000, 3, 0, page_pte(2, PTE_G), 0);
+  cr_assert_eq(tlb_sfence(m, false, 0x1000, false, 3), 1);
+  cr_assert_eq(tlb_sfence(m, false, 0x2000, false, 3), 0, "a global entry went");
+  cr_assert_null(tlb_lookup(&m->tlb, 0x1000, 3));
+  cr_assert_not_null(tlb_lookup(&m->tlb, 0x1000, 4));
+}
+
+Test(tlb, sfence_of_everything_removes_global_entries_too) {
+  tlb_fill(&m->tlb, 0x1000, 3, 0, page_pte(1, PTE_G), 0);
+  tlb_fill(&m->tlb, 0x2000, 5, 0, page_pte(2, 0), 0);
+  cr_assert_eq(tlb_sfence(m, true, 0, true, 0), 2);
+  cr_assert_null(tlb_lookup(&m->tlb, 0x1000, 3));
+}
+
+Test(tlb, sfence_of_a_non_canonical_va_does_nothing) {
+  tlb_fill(&m->tlb, 0x1000, 0, 0, page_pte(1, 0), 0);
+  cr_assert_eq(tlb_sfence(m, false, 0x4000001000ULL, true, 0), 0);
+  cr_assert_not_null(tlb_lookup(&m->tlb, 0x1000, 0));
+}
+
+Test(tlb, entries_of_one_asid_do_not_hit_for_another) {
+  tlb_fill(&m->tlb, 0x1000, 1, 0, page_pte(1, 0), 0);
+  cr_assert_null(tlb_lookup(&m->tlb, 0x1000, 2));
+  cr_assert_not_null(tlb_lookup(&m->tlb, 0x1000, 1));
+}
+
+// Hand-built tables: root 0x80001000 -> level 1 0x80002000, whose entry 3 is a 2M leaf.
+static void build_2m_table(void) {
+  uint64_t root = 0x80001000, l1 = 0x80002000;
+  ram_store(&m->ram, root, 8, PA2PTE(l1) | PTE_V);
+  ram_store(&m->ram, l1 + 24, 8,
+            PA2PTE(0x80200000) | PTE_V | PTE_R | PTE_W | PTE_A | PTE_D);
+  cr_assert(mmu_write_satp(m, MAKE_SATP(root)));
+}
+
+Test(tlb, a_superpage_entry_serves_every_4k_page_inside_it) {
+  build_2m_table();
+  uint64_t pa;
+  struct fault f;
+  cr_assert_eq(mmu_translate(m, 0x600000, ACC_R, &pa, &f, NULL), 0);
+  cr_assert_eq(m->tlb.total.misses, 1);
+  for (uint64_t va = 0x601000; va < 0x800000; va += 0x41000) {
+    struct walk_steps s;
+    cr_assert_eq(mmu_translate(m, va + 8, ACC_W, &pa, &f, &s), 0, "va 0x%lx", va);
+    cr_assert(s.tlb_hit, "va 0x%lx missed", va);
+    cr_assert_eq(pa, 0x80200000 + (va - 0x600000) + 8, "va 0x%lx: pa 0x%lx", va, pa);
+  }
+  cr_assert_eq(m->tlb.total.misses, 1, "%lu misses", m->tlb.total.misses);
+  cr_assert_eq(m->tlb.nlevel[1], 1, "one 2M entry");
+  cr_assert_eq(tlb_sfence(m, false, 0x7ff000, true, 0), 1, "an sfence inside it");
+  cr_assert_eq(mmu_translate(m, 0x600000, ACC_R, &pa, &f, NULL), 0);
+  cr_assert_eq(m->tlb.total.misses, 2, "the entry survived the sfence");
+}
+
+// Two tables with the same ASID map va 0x1000 to different pages.
+#define T1 0x80001000ULL
+#define T2 0x80005000ULL
+static void build_two_tables(void) {
+  uint64_t tables[2][3] = {{T1, 0x80002000, 0x80003000}, {T2, 0x80006000, 0x80007000}};
+  for (int i = 0; i < 2; i++) {
+    ram_store(&m->ram, tables[i][0], 8, PA2PTE(tables[i][1]) | PTE_V);
+    ram_store(&m->ram, tables[i][1], 8, PA2PTE(tables[i][2]) | PTE_V);
+    ram_store(&m->ram, tables[i][2] + 8, 8,
+              PA2PTE(0x80100000 + i * PGSIZE) | PTE_V | PTE_R | PTE_W | PTE_A | PTE_D);
+  }
+}
+
+Test(tlb, a_satp_write_without_sfence_gives_the_stale_translation_and_flags_it) {
+  build_two_tables();
+  uint64_t pa, now_pa;
+  struct fault f, now_f;
+  int now_r;
+  cr_assert(mmu_write_satp(m, MAKE_SATP(T1)));
+  cr_assert_eq(mmu_translate(m, 0x1000, ACC_R, &pa, &f, NULL), 0);
+  cr_assert_eq(pa, 0x80100000);
+  cr_assert(mmu_write_satp(m, MAKE_SATP(T2)));
+  struct walk_steps s;
+  cr_assert_eq(mmu_translate(m, 0x1000, ACC_R, &pa, &f, &s), 0);
+  cr_assert(s.tlb_hit);
+  cr_assert_eq(pa, 0x80100000, "pa 0x%lx: want the old table's page", pa);
+  cr_assert(mmu_stale(m, 0x1000, ACC_R, 0, pa, &now_r, &now_pa, &now_f), "not flagged");
+  cr_assert_eq(now_pa, 0x80101000, "the table now says 0x%lx", now_pa);
+  tlb_sfence(m, true, 0, true, 0);
+  cr_assert_eq(mmu_translate(m, 0x1000, ACC_R, &pa, &f, NULL), 0);
+  cr_assert_eq(pa, 0x80101000, "after sfence: pa 0x%lx", pa);
+}
+
+Test(tlb, a_satp_write_to_another_asid_needs_no_sfence) {
+  build_two_tables();
+  uint64_t pa;
+  struct fault f;
+  cr_assert(mmu_write_satp(m, MAKE_SATP(T1) | (1ULL << 44)));
+  cr_assert_eq(mmu_translate(m, 0x1000, ACC_R, &pa, &f, NULL), 0);
+  cr_assert(mmu_write_satp(m, MAKE_SATP(T2) | (2ULL << 44)));
+  cr_assert_eq(mmu_translate(m, 0x1000, ACC_R, &pa, &f, NULL), 0);
+  cr_assert_eq(pa, 0x80101000, "pa 0x%lx: ASID 2 used ASID 1's entry", pa);
+}
+
+Test(tlb, a_pte_losing_w_without_sfence_is_flagged_on_a_hit) {
+  build_two_tables();
+  uint64_t pa, now_pa;
+  struct fault f, now_f;
+  int now_r;
+  cr_assert(mmu_write_satp(m, MAKE_SATP(T1)));
+  cr_assert_eq(mmu_translate(m, 0x1000, ACC_W, &pa, &f, NULL), 0);
+  ram_store(&m->ram, 0x80003008, 8, PA2PTE(0x80100000) | PTE_V | PTE_R | PTE_A | PTE_D);
+  cr_assert_eq(mmu_translate(m, 0x1000, ACC_W, &pa, &f, NULL), 0, "the TLB allows it");
+  cr_assert(mmu_stale(m, 0x1000, ACC_W, 0, pa, &now_r, &now_pa, &now_f));
+  cr_assert_eq(now_r, -1);
+  cr_assert_eq(now_f.rule, RULE_NO_W, "the table now says %s", mmu_rule_name(now_f.rule));
+}
+
+Test(tlb, a_store_hitting_a_clean_entry_walks_again_and_sets_d) {
+  build_two_tables();
+  ram_store(&m->ram, 0x80003008, 8, PA2PTE(0x80100000) | PTE_V | PTE_R | PTE_W);
+  cr_assert(mmu_write_satp(m, MAKE_SATP(T1)));
+  uint64_t pa, pte;
+  struct fault f;
+  cr_assert_eq(mmu_translate(m, 0x1000, ACC_R, &pa, &f, NULL), 0);
+  cr_assert_eq(mmu_translate(m, 0x1000, ACC_W, &pa, &f, NULL), 0);
+  cr_assert_eq(m->tlb.total.misses, 2, "%lu misses: the store must walk",
+               m->tlb.total.misses);
+  ram_load(&m->ram, 0x80003008, 8, &pte);
+  cr_assert_eq(pte & (PTE_A | PTE_D), PTE_A | PTE_D, "pte 0x%lx", pte);
+  cr_assert_eq(mmu_translate(m, 0x1000, ACC_W, &pa, &f, NULL), 0);
+  cr_assert_eq(m->tlb.total.hits, 1, "%lu hits", m->tlb.total.hits);
+}
+
+Test(tlb, counts_per_process_and_restarts_for_a_new_pid) {
+  build_two_tables();
+  cr_assert(mmu_write_satp(m, MAKE_SATP(T1)));
+  m->proc[3].pid = 7;
+  m->proc[3].state = RUNNING;
+  m->current = 3;
+  uint64_t pa;
+  struct fault f;
+  mmu_translate(m, 0x1000, ACC_R, &pa, &f, NULL);
+  mmu_translate(m, 0x1000, ACC_R, &pa, &f, NULL);
+  mmu_translate(m, 0x9000, ACC_R, &pa, &f, NULL);
+  cr_assert_eq(m->tlb.per[3].hits, 1);
+  cr_assert_eq(m->tlb.per[3].misses, 2);
+  cr_assert_eq(m->tlb.per[3].faults, 1);
+  m->proc[3].pid = 8;
+  mmu_translate(m, 0x1000, ACC_R, &pa, &f, NULL);
+  cr_assert_eq(m->tlb.per_pid[3], 8);
+  cr_assert_eq(m->tlb.per[3].hits, 1, "pid 8 inherited pid 7's counts");
+  cr_assert_eq(m->tlb.per[3].misses, 0);
+  cr_assert_eq(m->tlb.total.hits, 2);
+}
+
+Test(tlb, parses_geometries_and_refuses_impossible_ones) {
+  unsigned e, w;
+  const char *why;
+  cr_assert_eq(tlb_parse_geometry("16x4", &e, &w, &why), 0);
+  cr_assert(e == 16 && w == 4, "%u x %u", e, w);
+  cr_assert_eq(tlb_parse_geometry("32", &e, &w, &why), 0);
+  cr_assert(e == 32 && w == 0, "%u x %u", e, w);
+  cr_assert_eq(tlb_parse_geometry("0", &e, &w, &why), 0);
+  cr_assert_eq(tlb_parse_geometry("12x4", &e, &w, &why), -1, "3 sets");
+  cr_assert_eq(tlb_parse_geometry("8x3", &e, &w, &why), -1);
+  cr_assert_eq(tlb_parse_geometry("8x0", &e, &w, &why), -1);
+  cr_assert_eq(tlb_parse_geometry("x4", &e, &w, &why), -1);
+  cr_assert_eq(tlb_parse_geometry("70000", &e, &w, &why), -1);
+  cr_assert_eq(tlb_parse_geometry("16k", &e, &w, &why), -1);
+}
+
+Test(tlb, no_tlb_means_every_translation_walks) {
+  machine_free(m);
+  make(0, 0);
+  build_2m_table();
+  uint64_t pa;
+  struct fault f;
+  for (int i = 0; i < 3; i++)
+    cr_assert_eq(mmu_translate(m, 0x600000, ACC_R, &pa, &f, NULL), 0);
+  cr_assert_eq(m->tlb.total.misses, 3);
+  cr_assert_eq(m->tlb.total.hits, 0);
+}
