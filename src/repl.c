@@ -9,7 +9,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "sv39sim/machine.h"
 
@@ -242,15 +244,47 @@ static void on_sigint(int sig) {
 }
 
 // Ctrl-C at the prompt throws the line away and gives a fresh prompt, as in a shell.
-static int on_signal_event(void) {
-  if (interrupted) {
-    interrupted = 0;
-    rl_replace_line("", 0);
-    rl_crlf();
-    rl_on_new_line();
-    rl_redisplay();
+static void discard_line(void) {
+  rl_replace_line("", 0);
+  rl_crlf();
+  rl_on_new_line();
+  rl_redisplay();
+}
+
+// readline's way of reading a key, made safe against Ctrl-C: SIGINT is blocked except
+// inside pselect, so a signal that lands between two keys is seen before the next wait
+// instead of being lost while read() blocks.
+static int getc_interruptible(FILE *in) {
+  int fd = fileno(in);
+  sigset_t block, orig;
+  sigemptyset(&block);
+  sigaddset(&block, SIGINT);
+  sigprocmask(SIG_BLOCK, &block, &orig);
+  int c = EOF;
+  for (;;) {
+    if (interrupted) {
+      interrupted = 0;
+      discard_line();
+      continue;
+    }
+    fd_set fds;
+    FD_ZERO(&fds);
+    FD_SET(fd, &fds);
+    int r = pselect(fd + 1, &fds, NULL, NULL, NULL, &orig);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0)
+      break;
+    unsigned char ch;
+    ssize_t n = read(fd, &ch, 1);
+    if (n == 1)
+      c = ch;
+    else if (n < 0 && errno == EINTR)
+      continue;
+    break;
   }
-  return 0;
+  sigprocmask(SIG_SETMASK, &orig, NULL);
+  return c;
 }
 
 static void make_prompt(const struct machine *m, char *buf, size_t len) {
@@ -277,7 +311,7 @@ void repl_run(struct session *s) {
   rl_readline_name = "sv39sim";
   rl_attempted_completion_function = complete;
   rl_catch_signals = 0;
-  rl_signal_event_hook = on_signal_event;
+  rl_getc_function = getc_interruptible;
   struct sigaction sa = {.sa_handler = on_sigint}, old;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, &old);
