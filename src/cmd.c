@@ -344,13 +344,13 @@ static int cmd_sbrk(struct cmd_ctx *c, int argc, char **argv) {
   struct proc *p = &c->m->proc[slot];
   uint64_t old = p->sz;
   int r = proc_sbrk(c->m, slot, (int32_t)n, &ret);
-  if (r != SIM_OK)
-    return sim(r);
+  if (r == SIM_PANIC)
+    return CMD_PANIC;
   if (c->json) {
     cJSON_AddNumberToObject(c->json, "ret", (double)ret);
     json_hex(c->json, "old", old);
     json_hex(c->json, "sz", p->sz);
-  } else if (ret < 0) {
+  } else if (r == SIM_FAIL) {
     fprintf(c->out, "sbrk: pid %d: sbrk returns -1, sz stays 0x%" PRIx64 "\n", p->pid,
             p->sz);
   } else {
@@ -404,12 +404,13 @@ static int cmd_wait(struct cmd_ctx *c, int argc, char **argv) {
 
 static int cmd_kill(struct cmd_ctx *c, int argc, char **argv) {
   (void)argc;
-  uint64_t pid;
+  int64_t pid;
   int ret;
   if (need_boot(c))
     return CMD_ERROR;
-  if (cmd_parse_u64(argv[1], false, &pid) != 0 || pid > INT32_MAX)
-    return fail(c, "'%s' is not a pid", argv[1]);
+  // sys_kill takes any int; no process has a pid below 1, so those return -1.
+  if (cmd_parse_i64(argv[1], false, &pid) != 0 || pid < INT32_MIN || pid > INT32_MAX)
+    return fail(c, "'%s' is not an int", argv[1]);
   int slot = proc_slot(c->m, (int)pid);
   bool was_zombie = slot >= 0 && c->m->proc[slot].state == ZOMBIE;
   int r = proc_kill(c->m, (int)pid, &ret);

@@ -251,6 +251,9 @@ static int exec(struct machine *m, int slot, const struct inode *ip, const char 
     goto bad;
   }
 
+  // The argv pointer is main's second argument; argc comes back in a0 as exec's result.
+  proc_tf_write(m, slot, TF_A1, sp);
+
   const char *last = path;
   for (const char *s = path; *s; s++) {
     if (*s == '/')
@@ -273,6 +276,8 @@ static int exec(struct machine *m, int slot, const struct inode *ip, const char 
   p->sz = sz;
   if ((r = proc_freepagetable(m, oldpagetable, oldsz)) != SIM_OK)
     return r;
+  proc_tf_write(m, slot, TF_EPC, elf.entry);
+  proc_tf_write(m, slot, TF_SP, sp);
   res->ret = (int)argc;
   return SIM_OK;
 
@@ -323,6 +328,7 @@ out:
     if (kmem_kfree(m, argv_pa[i]) != SIM_OK)
       return SIM_PANIC;
   }
+  proc_tf_write(m, slot, TF_A0, (uint64_t)(int64_t)res->ret); // syscall(): a0 = result
   return SIM_OK;
 }
 

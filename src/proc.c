@@ -16,8 +16,9 @@ static const uint8_t initcode[] = {
     0x20, 0x00, 0x73, 0x00, 0x00, 0x00, 0xef, 0xf0, 0x9f, 0xff, 0x2f, 0x69, 0x6e,
     0x69, 0x74, 0x00, 0x00, 0x24, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
 
-// Offset of a0 in struct trapframe (kernel/proc.h).
-#define TRAPFRAME_A0 112
+void proc_tf_write(struct machine *m, int slot, unsigned off, uint64_t v) {
+  ram_store(&m->ram, m->proc[slot].trapframe + off, 8, v);
+}
 
 int proc_slot(const struct machine *m, int pid) {
   if (pid <= 0)
@@ -177,12 +178,14 @@ int proc_userinit(struct machine *m, int *slot) {
       return r;
   }
   p->sz = PGSIZE;
+  proc_tf_write(m, *slot, TF_EPC, 0);      // the user program counter
+  proc_tf_write(m, *slot, TF_SP, PGSIZE);  // the user stack pointer
   strcpy(p->name, "initcode");
   p->state = RUNNABLE;
   return SIM_OK;
 }
 
-int proc_fork(struct machine *m, int slot, int *pid) {
+static int forkproc(struct machine *m, int slot, int *pid) {
   struct proc *p = &m->proc[slot];
   int cs;
   *pid = -1;
@@ -205,8 +208,11 @@ int proc_fork(struct machine *m, int slot, int *pid) {
       return r;
   }
   np->parent = slot;
-  ram_copy_page(&m->ram, np->trapframe, p->trapframe);
-  ram_store(&m->ram, np->trapframe + TRAPFRAME_A0, 8, 0); // fork returns 0 in the child
+  // *(np->trapframe) = *(p->trapframe): the struct, not the page.
+  uint8_t tf[TRAPFRAME_SIZE];
+  ram_read(&m->ram, p->trapframe, tf, sizeof(tf));
+  ram_write(&m->ram, np->trapframe, tf, sizeof(tf));
+  proc_tf_write(m, cs, TF_A0, 0); // fork returns 0 in the child
   memcpy(np->name, p->name, sizeof(np->name));
   np->state = RUNNABLE;
   *pid = np->pid;
@@ -267,13 +273,14 @@ int proc_sbrk(struct machine *m, int slot, int32_t n, int64_t *ret) {
     r = grow(m, p, n, &sz);
   else if (n < 0)
     r = shrink(m, p, n, &sz);
-  if (r == SIM_FAIL)
-    return SIM_OK;
-  if (r != SIM_OK)
+  if (r == SIM_PANIC)
     return r;
-  p->sz = sz;
-  *ret = addr;
-  return SIM_OK;
+  if (r == SIM_OK) {
+    p->sz = sz;
+    *ret = addr;
+  }
+  proc_tf_write(m, slot, TF_A0, (uint64_t)*ret);
+  return r;
 }
 
 int proc_switch(struct machine *m, int slot) {
@@ -316,7 +323,14 @@ int proc_exit(struct machine *m, int slot, int status) {
   return SIM_OK;
 }
 
-int proc_wait(struct machine *m, int slot, int *pid, bool *blocked) {
+int proc_fork(struct machine *m, int slot, int *pid) {
+  int r = forkproc(m, slot, pid);
+  if (r == SIM_OK)
+    proc_tf_write(m, slot, TF_A0, (uint64_t)(int64_t)*pid); // syscall(): a0 = return value
+  return r;
+}
+
+static int waitchild(struct machine *m, int slot, int *pid, bool *blocked) {
   bool havekids = false;
   *pid = -1;
   *blocked = false;
@@ -337,6 +351,13 @@ int proc_wait(struct machine *m, int slot, int *pid, bool *blocked) {
   if (havekids && !m->proc[slot].killed)
     *blocked = true;
   return SIM_OK;
+}
+
+int proc_wait(struct machine *m, int slot, int *pid, bool *blocked) {
+  int r = waitchild(m, slot, pid, blocked);
+  if (r == SIM_OK && !*blocked)
+    proc_tf_write(m, slot, TF_A0, (uint64_t)(int64_t)*pid);
+  return r;
 }
 
 int proc_kill(struct machine *m, int pid, int *ret) {

@@ -196,14 +196,29 @@ int vm_uvmalloc(struct machine *m, uint64_t pagetable, uint64_t oldsz, uint64_t 
   return SIM_OK;
 }
 
-int vm_freewalk(struct machine *m, uint64_t pagetable) {
-  if (check_table(m, pagetable, "freewalk") != SIM_OK)
+// xv6's freewalk and its lab twin recurse on every pointer they meet, however deep; a
+// table that points back into itself (only a hand-made one can) makes them recurse until
+// the one-page kernel stack overflows into its guard page. A depth this large is that.
+#define RECURSION_LIMIT 64
+
+static int too_deep(struct machine *m, const char *who, int depth) {
+  if (depth < RECURSION_LIMIT)
+    return SIM_OK;
+  return machine_panic(m, "kerneltrap",
+                       "%s: %d levels of page-table pointers (a table points back into "
+                       "itself): xv6 overflows its kernel stack",
+                       who, depth);
+}
+
+static int freewalk(struct machine *m, uint64_t pagetable, int depth) {
+  if (check_table(m, pagetable, "freewalk") != SIM_OK ||
+      too_deep(m, "freewalk", depth) != SIM_OK)
     return SIM_PANIC;
   for (int i = 0; i < 512; i++) {
     uint64_t slot = pagetable + 8 * (uint64_t)i;
     uint64_t pte = vm_pte_read(m, slot);
     if ((pte & PTE_V) && (pte & (PTE_R | PTE_W | PTE_X)) == 0) {
-      int r = vm_freewalk(m, PTE2PA(pte));
+      int r = freewalk(m, PTE2PA(pte), depth + 1);
       if (r != SIM_OK)
         return r;
       vm_pte_write(m, slot, 0);
@@ -213,6 +228,10 @@ int vm_freewalk(struct machine *m, uint64_t pagetable) {
     }
   }
   return kmem_kfree(m, pagetable);
+}
+
+int vm_freewalk(struct machine *m, uint64_t pagetable) {
+  return freewalk(m, pagetable, 0);
 }
 
 int vm_uvmfree(struct machine *m, uint64_t pagetable, uint64_t sz) {
@@ -347,20 +366,25 @@ int vm_copyinstr(struct machine *m, uint64_t pagetable, char *dst, uint64_t srcv
   return SIM_FAIL;
 }
 
-int vm_kvmfree(struct machine *m, uint64_t pagetable) {
-  if (check_table(m, pagetable, "kvmfree") != SIM_OK)
+static int kvmfree(struct machine *m, uint64_t pagetable, int depth) {
+  if (check_table(m, pagetable, "kvmfree") != SIM_OK ||
+      too_deep(m, "kvmfree", depth) != SIM_OK)
     return SIM_PANIC;
   for (int i = 0; i < 512; i++) {
     uint64_t slot = pagetable + 8 * (uint64_t)i;
     uint64_t pte = vm_pte_read(m, slot);
     if ((pte & PTE_V) && (pte & (PTE_R | PTE_W | PTE_X)) == 0) {
-      int r = vm_kvmfree(m, PTE2PA(pte));
+      int r = kvmfree(m, PTE2PA(pte), depth + 1);
       if (r != SIM_OK)
         return r;
     }
     vm_pte_write(m, slot, 0);
   }
   return kmem_kfree(m, pagetable);
+}
+
+int vm_kvmfree(struct machine *m, uint64_t pagetable) {
+  return kvmfree(m, pagetable, 0);
 }
 
 int vm_u2kvmcopy(struct machine *m, uint64_t upt, uint64_t kpt, uint64_t oldsz,

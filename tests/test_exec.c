@@ -210,3 +210,22 @@ Test(exec, more_than_31_arguments_fail_in_sys_exec) {
   cr_assert_eq(run(elf, elf_len, 31, argv, &res), SIM_OK);
   cr_assert_eq(res.ret, 31);
 }
+
+static uint64_t tf(unsigned off) {
+  uint64_t v;
+  cr_assert_eq(ram_load(&m->ram, m->proc[slot].trapframe + off, 8, &v), 0);
+  return v;
+}
+
+Test(exec, sets_the_trapframe_as_xv6_does) {
+  cr_assert_eq(tf(TF_EPC), 0, "userinit: epc 0");
+  cr_assert_eq(tf(TF_SP), PGSIZE, "userinit: sp PGSIZE");
+  struct exec_result res;
+  char *argv[] = {"init", "a"};
+  cr_assert_eq(run(elf, elf_len, 2, argv, &res), SIM_OK);
+  cr_assert_eq(tf(TF_EPC), 0, "epc = elf.entry (main, at va 0)");
+  cr_assert_eq(tf(TF_SP), 0x4fc0, "sp below argv");
+  cr_assert_eq(tf(TF_A1), 0x4fc0, "a1 = argv");
+  cr_assert_eq(tf(TF_A0), 2, "a0 = argc, exec's return value");
+  cr_assert_eq(tf(TF_A0 - 8), 0x0505050505050505ULL, "fields xv6 leaves alone keep kalloc's junk");
+}

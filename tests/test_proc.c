@@ -183,7 +183,7 @@ static void random_op(void) {
     break;
   case 3:
     if ((slot = pick_live(false)) >= 0)
-      cr_assert_eq(proc_sbrk(m, slot, deltas[rnd(7)], &sret), SIM_OK);
+      cr_assert_neq(proc_sbrk(m, slot, deltas[rnd(7)], &sret), SIM_PANIC);
     break;
   case 4:
     if ((slot = pick_live(false)) >= 0)
@@ -297,7 +297,9 @@ static int64_t prepare_and_run(enum kpt_mode mode, enum op op, uint64_t k) {
   switch (op) {
   case OP_FORK: ret = fork_of(1); break;
   case OP_EXEC: ret = run_exec(1, 0x3000 + 0x200000, 2, argv); break;
-  case OP_SBRK: cr_assert_eq(proc_sbrk(m, 1, 0x200000, &ret), SIM_OK); break;
+  case OP_SBRK:
+    cr_assert_eq(proc_sbrk(m, 1, 0x200000, &ret), k == 0 ? SIM_OK : SIM_FAIL);
+    break;
   }
   cr_assert(!m->halted, "%s panicked: %s", op_name[op], m->panic_msg);
   if (k == 0)
@@ -479,7 +481,7 @@ Test(life, user_memory_may_not_reach_plic_in_mode_3) {
   boot_mode(KPT_PER_PROCESS_USER, SMALL_RAM, false);
   uint64_t before = m->kmem.nfree;
   uint64_t sz = m->proc[0].sz;
-  cr_assert_eq(proc_sbrk(m, 0, (int32_t)(PLIC - sz), &ret), SIM_OK);
+  cr_assert_eq(proc_sbrk(m, 0, (int32_t)(PLIC - sz), &ret), SIM_FAIL);
   cr_assert_eq(ret, -1, "sbrk to PLIC returned %ld", ret);
   cr_assert_eq(m->kmem.nfree, before, "a refused sbrk allocated %lu pages",
                before - m->kmem.nfree);
@@ -611,4 +613,20 @@ Test(life, switch_flushes_the_tlb_only_when_it_writes_satp) {
     cr_assert_eq(m->tlb.total.flushes, flushes + (mode == KPT_GLOBAL ? 0 : 1), "%s",
                  mode_name[mode]);
   }
+}
+
+Test(life, fork_copies_the_trapframe_struct_and_returns_0_in_the_child) {
+  boot_mode(KPT_GLOBAL, SMALL_RAM, false);
+  cr_assert_eq(fork_of(0), 2);
+  uint64_t ptf = m->proc[0].trapframe, ctf = m->proc[1].trapframe, v;
+  ram_load(&m->ram, ctf + TF_SP, 8, &v);
+  cr_assert_eq(v, PGSIZE, "the child's sp is the parent's");
+  ram_load(&m->ram, ctf + TF_A0, 8, &v);
+  cr_assert_eq(v, 0, "fork returns 0 in the child");
+  ram_load(&m->ram, ptf + TF_A0, 8, &v);
+  cr_assert_eq(v, 2, "and the child's pid in the parent");
+  ram_store(&m->ram, ptf + TRAPFRAME_SIZE, 8, 0x1234);
+  cr_assert_eq(fork_of(0), 3);
+  ram_load(&m->ram, m->proc[2].trapframe + TRAPFRAME_SIZE, 8, &v);
+  cr_assert_eq(v, 0x0505050505050505ULL, "bytes past the struct are not copied: 0x%lx", v);
 }

@@ -254,3 +254,11 @@ Test(vm, a_table_pointer_outside_ram_panics_instead_of_crashing) {
   cr_assert_eq(vm_walk(m, pt, 0x1000, 0, &pte_pa), SIM_PANIC);
   cr_assert_str_eq(m->panic_msg, "kerneltrap");
 }
+
+Test(vm, freewalk_of_a_table_pointing_at_itself_panics_instead_of_recursing_forever) {
+  vm_pte_write(m, pt + 8 * 5, PA2PTE(pt) | PTE_V);
+  cr_assert_eq(vm_freewalk(m, pt), SIM_PANIC);
+  cr_assert_str_eq(m->panic_msg, "kerneltrap");
+  cr_assert(strstr(m->panic_detail, "points back into itself") != NULL, "%s",
+            m->panic_detail);
+}

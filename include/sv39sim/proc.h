@@ -7,6 +7,14 @@
 
 struct machine;
 
+// struct trapframe (kernel/proc.h): the offsets of the fields sv39sim writes, and its size.
+// The kernel_* fields that usertrapret fills in are not modelled.
+#define TF_EPC 24
+#define TF_SP 48
+#define TF_A0 112
+#define TF_A1 120
+#define TRAPFRAME_SIZE 288
+
 enum procstate { UNUSED, SLEEPING, RUNNABLE, RUNNING, ZOMBIE };
 
 struct proc {
@@ -39,6 +47,9 @@ int proc_freeproc(struct machine *m, int slot);
 int proc_pagetable(struct machine *m, int slot, uint64_t *pagetable);
 int proc_freepagetable(struct machine *m, uint64_t pagetable, uint64_t sz);
 
+// Write one 8-byte field of the process's trapframe.
+void proc_tf_write(struct machine *m, int slot, unsigned off, uint64_t v);
+
 // Create pid 1 with initcode at va 0. *slot gets its slot. A second userinit, or
 // running out of memory, panics as xv6 would.
 int proc_userinit(struct machine *m, int *slot);
@@ -47,8 +58,9 @@ int proc_userinit(struct machine *m, int *slot);
 // when allocproc or uvmcopy (or, in mode 3, the mirror) fails; then nothing is left over.
 int proc_fork(struct machine *m, int slot, int *pid);
 
-// sys_sbrk(n): *ret gets the old size, or -1 where growproc fails (out of memory; in
-// mode 3 also sz + n reaching PLIC). Sizes are 32-bit, as growproc's `uint sz`.
+// sys_sbrk(n): SIM_OK with *ret the old size as sys_sbrk's `int addr` holds it (negative
+// from 2 GiB on, as in xv6), or SIM_FAIL with *ret -1 where growproc fails (out of memory;
+// in mode 3 also sz + n reaching PLIC). Sizes are 32-bit, as growproc's `uint sz`.
 int proc_sbrk(struct machine *m, int slot, int32_t n, int64_t *ret);
 
 // exit(status): the process becomes a ZOMBIE and its children go to init. Panics
