@@ -34,7 +34,8 @@ struct config {
   unsigned tlb_ways;     // 0: fully associative
 };
 
-// The defaults are those of a stock fall-2020 xv6 kernel as its kernel.sym lists them.
+// The defaults are a fall-2020 xv6 kernel's (etext and trampoline as in any stock build;
+// end as one lab build's kernel.sym lists it: it sets only how many pages kinit frees).
 #define DEFAULT_RAM_SIZE (128ULL << 20)
 #define DEFAULT_ETEXT 0x80008000ULL
 #define DEFAULT_END 0x80026000ULL
