@@ -20,8 +20,7 @@
 #define MAX_WORDS 64
 #define MAX_EXEC_FILE (64ULL << 20)
 
-static int fail(struct cmd_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(struct cmd_ctx *c, const char *fmt, ...) {
+int cmd_fail(struct cmd_ctx *c, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(c->err, sizeof(c->err), fmt, ap);
@@ -29,11 +28,11 @@ static int fail(struct cmd_ctx *c, const char *fmt, ...) {
   return CMD_ERROR;
 }
 
-static int sim(int r) {
+int cmd_sim(int r) {
   return r == SIM_PANIC ? CMD_PANIC : CMD_OK;
 }
 
-static void json_hex(cJSON *o, const char *key, uint64_t v) {
+void cmd_json_hex(cJSON *o, const char *key, uint64_t v) {
   char buf[24];
   snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
   cJSON_AddStringToObject(o, key, buf);
@@ -82,95 +81,62 @@ int cmd_parse_i64(const char *s, bool suffix, int64_t *v) {
   return 0;
 }
 
-static int arg_u64(struct cmd_ctx *c, const char *what, const char *s, bool suffix,
+int cmd_arg_u64(struct cmd_ctx *c, const char *what, const char *s, bool suffix,
                    uint64_t *v) {
   if (cmd_parse_u64(s, suffix, v) != 0)
-    return fail(c, "%s: '%s' is not a number%s", what, s,
+    return cmd_fail(c, "%s: '%s' is not a number%s", what, s,
                 suffix ? " (decimal or 0x hex, optional K/M/G)" : " (decimal or 0x hex)");
   return CMD_OK;
 }
 
-static int arg_size(struct cmd_ctx *c, const char *s, unsigned *size) {
+int cmd_arg_size(struct cmd_ctx *c, const char *s, unsigned *size) {
   uint64_t v;
   if (cmd_parse_u64(s, false, &v) != 0 || (v != 1 && v != 2 && v != 4 && v != 8))
-    return fail(c, "access size '%s' must be 1, 2, 4 or 8", s);
+    return cmd_fail(c, "access size '%s' must be 1, 2, 4 or 8", s);
   *size = (unsigned)v;
   return CMD_OK;
 }
 
 // The slot of a live process named by a pid argument.
-static int arg_proc(struct cmd_ctx *c, const char *s, int *slot) {
+int cmd_arg_proc(struct cmd_ctx *c, const char *s, int *slot) {
   uint64_t pid;
   if (cmd_parse_u64(s, false, &pid) != 0 || pid == 0 || pid > INT32_MAX)
-    return fail(c, "'%s' is not a pid", s);
+    return cmd_fail(c, "'%s' is not a pid", s);
   *slot = proc_slot(c->m, (int)pid);
   if (*slot < 0)
-    return fail(c, "no process with pid %s", s);
+    return cmd_fail(c, "no process with pid %s", s);
   return CMD_OK;
 }
 
-static int need_boot(struct cmd_ctx *c) {
+int cmd_need_boot(struct cmd_ctx *c) {
   if (!c->m->booted)
-    return fail(c, "the machine has not booted yet (run 'boot' first)");
+    return cmd_fail(c, "the machine has not booted yet (run 'boot' first)");
   return CMD_OK;
 }
 
 // The slot of a process that can make system calls: booted, alive, not a zombie.
 static int arg_live(struct cmd_ctx *c, const char *s, int *slot) {
-  if (need_boot(c) || arg_proc(c, s, slot))
+  if (cmd_need_boot(c) || cmd_arg_proc(c, s, slot))
     return CMD_ERROR;
   if (c->m->proc[*slot].state == ZOMBIE)
-    return fail(c, "pid %s has exited (a zombie makes no system calls)", s);
+    return cmd_fail(c, "pid %s has exited (a zombie makes no system calls)", s);
   return CMD_OK;
 }
 
 static const char *const mode_names[] = {"global", "per-process", "per-process-user"};
-
-// The helpers above, for handlers in other files (cmd_priv.h).
-int cmd_fail(struct cmd_ctx *c, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(c->err, sizeof(c->err), fmt, ap);
-  va_end(ap);
-  return CMD_ERROR;
-}
-
-int cmd_sim(int r) {
-  return sim(r);
-}
-
-void cmd_json_hex(cJSON *o, const char *key, uint64_t v) {
-  json_hex(o, key, v);
-}
-
-int cmd_arg_u64(struct cmd_ctx *c, const char *what, const char *s, bool suffix, uint64_t *v) {
-  return arg_u64(c, what, s, suffix, v);
-}
-
-int cmd_arg_size(struct cmd_ctx *c, const char *s, unsigned *size) {
-  return arg_size(c, s, size);
-}
-
-int cmd_arg_proc(struct cmd_ctx *c, const char *s, int *slot) {
-  return arg_proc(c, s, slot);
-}
-
-int cmd_need_boot(struct cmd_ctx *c) {
-  return need_boot(c);
-}
 
 // ---- commands ----
 
 static int cmd_boot(struct cmd_ctx *c, int argc, char **argv) {
   (void)argc, (void)argv;
   if (c->m->booted)
-    return fail(c, "the machine has booted already ('reset' for a fresh one)");
+    return cmd_fail(c, "the machine has booted already ('reset' for a fresh one)");
   int r = kvm_boot(c->m);
   if (r != SIM_OK)
-    return sim(r);
+    return cmd_sim(r);
   if (c->json) {
     cJSON_AddNumberToObject(c->json, "free", (double)c->m->kmem.nfree);
-    json_hex(c->json, "kernel_pagetable", c->m->kernel_pagetable);
+    cmd_json_hex(c->json, "kernel_pagetable", c->m->kernel_pagetable);
   } else {
     fprintf(c->out, "boot: kernel page table 0x%016" PRIx64 ", %" PRIu64 " pages free\n",
             c->m->kernel_pagetable, c->m->kmem.nfree);
@@ -180,18 +146,18 @@ static int cmd_boot(struct cmd_ctx *c, int argc, char **argv) {
 
 static int cmd_mode(struct cmd_ctx *c, int argc, char **argv) {
   if (c->m->booted)
-    return fail(c, "the mode is chosen before 'boot' ('reset' for a fresh machine)");
+    return cmd_fail(c, "the mode is chosen before 'boot' ('reset' for a fresh machine)");
   int mode = -1;
   for (int i = 0; i < 3; i++) {
     if (strcmp(argv[1], mode_names[i]) == 0)
       mode = i;
   }
   if (mode < 0)
-    return fail(c, "unknown mode '%s' (global, per-process or per-process-user)", argv[1]);
+    return cmd_fail(c, "unknown mode '%s' (global, per-process or per-process-user)", argv[1]);
   if (argc == 3 && strcmp(argv[2], "clint") != 0)
-    return fail(c, "unknown mode option '%s' (only 'clint')", argv[2]);
+    return cmd_fail(c, "unknown mode option '%s' (only 'clint')", argv[2]);
   if (argc == 3 && mode != KPT_PER_PROCESS_USER)
-    return fail(c, "'clint' goes with per-process-user (per-process keeps CLINT anyway)");
+    return cmd_fail(c, "'clint' goes with per-process-user (per-process keeps CLINT anyway)");
   c->m->cfg.kpt = (enum kpt_mode)mode;
   c->m->cfg.kpt_clint = argc == 3;
   return CMD_OK;
@@ -199,14 +165,14 @@ static int cmd_mode(struct cmd_ctx *c, int argc, char **argv) {
 
 static int cmd_userinit(struct cmd_ctx *c, int argc, char **argv) {
   (void)argc, (void)argv;
-  if (need_boot(c))
+  if (cmd_need_boot(c))
     return CMD_ERROR;
   if (c->m->initproc >= 0)
-    return fail(c, "userinit has run already (xv6 runs it once)");
+    return cmd_fail(c, "userinit has run already (xv6 runs it once)");
   int slot;
   int r = proc_userinit(c->m, &slot);
   if (r != SIM_OK)
-    return sim(r);
+    return cmd_sim(r);
   if (c->json)
     cJSON_AddNumberToObject(c->json, "pid", c->m->proc[slot].pid);
   else
@@ -224,7 +190,7 @@ static int read_exec_file(struct cmd_ctx *c, const char *name, uint8_t **data,
     snprintf(path, sizeof(path), "%s", name);
   FILE *f = fopen(path, "rb");
   if (f == NULL)
-    return fail(c, "cannot open '%s': %s", path, strerror(errno));
+    return cmd_fail(c, "cannot open '%s': %s", path, strerror(errno));
   uint8_t *buf = NULL;
   uint64_t n = 0, cap = 0;
   for (;;) {
@@ -236,7 +202,7 @@ static int read_exec_file(struct cmd_ctx *c, const char *name, uint8_t **data,
       if (b == NULL) {
         free(buf);
         fclose(f);
-        return fail(c, "out of host memory reading '%s'", path);
+        return cmd_fail(c, "out of host memory reading '%s'", path);
       }
       buf = b;
     }
@@ -250,11 +216,11 @@ static int read_exec_file(struct cmd_ctx *c, const char *name, uint8_t **data,
   fclose(f);
   if (bad) {
     free(buf);
-    return fail(c, "cannot read '%s': %s", path, strerror(saved));
+    return cmd_fail(c, "cannot read '%s': %s", path, strerror(saved));
   }
   if (n > MAX_EXEC_FILE) {
     free(buf);
-    return fail(c, "'%s' is larger than %llu MiB", path,
+    return cmd_fail(c, "'%s' is larger than %llu MiB", path,
                 (unsigned long long)(MAX_EXEC_FILE >> 20));
   }
   *data = buf;
@@ -273,12 +239,12 @@ static int cmd_exec(struct cmd_ctx *c, int argc, char **argv) {
   if (strcmp(argv[2], "-s") == 0) {
     uint64_t size;
     if (argc < 4)
-      return fail(c, "-s needs a SIZE");
-    if (arg_u64(c, "SIZE", argv[3], true, &size))
+      return cmd_fail(c, "-s needs a SIZE");
+    if (cmd_arg_u64(c, "SIZE", argv[3], true, &size))
       return CMD_ERROR;
     image = exec_synthetic_image(size, &len);
     if (image == NULL)
-      return fail(c, "out of host memory");
+      return cmd_fail(c, "out of host memory");
     first_arg = 4;
     path = argc > 4 ? argv[4] : "";
   } else {
@@ -299,7 +265,7 @@ static int cmd_exec(struct cmd_ctx *c, int argc, char **argv) {
   int r = exec_sys_exec(c->m, slot, image, len, path, nargs, args, &res);
   free(image);
   if (r != SIM_OK)
-    return sim(r);
+    return cmd_sim(r);
   struct proc *p = &c->m->proc[slot];
   if (c->json) {
     cJSON_AddNumberToObject(c->json, "pid", p->pid);
@@ -307,7 +273,7 @@ static int cmd_exec(struct cmd_ctx *c, int argc, char **argv) {
     if (res.ret < 0)
       cJSON_AddStringToObject(c->json, "reason", res.why);
     else
-      json_hex(c->json, "sz", p->sz);
+      cmd_json_hex(c->json, "sz", p->sz);
   } else if (res.ret < 0) {
     fprintf(c->out, "exec: pid %d: exec returns -1 (%s)\n", p->pid, res.why);
   } else {
@@ -323,7 +289,7 @@ static int cmd_fork(struct cmd_ctx *c, int argc, char **argv) {
     return CMD_ERROR;
   int r = proc_fork(c->m, slot, &pid);
   if (r != SIM_OK)
-    return sim(r);
+    return cmd_sim(r);
   if (c->json)
     cJSON_AddNumberToObject(c->json, "pid", pid);
   else if (pid < 0)
@@ -340,7 +306,7 @@ static int cmd_sbrk(struct cmd_ctx *c, int argc, char **argv) {
   if (arg_live(c, argv[1], &slot))
     return CMD_ERROR;
   if (cmd_parse_i64(argv[2], true, &n) != 0 || n < INT32_MIN || n > INT32_MAX)
-    return fail(c, "N: '%s' is not an int (sbrk's argument is 32-bit)", argv[2]);
+    return cmd_fail(c, "N: '%s' is not an int (sbrk's argument is 32-bit)", argv[2]);
   struct proc *p = &c->m->proc[slot];
   uint64_t old = p->sz;
   int r = proc_sbrk(c->m, slot, (int32_t)n, &ret);
@@ -348,8 +314,8 @@ static int cmd_sbrk(struct cmd_ctx *c, int argc, char **argv) {
     return CMD_PANIC;
   if (c->json) {
     cJSON_AddNumberToObject(c->json, "ret", (double)ret);
-    json_hex(c->json, "old", old);
-    json_hex(c->json, "sz", p->sz);
+    cmd_json_hex(c->json, "old", old);
+    cmd_json_hex(c->json, "sz", p->sz);
   } else if (r == SIM_FAIL) {
     fprintf(c->out, "sbrk: pid %d: sbrk returns -1, sz stays 0x%" PRIx64 "\n", p->pid,
             p->sz);
@@ -367,10 +333,10 @@ static int cmd_exit(struct cmd_ctx *c, int argc, char **argv) {
     return CMD_ERROR;
   if (argc == 3 && (cmd_parse_i64(argv[2], false, &status) != 0 || status < INT32_MIN ||
                     status > INT32_MAX))
-    return fail(c, "STATUS: '%s' is not an int", argv[2]);
+    return cmd_fail(c, "STATUS: '%s' is not an int", argv[2]);
   int r = proc_exit(c->m, slot, (int)status);
   if (r != SIM_OK)
-    return sim(r);
+    return cmd_sim(r);
   if (!c->json)
     fprintf(c->out, "exit: pid %d is a zombie (status %d)\n", c->m->proc[slot].pid,
             (int)status);
@@ -385,7 +351,7 @@ static int cmd_wait(struct cmd_ctx *c, int argc, char **argv) {
     return CMD_ERROR;
   int r = proc_wait(c->m, slot, &pid, &blocked);
   if (r != SIM_OK)
-    return sim(r);
+    return cmd_sim(r);
   int me = c->m->proc[slot].pid;
   if (c->json) {
     cJSON_AddNumberToObject(c->json, "pid", pid);
@@ -406,16 +372,16 @@ static int cmd_kill(struct cmd_ctx *c, int argc, char **argv) {
   (void)argc;
   int64_t pid;
   int ret;
-  if (need_boot(c))
+  if (cmd_need_boot(c))
     return CMD_ERROR;
   // sys_kill takes any int; no process has a pid below 1, so those return -1.
   if (cmd_parse_i64(argv[1], false, &pid) != 0 || pid < INT32_MIN || pid > INT32_MAX)
-    return fail(c, "'%s' is not an int", argv[1]);
+    return cmd_fail(c, "'%s' is not an int", argv[1]);
   int slot = proc_slot(c->m, (int)pid);
   bool was_zombie = slot >= 0 && c->m->proc[slot].state == ZOMBIE;
   int r = proc_kill(c->m, (int)pid, &ret);
   if (r != SIM_OK)
-    return sim(r);
+    return cmd_sim(r);
   if (c->json)
     cJSON_AddNumberToObject(c->json, "ret", ret);
   else if (ret < 0)
@@ -430,15 +396,15 @@ static int cmd_kill(struct cmd_ctx *c, int argc, char **argv) {
 static int cmd_switch(struct cmd_ctx *c, int argc, char **argv) {
   (void)argc;
   int slot = -1;
-  if (need_boot(c))
+  if (cmd_need_boot(c))
     return CMD_ERROR;
   if (strcmp(argv[1], "idle") != 0 && arg_live(c, argv[1], &slot))
     return CMD_ERROR;
   int r = proc_switch(c->m, slot);
   if (r != SIM_OK)
-    return sim(r);
+    return cmd_sim(r);
   if (c->json) {
-    json_hex(c->json, "satp", c->m->hart.satp);
+    cmd_json_hex(c->json, "satp", c->m->hart.satp);
   } else if (slot < 0) {
     fprintf(c->out, "switch: idle, satp 0x%016" PRIx64 "\n", c->m->hart.satp);
   } else {
@@ -470,18 +436,18 @@ static int cmd_copyin(struct cmd_ctx *c, int argc, char **argv) {
   (void)argc;
   int slot, ret;
   uint64_t va, len;
-  if (arg_live(c, argv[1], &slot) || arg_u64(c, "VA", argv[2], false, &va) ||
-      arg_u64(c, "LEN", argv[3], true, &len))
+  if (arg_live(c, argv[1], &slot) || cmd_arg_u64(c, "VA", argv[2], false, &va) ||
+      cmd_arg_u64(c, "LEN", argv[3], true, &len))
     return CMD_ERROR;
   if (len > MAX_COPYIN)
-    return fail(c, "LEN is at most %llu", (unsigned long long)MAX_COPYIN);
+    return cmd_fail(c, "LEN is at most %llu", (unsigned long long)MAX_COPYIN);
   uint8_t *buf = calloc(1, len ? len : 1);
   if (buf == NULL)
-    return fail(c, "out of host memory");
+    return cmd_fail(c, "out of host memory");
   int r = proc_copyin(c->m, slot, buf, va, len, &ret);
   if (r != SIM_OK) {
     free(buf);
-    return sim(r);
+    return cmd_sim(r);
   }
   if (c->json) {
     cJSON_AddNumberToObject(c->json, "ret", ret);
@@ -508,18 +474,18 @@ static int cmd_copyinstr(struct cmd_ctx *c, int argc, char **argv) {
   (void)argc;
   int slot, ret;
   uint64_t va, max;
-  if (arg_live(c, argv[1], &slot) || arg_u64(c, "VA", argv[2], false, &va) ||
-      arg_u64(c, "MAX", argv[3], true, &max))
+  if (arg_live(c, argv[1], &slot) || cmd_arg_u64(c, "VA", argv[2], false, &va) ||
+      cmd_arg_u64(c, "MAX", argv[3], true, &max))
     return CMD_ERROR;
   if (max > MAX_COPYIN)
-    return fail(c, "MAX is at most %llu", (unsigned long long)MAX_COPYIN);
+    return cmd_fail(c, "MAX is at most %llu", (unsigned long long)MAX_COPYIN);
   char *buf = calloc(1, max + 1);
   if (buf == NULL)
-    return fail(c, "out of host memory");
+    return cmd_fail(c, "out of host memory");
   int r = proc_copyinstr(c->m, slot, buf, va, max, &ret);
   if (r != SIM_OK) {
     free(buf);
-    return sim(r);
+    return cmd_sim(r);
   }
   if (c->json) {
     cJSON_AddNumberToObject(c->json, "ret", ret);
@@ -556,13 +522,13 @@ static int arg_table(struct cmd_ctx *c, int argc, char **argv, struct render_tab
   if (argc == 2 && strcmp(argv[1], "satp") == 0) {
     uint64_t satp = m->hart.satp;
     if (satp >> 60 != SATP_SV39 >> 60)
-      return fail(c, "satp 0x%" PRIx64 " is not in Sv39 mode: no translation or protection",
+      return cmd_fail(c, "satp 0x%" PRIx64 " is not in Sv39 mode: no translation or protection",
                   satp);
     *t = (struct render_table){.root = (satp & ((1ULL << 44) - 1)) << PGSHIFT,
                                .pid = -1, .which = "satp", .satp = satp};
     return CMD_OK;
   }
-  if (need_boot(c))
+  if (cmd_need_boot(c))
     return CMD_ERROR;
   if (argc == 2 && strcmp(argv[1], "kernel") == 0) {
     *t = (struct render_table){.root = m->kernel_pagetable, .pid = -1, .which = "kernel",
@@ -570,22 +536,22 @@ static int arg_table(struct cmd_ctx *c, int argc, char **argv, struct render_tab
     return CMD_OK;
   }
   int slot;
-  if (arg_proc(c, argv[1], &slot))
+  if (cmd_arg_proc(c, argv[1], &slot))
     return CMD_ERROR;
   struct proc *p = &m->proc[slot];
   if (argc == 3 && strcmp(argv[2], "user") != 0 && strcmp(argv[2], "kernel") != 0)
-    return fail(c, "which table: 'user' or 'kernel', not '%s'", argv[2]);
+    return cmd_fail(c, "which table: 'user' or 'kernel', not '%s'", argv[2]);
   bool kernel = argc == 3 && strcmp(argv[2], "kernel") == 0;
   uint64_t root = kernel ? (p->kpagetable ? p->kpagetable : m->kernel_pagetable) : p->pagetable;
   if (root == 0)
-    return fail(c, "pid %d has no %s page table", p->pid, kernel ? "kernel" : "user");
+    return cmd_fail(c, "pid %d has no %s page table", p->pid, kernel ? "kernel" : "user");
   *t = (struct render_table){.root = root, .pid = p->pid, .which = kernel ? "kernel" : "user",
                              .satp = MAKE_SATP(root)};
   return CMD_OK;
 }
 
 static int too_big(struct cmd_ctx *c) {
-  return fail(c, "the table has more than %lu valid PTEs (json) or ranges (dot), or the "
+  return cmd_fail(c, "the table has more than %lu valid PTEs (json) or ranges (dot), or the "
               "host is out of memory ('ranges' lists any table)", RENDER_MAX_ENTRIES);
 }
 
@@ -615,7 +581,7 @@ static int cmd_json(struct cmd_ctx *c, int argc, char **argv) {
   char *text = cJSON_Print(o);
   cJSON_Delete(o);
   if (text == NULL)
-    return fail(c, "out of host memory");
+    return cmd_fail(c, "out of host memory");
   fprintf(c->out, "%s\n", text);
   cJSON_free(text);
   return CMD_OK;
@@ -631,7 +597,7 @@ static int cmd_dot(struct cmd_ctx *c, int argc, char **argv) {
   size_t n = 0;
   FILE *mem = open_memstream(&text, &n);
   if (mem == NULL)
-    return fail(c, "out of host memory");
+    return cmd_fail(c, "out of host memory");
   int r = render_dot(c->m, &t, mem);
   if (fclose(mem) != 0)
     r = -1;
@@ -666,7 +632,7 @@ static int cmd_kalloc(struct cmd_ctx *c, int argc, char **argv) {
   if (c->m->halted)
     return CMD_PANIC;
   if (c->json)
-    json_hex(c->json, "pa", pa);
+    cmd_json_hex(c->json, "pa", pa);
   else if (pa == 0)
     fprintf(c->out, "kalloc: 0 (no free page)\n");
   else
@@ -677,25 +643,25 @@ static int cmd_kalloc(struct cmd_ctx *c, int argc, char **argv) {
 static int cmd_kfree(struct cmd_ctx *c, int argc, char **argv) {
   (void)argc;
   uint64_t pa;
-  if (arg_u64(c, "PA", argv[1], false, &pa))
+  if (cmd_arg_u64(c, "PA", argv[1], false, &pa))
     return CMD_ERROR;
-  return sim(kmem_kfree(c->m, pa));
+  return cmd_sim(kmem_kfree(c->m, pa));
 }
 
 static int ram_range_error(struct cmd_ctx *c, uint64_t pa) {
-  return fail(c, "pa 0x%" PRIx64 " is not in RAM (0x%" PRIx64 "..0x%" PRIx64 ")", pa,
+  return cmd_fail(c, "pa 0x%" PRIx64 " is not in RAM (0x%" PRIx64 "..0x%" PRIx64 ")", pa,
               c->m->ram.base, machine_phystop(c->m));
 }
 
 static int cmd_peek(struct cmd_ctx *c, int argc, char **argv) {
   uint64_t pa, v;
   unsigned size = 8;
-  if (arg_u64(c, "PA", argv[1], false, &pa) || (argc == 3 && arg_size(c, argv[2], &size)))
+  if (cmd_arg_u64(c, "PA", argv[1], false, &pa) || (argc == 3 && cmd_arg_size(c, argv[2], &size)))
     return CMD_ERROR;
   if (ram_load(&c->m->ram, pa, size, &v) != 0)
     return ram_range_error(c, pa);
   if (c->json)
-    json_hex(c->json, "value", v);
+    cmd_json_hex(c->json, "value", v);
   else
     fprintf(c->out, "0x%016" PRIx64 ": 0x%0*" PRIx64 "\n", pa, (int)size * 2, v);
   return CMD_OK;
@@ -704,11 +670,11 @@ static int cmd_peek(struct cmd_ctx *c, int argc, char **argv) {
 static int cmd_poke(struct cmd_ctx *c, int argc, char **argv) {
   uint64_t pa, v;
   unsigned size = 8;
-  if (arg_u64(c, "PA", argv[1], false, &pa) || arg_u64(c, "VALUE", argv[2], false, &v) ||
-      (argc == 4 && arg_size(c, argv[3], &size)))
+  if (cmd_arg_u64(c, "PA", argv[1], false, &pa) || cmd_arg_u64(c, "VALUE", argv[2], false, &v) ||
+      (argc == 4 && cmd_arg_size(c, argv[3], &size)))
     return CMD_ERROR;
   if (size < 8 && v >> (8 * size) != 0)
-    return fail(c, "VALUE 0x%" PRIx64 " does not fit in %u bytes", v, size);
+    return cmd_fail(c, "VALUE 0x%" PRIx64 " does not fit in %u bytes", v, size);
   if (ram_store(&c->m->ram, pa, size, v) != 0)
     return ram_range_error(c, pa);
   return CMD_OK;
@@ -719,10 +685,10 @@ static int cmd_failat(struct cmd_ctx *c, int argc, char **argv) {
   uint64_t n;
   if (strcmp(argv[1], "off") == 0)
     n = 0;
-  else if (arg_u64(c, "N", argv[1], false, &n))
+  else if (cmd_arg_u64(c, "N", argv[1], false, &n))
     return CMD_ERROR;
   else if (n == 0)
-    return fail(c, "N counts from 1 (the next kalloc); 'failat off' turns it off");
+    return cmd_fail(c, "N counts from 1 (the next kalloc); 'failat off' turns it off");
   c->m->kmem.failat = n;
   return CMD_OK;
 }
@@ -730,7 +696,7 @@ static int cmd_failat(struct cmd_ctx *c, int argc, char **argv) {
 static int cmd_reset(struct cmd_ctx *c, int argc, char **argv) {
   (void)argc, (void)argv;
   if (machine_reset(c->m) != 0)
-    return fail(c, "out of host memory for a fresh machine");
+    return cmd_fail(c, "out of host memory for a fresh machine");
   return CMD_OK;
 }
 
@@ -820,7 +786,7 @@ static int cmd_help(struct cmd_ctx *c, int argc, char **argv) {
   if (argc == 2) {
     const struct cmd_def *d = cmd_find(argv[1]);
     if (d == NULL)
-      return fail(c, "no command '%s' ('help' lists them)", argv[1]);
+      return cmd_fail(c, "no command '%s' ('help' lists them)", argv[1]);
     if (c->json) {
       cJSON_AddStringToObject(c->json, "usage", d->usage);
       cJSON_AddStringToObject(c->json, "help", d->help);
@@ -903,13 +869,13 @@ enum cmd_status cmd_run_line(struct session *s, const char *line) {
   int status;
   const struct cmd_def *d = argc > 0 ? cmd_find(words[0]) : NULL;
   if (argc < 0) {
-    status = fail(&c, "more than %d words on one line", MAX_WORDS);
+    status = cmd_fail(&c, "more than %d words on one line", MAX_WORDS);
   } else if (d == NULL) {
-    status = fail(&c, "unknown command '%s' ('help' lists them)", words[0]);
+    status = cmd_fail(&c, "unknown command '%s' ('help' lists them)", words[0]);
   } else if (argc - 1 < d->min_args || (d->max_args >= 0 && argc - 1 > d->max_args)) {
-    status = fail(&c, "usage: %s %s", d->name, d->usage);
+    status = cmd_fail(&c, "usage: %s %s", d->name, d->usage);
   } else if (d->mutates && s->m->halted) {
-    status = fail(&c, "the kernel has panicked (%s); only inspection works until 'reset'",
+    status = cmd_fail(&c, "the kernel has panicked (%s); only inspection works until 'reset'",
                   s->m->panic_msg);
   } else {
     status = d->handler(&c, argc, words);
