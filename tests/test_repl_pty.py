@@ -20,7 +20,7 @@ import termios
 import fcntl
 import time
 
-TIMEOUT = 10.0
+TIMEOUT = float(os.environ.get("SV39SIM_PTY_TIMEOUT", "10"))  # longer under valgrind
 ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][0-9A-Za-z]|\x1b[=>]|[\x07\r]")
 UP = b"\x1b[A"
 
