@@ -519,6 +519,7 @@ static int cmd_copyinstr(struct cmd_ctx *c, int argc, char **argv) {
 // satp (the table the hart translates with now, booted or not).
 static int arg_table(struct cmd_ctx *c, int argc, char **argv, struct render_table *t) {
   struct machine *m = c->m;
+  *t = (struct render_table){.pid = -1}; // set on every path, as optimisers can prove
   if (argc == 2 && strcmp(argv[1], "satp") == 0) {
     uint64_t satp = m->hart.satp;
     if (satp >> 60 != SATP_SV39 >> 60)
