@@ -25,15 +25,19 @@ static int check_table(struct machine *m, uint64_t table, const char *who) {
                        (unsigned long long)table);
 }
 
-int vm_walk(struct machine *m, uint64_t pagetable, uint64_t va, int alloc,
-            uint64_t *pte_pa) {
+// vm_walk, also naming the table pages it went through: path[0] the root, path[1] the
+// level-1 table (both 0 until reached).
+static int walk_path(struct machine *m, uint64_t pagetable, uint64_t va, int alloc,
+                     uint64_t *pte_pa, uint64_t path[2]) {
   *pte_pa = 0;
+  path[0] = path[1] = 0;
   if (va >= MAXVA)
     return machine_panic(m, "walk", "va 0x%016llx is at or above MAXVA",
                          (unsigned long long)va);
   if (check_table(m, pagetable, "walk") != SIM_OK)
     return SIM_PANIC;
   for (int level = 2; level > 0; level--) {
+    path[2 - level] = pagetable;
     uint64_t slot = pagetable + 8 * PX(level, va);
     uint64_t pte = vm_pte_read(m, slot);
     if (pte & PTE_V) {
@@ -54,6 +58,12 @@ int vm_walk(struct machine *m, uint64_t pagetable, uint64_t va, int alloc,
   return SIM_OK;
 }
 
+int vm_walk(struct machine *m, uint64_t pagetable, uint64_t va, int alloc,
+            uint64_t *pte_pa) {
+  uint64_t path[2];
+  return walk_path(m, pagetable, va, alloc, pte_pa, path);
+}
+
 int vm_walkaddr(struct machine *m, uint64_t pagetable, uint64_t va, uint64_t *pa) {
   *pa = 0;
   if (va >= MAXVA)
@@ -71,26 +81,54 @@ int vm_walkaddr(struct machine *m, uint64_t pagetable, uint64_t va, uint64_t *pa
   return SIM_OK;
 }
 
+// mappages' loop body for n consecutive pages from va whose PTEs are the n slots from
+// pte_pa of one level-0 table: check each slot, write each PTE, in xv6's order. Panics
+// "remap" at the first mapped slot, with the slots before it written, as xv6 leaves them.
+static int map_run(struct machine *m, uint64_t pte_pa, uint64_t va, uint64_t n,
+                   uint64_t pa, uint64_t perm) {
+  uint64_t pte[512];
+  ram_read_words(&m->ram, pte_pa, pte, n);
+  uint64_t k;
+  for (k = 0; k < n && (pte[k] & PTE_V) == 0; k++)
+    ;
+  uint64_t old = k < n ? pte[k] : 0;
+  for (uint64_t i = 0; i < k; i++)
+    pte[i] = PA2PTE(pa + i * PGSIZE) | perm | PTE_V;
+  ram_write_words(&m->ram, pte_pa, pte, k);
+  if (k < n)
+    return machine_panic(m, "remap", "va 0x%016llx is already mapped (pte 0x%016llx)",
+                         (unsigned long long)(va + k * PGSIZE), (unsigned long long)old);
+  return SIM_OK;
+}
+
 int vm_mappages(struct machine *m, uint64_t pagetable, uint64_t va, uint64_t size,
                 uint64_t pa, uint64_t perm) {
   uint64_t a = PGROUNDDOWN(va);
   uint64_t last = PGROUNDDOWN(va + size - 1);
   for (;;) {
-    uint64_t pte_pa;
-    int r = vm_walk(m, pagetable, a, 1, &pte_pa);
+    uint64_t pte_pa, path[2];
+    int r = walk_path(m, pagetable, a, 1, &pte_pa, path);
     if (r != SIM_OK)
       return r;
     if (pte_pa == 0)
       return SIM_FAIL;
-    uint64_t old = vm_pte_read(m, pte_pa);
-    if (old & PTE_V)
-      return machine_panic(m, "remap", "va 0x%016llx is already mapped (pte 0x%016llx)",
-                           (unsigned long long)a, (unsigned long long)old);
-    vm_pte_write(m, pte_pa, PA2PTE(pa) | perm | PTE_V);
-    if (a == last)
+    // xv6 walks again for every page, but until the run leaves this level-0 table the
+    // walk can only find the same table: the PTEs it reads on the way lie in other pages
+    // than the ones written. A hand-made table that is its own level-0 table is the
+    // exception, so there the walk is repeated.
+    uint64_t n = 512 - PX(0, a);
+    if ((last - a) / PGSIZE < n)
+      n = (last - a) / PGSIZE + 1;
+    uint64_t leaf = PGROUNDDOWN(pte_pa);
+    if (leaf == path[0] || leaf == path[1])
+      n = 1;
+    r = map_run(m, pte_pa, a, n, pa, perm);
+    if (r != SIM_OK)
+      return r;
+    if (a + (n - 1) * PGSIZE == last)
       break;
-    a += PGSIZE;
-    pa += PGSIZE;
+    a += n * PGSIZE;
+    pa += n * PGSIZE;
   }
   return SIM_OK;
 }
