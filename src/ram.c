@@ -164,8 +164,9 @@ int ram_read(struct ram *r, uint64_t pa, void *dst, uint64_t len) {
     if (r->host[idx] != NULL) {
       memcpy(out, host_bytes(r->host[idx]) + off, n);
     } else {
-      for (uint64_t i = 0; i < n; i++)
-        out[i] = lazy_byte(r, idx, off + i);
+      memset(out, r->fill[idx], n);
+      for (uint64_t i = off; i < 8 && i < off + n && r->link[idx] != LINK_NONE; i++)
+        out[i - off] = lazy_byte(r, idx, i);
     }
     out += n;
     pa += n;

@@ -25,19 +25,15 @@ static int check_table(struct machine *m, uint64_t table, const char *who) {
                        (unsigned long long)table);
 }
 
-// vm_walk, also naming the table pages it went through: path[0] the root, path[1] the
-// level-1 table (both 0 until reached).
-static int walk_path(struct machine *m, uint64_t pagetable, uint64_t va, int alloc,
-                     uint64_t *pte_pa, uint64_t path[2]) {
+int vm_walk(struct machine *m, uint64_t pagetable, uint64_t va, int alloc,
+            uint64_t *pte_pa) {
   *pte_pa = 0;
-  path[0] = path[1] = 0;
   if (va >= MAXVA)
     return machine_panic(m, "walk", "va 0x%016llx is at or above MAXVA",
                          (unsigned long long)va);
   if (check_table(m, pagetable, "walk") != SIM_OK)
     return SIM_PANIC;
   for (int level = 2; level > 0; level--) {
-    path[2 - level] = pagetable;
     uint64_t slot = pagetable + 8 * PX(level, va);
     uint64_t pte = vm_pte_read(m, slot);
     if (pte & PTE_V) {
@@ -56,12 +52,6 @@ static int walk_path(struct machine *m, uint64_t pagetable, uint64_t va, int all
   }
   *pte_pa = pagetable + 8 * PX(0, va);
   return SIM_OK;
-}
-
-int vm_walk(struct machine *m, uint64_t pagetable, uint64_t va, int alloc,
-            uint64_t *pte_pa) {
-  uint64_t path[2];
-  return walk_path(m, pagetable, va, alloc, pte_pa, path);
 }
 
 int vm_walkaddr(struct machine *m, uint64_t pagetable, uint64_t va, uint64_t *pa) {
@@ -106,22 +96,19 @@ int vm_mappages(struct machine *m, uint64_t pagetable, uint64_t va, uint64_t siz
   uint64_t a = PGROUNDDOWN(va);
   uint64_t last = PGROUNDDOWN(va + size - 1);
   for (;;) {
-    uint64_t pte_pa, path[2];
-    int r = walk_path(m, pagetable, a, 1, &pte_pa, path);
+    uint64_t pte_pa;
+    int r = vm_walk(m, pagetable, a, 1, &pte_pa);
     if (r != SIM_OK)
       return r;
     if (pte_pa == 0)
       return SIM_FAIL;
-    // xv6 walks again for every page, but until the run leaves this level-0 table the
-    // walk can only find the same table: the PTEs it reads on the way lie in other pages
-    // than the ones written. A hand-made table that is its own level-0 table is the
-    // exception, so there the walk is repeated.
+    // xv6 walks again for every page, but until the run leaves this level-0 table each
+    // walk finds the same slots valid and so the same table: the run writes only slots it
+    // read as invalid, and stops with "remap" at the first valid one, so it never writes
+    // a slot a walk reads, not even in a hand-made table that points at itself.
     uint64_t n = 512 - PX(0, a);
     if ((last - a) / PGSIZE < n)
       n = (last - a) / PGSIZE + 1;
-    uint64_t leaf = PGROUNDDOWN(pte_pa);
-    if (leaf == path[0] || leaf == path[1])
-      n = 1;
     r = map_run(m, pte_pa, a, n, pa, perm);
     if (r != SIM_OK)
       return r;
