@@ -26,6 +26,7 @@ int ram_init(struct ram *r, uint64_t base, uint64_t size) {
   r->base = base;
   r->size = size;
   r->npages = size / PGSIZE;
+  r->host_lo = r->npages;
   r->host = calloc(r->npages ? r->npages : 1, sizeof(*r->host));
   r->fill = calloc(r->npages ? r->npages : 1, sizeof(*r->fill));
   r->link = calloc(r->npages ? r->npages : 1, sizeof(*r->link));
@@ -37,9 +38,9 @@ int ram_init(struct ram *r, uint64_t base, uint64_t size) {
 }
 
 void ram_destroy(struct ram *r) {
-  // Nothing to look for in a host array that was never written (a large machine's is
-  // mostly untouched calloc memory, and reading it all would cost time).
-  for (uint64_t i = 0; r->host != NULL && r->materialised > 0 && i < r->npages; i++) {
+  // Only the range that ever held host pages: a large machine's host array is mostly
+  // untouched calloc memory, and reading it all would cost time.
+  for (uint64_t i = r->host_lo; r->host != NULL && i < r->host_hi; i++) {
     if (r->host[i] == NULL)
       continue;
     uint8_t *p = host_bytes(r->host[i]);
@@ -119,15 +120,26 @@ static void host_drop(struct ram *r, uint8_t *p) {
   r->spare[r->nspare++] = p;
 }
 
-uint8_t *ram_page(struct ram *r, uint64_t pa) {
-  assert(ram_contains(r, pa, 1));
-  uint64_t idx = page_index(r, pa);
+// Record that host[idx] is about to hold a page.
+static void host_note(struct ram *r, uint64_t idx) {
+  if (idx < r->host_lo)
+    r->host_lo = idx;
+  if (idx >= r->host_hi)
+    r->host_hi = idx + 1;
+}
+
+// Page idx's own host bytes, writable. Unless keep (the caller overwrites all of them),
+// they hold what the page read as.
+static uint8_t *own_page(struct ram *r, uint64_t idx, bool keep) {
   uint8_t *h = r->host[idx];
   if (h == NULL) {
     uint8_t *p = host_new(r);
-    memset(p, r->fill[idx], PGSIZE);
-    for (uint64_t off = 0; off < 8 && r->link[idx] != LINK_NONE; off++)
-      p[off] = lazy_byte(r, idx, off);
+    if (keep) {
+      memset(p, r->fill[idx], PGSIZE);
+      for (uint64_t off = 0; off < 8 && r->link[idx] != LINK_NONE; off++)
+        p[off] = lazy_byte(r, idx, off);
+    }
+    host_note(r, idx);
     r->host[idx] = p;
     r->link[idx] = LINK_NONE;
     return p;
@@ -137,12 +149,18 @@ uint8_t *ram_page(struct ram *r, uint64_t pa) {
   uint8_t *p = host_bytes(h);
   if (*host_refs(p) > 1) {
     uint8_t *own = host_new(r);
-    memcpy(own, p, PGSIZE);
+    if (keep)
+      memcpy(own, p, PGSIZE);
     host_drop(r, p);
     p = own;
   }
   r->host[idx] = p; // the only user now: stores may go straight in
   return p;
+}
+
+uint8_t *ram_page(struct ram *r, uint64_t pa) {
+  assert(ram_contains(r, pa, 1));
+  return own_page(r, page_index(r, pa), true);
 }
 
 static void release_page(struct ram *r, uint64_t idx) {
@@ -182,7 +200,7 @@ int ram_write(struct ram *r, uint64_t pa, const void *src, uint64_t len) {
   while (len > 0) {
     uint64_t off = pa % PGSIZE;
     uint64_t n = PGSIZE - off < len ? PGSIZE - off : len;
-    memcpy(ram_page(r, pa) + off, in, n);
+    memcpy(own_page(r, page_index(r, pa), n < PGSIZE) + off, in, n);
     in += n;
     pa += n;
     len -= n;
@@ -300,6 +318,7 @@ void ram_copy_page(struct ram *r, uint64_t dst, uint64_t src) {
   if (host_bytes(r->host[d]) == p)
     return;
   release_page(r, d);
+  host_note(r, d);
   ++*host_refs(p);
   r->host[s] = r->host[d] = (uint8_t *)((uintptr_t)p | SHARED);
   r->link[d] = LINK_NONE;
@@ -318,10 +337,12 @@ int ram_fill_chain(struct ram *r, uint64_t pa, uint64_t npages, uint8_t byte, ui
   else
     return -1;
   uint64_t idx0 = page_index(r, pa);
-  // Without a materialised page there is nothing to release (and no need to read the
-  // host array, which for a large machine is mostly untouched).
-  for (uint64_t i = 0; r->materialised > 0 && i < npages; i++)
-    release_page(r, idx0 + i);
+  // Only where host pages ever were: for a large machine the rest of the host array is
+  // untouched calloc memory, and reading it would cost time.
+  uint64_t lo = idx0 > r->host_lo ? idx0 : r->host_lo;
+  uint64_t hi = idx0 + npages < r->host_hi ? idx0 + npages : r->host_hi;
+  for (uint64_t i = lo; i < hi; i++)
+    release_page(r, i);
   memset(r->fill + idx0, byte, npages);
   r->link[idx0] = first;
   for (uint64_t i = 1; i < npages; i++)

@@ -23,6 +23,7 @@ struct ram {
   uint8_t **spare; // freed host pages kept for reuse
   uint64_t nspare, spare_cap;
   uint64_t materialised; // host pages in use; a page shared by several counts once
+  uint64_t host_lo, host_hi; // every non-NULL host entry has an index in [host_lo, host_hi)
 };
 
 // Returns 0, or -1 if the host could not provide the bookkeeping arrays.
