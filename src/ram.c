@@ -13,10 +13,12 @@ enum { LINK_NONE = 0, LINK_NULL = 1, LINK_PAGE0 = 2 };
 #define HOST_HDR 16
 #define SHARED ((uintptr_t)1)
 
+// A host entry without its SHARED tag: the page's bytes.
 static uint8_t *host_bytes(uint8_t *h) {
   return (uint8_t *)((uintptr_t)h & ~SHARED);
 }
 
+// The count of simulated pages using the host page whose bytes start at bytes.
 static uint64_t *host_refs(uint8_t *bytes) {
   return (uint64_t *)(void *)(bytes - HOST_HDR);
 }
@@ -128,8 +130,8 @@ static void host_note(struct ram *r, uint64_t idx) {
     r->host_hi = idx + 1;
 }
 
-// Page idx's own host bytes, writable. Unless keep (the caller overwrites all of them),
-// they hold what the page read as.
+// Page idx's own host bytes, writable. With keep they hold what the page read as; without
+// (the caller is about to overwrite every byte) what they hold is undefined.
 static uint8_t *own_page(struct ram *r, uint64_t idx, bool keep) {
   uint8_t *h = r->host[idx];
   if (h == NULL) {
@@ -163,6 +165,7 @@ uint8_t *ram_page(struct ram *r, uint64_t pa) {
   return own_page(r, page_index(r, pa), true);
 }
 
+// Page idx gives up its host bytes (if any) and is lazy again, its pattern unchanged.
 static void release_page(struct ram *r, uint64_t idx) {
   uint8_t *h = r->host[idx];
   if (h == NULL)
