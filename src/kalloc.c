@@ -7,9 +7,29 @@ static bool kfree_ok(const struct machine *m, uint64_t pa) {
   return pa % PGSIZE == 0 && pa >= m->cfg.end && pa < machine_phystop(m);
 }
 
-void kmem_kinit(struct machine *m) {
-  for (uint64_t p = PGROUNDUP(m->cfg.end); p + PGSIZE <= machine_phystop(m); p += PGSIZE)
+void kmem_freerange(struct machine *m, uint64_t pa_start, uint64_t pa_end) {
+  for (uint64_t p = PGROUNDUP(pa_start); p + PGSIZE <= pa_end; p += PGSIZE)
     kmem_kfree(m, p);
+}
+
+void kmem_kinit(struct machine *m) {
+  uint64_t lo = PGROUNDUP(m->cfg.end);
+  if (lo < m->ram.base || lo + PGSIZE > machine_phystop(m)) {
+    kmem_freerange(m, lo, machine_phystop(m));
+    return;
+  }
+  // The first kfree links to whatever the list held; every later page links to the one
+  // below it, which RAM can set for the whole run at once. Every page passes kfree's
+  // checks: aligned, at or above end, below PHYSTOP.
+  kmem_kfree(m, lo);
+  uint64_t rest = (machine_phystop(m) - lo) / PGSIZE - 1;
+  if (rest == 0 || ram_fill_chain(&m->ram, lo + PGSIZE, rest, 0x01, lo) != 0) {
+    kmem_freerange(m, lo + PGSIZE, machine_phystop(m));
+    return;
+  }
+  m->kmem.freelist = lo + rest * PGSIZE;
+  m->kmem.nfree += rest;
+  m->kmem.nkfree += rest;
 }
 
 int kmem_kfree(struct machine *m, uint64_t pa) {

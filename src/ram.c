@@ -8,11 +8,27 @@
 
 enum { LINK_NONE = 0, LINK_NULL = 1, LINK_PAGE0 = 2 };
 
+// A host page is a count of the simulated pages that use it, then PGSIZE bytes; the
+// pointers kept are to the bytes. 16 keeps the bytes as aligned as malloc's.
+#define HOST_HDR 16
+#define SHARED ((uintptr_t)1)
+
+// A host entry without its SHARED tag: the page's bytes.
+static uint8_t *host_bytes(uint8_t *h) {
+  return (uint8_t *)((uintptr_t)h & ~SHARED);
+}
+
+// The count of simulated pages using the host page whose bytes start at bytes.
+static uint64_t *host_refs(uint8_t *bytes) {
+  return (uint64_t *)(void *)(bytes - HOST_HDR);
+}
+
 int ram_init(struct ram *r, uint64_t base, uint64_t size) {
   memset(r, 0, sizeof(*r));
   r->base = base;
   r->size = size;
   r->npages = size / PGSIZE;
+  r->host_lo = r->npages;
   r->host = calloc(r->npages ? r->npages : 1, sizeof(*r->host));
   r->fill = calloc(r->npages ? r->npages : 1, sizeof(*r->fill));
   r->link = calloc(r->npages ? r->npages : 1, sizeof(*r->link));
@@ -24,12 +40,19 @@ int ram_init(struct ram *r, uint64_t base, uint64_t size) {
 }
 
 void ram_destroy(struct ram *r) {
-  if (r->host != NULL) {
-    for (uint64_t i = 0; i < r->npages; i++)
-      free(r->host[i]);
+  // Only the range that ever held host pages: a large machine's host array is mostly
+  // untouched calloc memory, and reading it all would cost time.
+  for (uint64_t i = r->host_lo; r->host != NULL && i < r->host_hi; i++) {
+    if (r->host[i] == NULL)
+      continue;
+    uint8_t *p = host_bytes(r->host[i]);
+    if (--*host_refs(p) == 0) {
+      free(p - HOST_HDR);
+      r->materialised--;
+    }
   }
   for (uint64_t i = 0; i < r->nspare; i++)
-    free(r->spare[i]);
+    free(r->spare[i] - HOST_HDR);
   free(r->host);
   free(r->fill);
   free(r->link);
@@ -64,40 +87,91 @@ static uint8_t lazy_byte(const struct ram *r, uint64_t idx, uint64_t off) {
   return r->fill[idx];
 }
 
-uint8_t *ram_page(struct ram *r, uint64_t pa) {
-  assert(ram_contains(r, pa, 1));
-  uint64_t idx = page_index(r, pa);
-  if (r->host[idx] != NULL)
-    return r->host[idx];
-  uint8_t *p = r->nspare > 0 ? r->spare[--r->nspare] : malloc(PGSIZE);
-  if (p == NULL)
-    abort(); // the host is out of memory: nothing sensible is left to simulate
-  memset(p, r->fill[idx], PGSIZE);
-  for (uint64_t off = 0; off < 8 && r->link[idx] != LINK_NONE; off++)
-    p[off] = lazy_byte(r, idx, off);
-  r->host[idx] = p;
-  r->link[idx] = LINK_NONE;
+// A host page of one user, its bytes undefined. The host being out of memory leaves
+// nothing sensible to simulate.
+static uint8_t *host_new(struct ram *r) {
+  uint8_t *p;
+  if (r->nspare > 0) {
+    p = r->spare[--r->nspare];
+  } else {
+    uint8_t *raw = malloc(HOST_HDR + PGSIZE);
+    if (raw == NULL)
+      abort();
+    p = raw + HOST_HDR;
+  }
+  *host_refs(p) = 1;
   r->materialised++;
   return p;
 }
 
-static void release_page(struct ram *r, uint64_t idx) {
-  uint8_t *p = r->host[idx];
-  if (p == NULL)
+// One user fewer for host page p; the last one's leaving keeps it for reuse.
+static void host_drop(struct ram *r, uint8_t *p) {
+  if (--*host_refs(p) > 0)
     return;
-  r->host[idx] = NULL;
   r->materialised--;
   if (r->nspare == r->spare_cap) {
     uint64_t cap = r->spare_cap ? 2 * r->spare_cap : 64;
     uint8_t **s = realloc(r->spare, cap * sizeof(*s));
     if (s == NULL) {
-      free(p);
+      free(p - HOST_HDR);
       return;
     }
     r->spare = s;
     r->spare_cap = cap;
   }
   r->spare[r->nspare++] = p;
+}
+
+// Record that host[idx] is about to hold a page.
+static void host_note(struct ram *r, uint64_t idx) {
+  if (idx < r->host_lo)
+    r->host_lo = idx;
+  if (idx >= r->host_hi)
+    r->host_hi = idx + 1;
+}
+
+// Page idx's own host bytes, writable. With keep they hold what the page read as; without
+// (the caller is about to overwrite every byte) what they hold is undefined.
+static uint8_t *own_page(struct ram *r, uint64_t idx, bool keep) {
+  uint8_t *h = r->host[idx];
+  if (h == NULL) {
+    uint8_t *p = host_new(r);
+    if (keep) {
+      memset(p, r->fill[idx], PGSIZE);
+      for (uint64_t off = 0; off < 8 && r->link[idx] != LINK_NONE; off++)
+        p[off] = lazy_byte(r, idx, off);
+    }
+    host_note(r, idx);
+    r->host[idx] = p;
+    r->link[idx] = LINK_NONE;
+    return p;
+  }
+  if (((uintptr_t)h & SHARED) == 0)
+    return h;
+  uint8_t *p = host_bytes(h);
+  if (*host_refs(p) > 1) {
+    uint8_t *own = host_new(r);
+    if (keep)
+      memcpy(own, p, PGSIZE);
+    host_drop(r, p);
+    p = own;
+  }
+  r->host[idx] = p; // the only user now: stores may go straight in
+  return p;
+}
+
+uint8_t *ram_page(struct ram *r, uint64_t pa) {
+  assert(ram_contains(r, pa, 1));
+  return own_page(r, page_index(r, pa), true);
+}
+
+// Page idx gives up its host bytes (if any) and is lazy again, its pattern unchanged.
+static void release_page(struct ram *r, uint64_t idx) {
+  uint8_t *h = r->host[idx];
+  if (h == NULL)
+    return;
+  r->host[idx] = NULL;
+  host_drop(r, host_bytes(h));
 }
 
 int ram_read(struct ram *r, uint64_t pa, void *dst, uint64_t len) {
@@ -109,10 +183,11 @@ int ram_read(struct ram *r, uint64_t pa, void *dst, uint64_t len) {
     uint64_t off = pa % PGSIZE;
     uint64_t n = PGSIZE - off < len ? PGSIZE - off : len;
     if (r->host[idx] != NULL) {
-      memcpy(out, r->host[idx] + off, n);
+      memcpy(out, host_bytes(r->host[idx]) + off, n);
     } else {
-      for (uint64_t i = 0; i < n; i++)
-        out[i] = lazy_byte(r, idx, off + i);
+      memset(out, r->fill[idx], n);
+      for (uint64_t i = off; i < 8 && i < off + n && r->link[idx] != LINK_NONE; i++)
+        out[i - off] = lazy_byte(r, idx, i);
     }
     out += n;
     pa += n;
@@ -128,7 +203,7 @@ int ram_write(struct ram *r, uint64_t pa, const void *src, uint64_t len) {
   while (len > 0) {
     uint64_t off = pa % PGSIZE;
     uint64_t n = PGSIZE - off < len ? PGSIZE - off : len;
-    memcpy(ram_page(r, pa) + off, in, n);
+    memcpy(own_page(r, page_index(r, pa), n < PGSIZE) + off, in, n);
     in += n;
     pa += n;
     len -= n;
@@ -136,18 +211,22 @@ int ram_write(struct ram *r, uint64_t pa, const void *src, uint64_t len) {
   return 0;
 }
 
-// The host page behind an aligned access of size bytes, or NULL when the access needs the
-// general path (outside RAM, lazy page, misaligned, or a big-endian host).
-static inline uint8_t *fast_page(const struct ram *r, uint64_t pa, unsigned size) {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define HOST_LITTLE_ENDIAN 1
+#else
+#define HOST_LITTLE_ENDIAN 0
+#endif
+
+// The host page entry (tag included) behind an aligned access of size bytes, or NULL when
+// the access needs the general path (outside RAM, lazy page, misaligned, or a big-endian
+// host).
+static inline uint8_t *fast_page(const struct ram *r, uint64_t pa, unsigned size) {
+  if (!HOST_LITTLE_ENDIAN)
+    return NULL;
   uint64_t off = pa - r->base;
   if (pa < r->base || off >= r->size || (pa & (size - 1)) != 0)
     return NULL;
   return r->host[off / PGSIZE];
-#else
-  (void)r, (void)pa, (void)size;
-  return NULL;
-#endif
 }
 
 int ram_load(struct ram *r, uint64_t pa, unsigned size, uint64_t *val) {
@@ -155,7 +234,7 @@ int ram_load(struct ram *r, uint64_t pa, unsigned size, uint64_t *val) {
   uint8_t *h = fast_page(r, pa, size);
   if (h != NULL) {
     uint64_t v = 0;
-    memcpy(&v, h + pa % PGSIZE, size);
+    memcpy(&v, host_bytes(h) + pa % PGSIZE, size);
     *val = v;
     return 0;
   }
@@ -172,7 +251,7 @@ int ram_load(struct ram *r, uint64_t pa, unsigned size, uint64_t *val) {
 int ram_store(struct ram *r, uint64_t pa, unsigned size, uint64_t val) {
   assert(size == 1 || size == 2 || size == 4 || size == 8);
   uint8_t *h = fast_page(r, pa, size);
-  if (h != NULL) {
+  if (h != NULL && ((uintptr_t)h & SHARED) == 0) {
     memcpy(h + pa % PGSIZE, &val, size);
     return 0;
   }
@@ -197,6 +276,26 @@ int ram_store(struct ram *r, uint64_t pa, unsigned size, uint64_t val) {
   return ram_write(r, pa, b, size);
 }
 
+int ram_read_words(struct ram *r, uint64_t pa, uint64_t *dst, uint64_t n) {
+  if (n > r->size / 8 || !ram_contains(r, pa, 8 * n))
+    return -1;
+  if (HOST_LITTLE_ENDIAN)
+    return ram_read(r, pa, dst, 8 * n);
+  for (uint64_t i = 0; i < n; i++)
+    ram_load(r, pa + 8 * i, 8, &dst[i]);
+  return 0;
+}
+
+int ram_write_words(struct ram *r, uint64_t pa, const uint64_t *src, uint64_t n) {
+  if (n > r->size / 8 || !ram_contains(r, pa, 8 * n))
+    return -1;
+  if (HOST_LITTLE_ENDIAN)
+    return ram_write(r, pa, src, 8 * n);
+  for (uint64_t i = 0; i < n; i++)
+    ram_store(r, pa + 8 * i, 8, src[i]);
+  return 0;
+}
+
 void ram_fill_page(struct ram *r, uint64_t pa, uint8_t byte) {
   assert(pa % PGSIZE == 0 && ram_contains(r, pa, PGSIZE));
   uint64_t idx = page_index(r, pa);
@@ -217,5 +316,39 @@ void ram_copy_page(struct ram *r, uint64_t dst, uint64_t src) {
     r->link[d] = r->link[s];
     return;
   }
-  memcpy(ram_page(r, dst), r->host[s], PGSIZE);
+  // Share the bytes; whichever page is stored to first gets its own copy (ram_page).
+  uint8_t *p = host_bytes(r->host[s]);
+  if (host_bytes(r->host[d]) == p)
+    return;
+  release_page(r, d);
+  host_note(r, d);
+  ++*host_refs(p);
+  r->host[s] = r->host[d] = (uint8_t *)((uintptr_t)p | SHARED);
+  r->link[d] = LINK_NONE;
+}
+
+int ram_fill_chain(struct ram *r, uint64_t pa, uint64_t npages, uint8_t byte, uint64_t link) {
+  if (npages == 0)
+    return 0;
+  if (pa % PGSIZE != 0 || npages > r->npages || !ram_contains(r, pa, npages * PGSIZE))
+    return -1;
+  uint32_t first;
+  if (link == 0)
+    first = LINK_NULL;
+  else if (link % PGSIZE == 0 && ram_contains(r, link, 1))
+    first = (uint32_t)(page_index(r, link) + LINK_PAGE0);
+  else
+    return -1;
+  uint64_t idx0 = page_index(r, pa);
+  // Only where host pages ever were: for a large machine the rest of the host array is
+  // untouched calloc memory, and reading it would cost time.
+  uint64_t lo = idx0 > r->host_lo ? idx0 : r->host_lo;
+  uint64_t hi = idx0 + npages < r->host_hi ? idx0 + npages : r->host_hi;
+  for (uint64_t i = lo; i < hi; i++)
+    release_page(r, i);
+  memset(r->fill + idx0, byte, npages);
+  r->link[idx0] = first;
+  for (uint64_t i = 1; i < npages; i++)
+    r->link[idx0 + i] = (uint32_t)(idx0 + i - 1 + LINK_PAGE0);
+  return 0;
 }

@@ -71,6 +71,26 @@ int vm_walkaddr(struct machine *m, uint64_t pagetable, uint64_t va, uint64_t *pa
   return SIM_OK;
 }
 
+// mappages' loop body for n consecutive pages from va whose PTEs are the n slots from
+// pte_pa of one level-0 table: check each slot, write each PTE, in xv6's order. Panics
+// "remap" at the first mapped slot, with the slots before it written, as xv6 leaves them.
+static int map_run(struct machine *m, uint64_t pte_pa, uint64_t va, uint64_t n,
+                   uint64_t pa, uint64_t perm) {
+  uint64_t pte[512];
+  ram_read_words(&m->ram, pte_pa, pte, n);
+  uint64_t k;
+  for (k = 0; k < n && (pte[k] & PTE_V) == 0; k++)
+    ;
+  uint64_t old = k < n ? pte[k] : 0;
+  for (uint64_t i = 0; i < k; i++)
+    pte[i] = PA2PTE(pa + i * PGSIZE) | perm | PTE_V;
+  ram_write_words(&m->ram, pte_pa, pte, k);
+  if (k < n)
+    return machine_panic(m, "remap", "va 0x%016llx is already mapped (pte 0x%016llx)",
+                         (unsigned long long)(va + k * PGSIZE), (unsigned long long)old);
+  return SIM_OK;
+}
+
 int vm_mappages(struct machine *m, uint64_t pagetable, uint64_t va, uint64_t size,
                 uint64_t pa, uint64_t perm) {
   uint64_t a = PGROUNDDOWN(va);
@@ -82,15 +102,20 @@ int vm_mappages(struct machine *m, uint64_t pagetable, uint64_t va, uint64_t siz
       return r;
     if (pte_pa == 0)
       return SIM_FAIL;
-    uint64_t old = vm_pte_read(m, pte_pa);
-    if (old & PTE_V)
-      return machine_panic(m, "remap", "va 0x%016llx is already mapped (pte 0x%016llx)",
-                           (unsigned long long)a, (unsigned long long)old);
-    vm_pte_write(m, pte_pa, PA2PTE(pa) | perm | PTE_V);
-    if (a == last)
+    // xv6 walks again for every page, but until the run leaves this level-0 table each
+    // walk finds the same slots valid and so the same table: the run writes only slots it
+    // read as invalid, and stops with "remap" at the first valid one, so it never writes
+    // a slot a walk reads, not even in a hand-made table that points at itself.
+    uint64_t n = 512 - PX(0, a);
+    if ((last - a) / PGSIZE < n)
+      n = (last - a) / PGSIZE + 1;
+    r = map_run(m, pte_pa, a, n, pa, perm);
+    if (r != SIM_OK)
+      return r;
+    if (a + (n - 1) * PGSIZE == last)
       break;
-    a += PGSIZE;
-    pa += PGSIZE;
+    a += n * PGSIZE;
+    pa += n * PGSIZE;
   }
   return SIM_OK;
 }

@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "sv39sim/machine.h"
 
@@ -37,5 +38,28 @@ static inline struct machine *small_machine(uint64_t npages) {
     stmt;                                                                                \
     fclose(out);                                                                         \
   } while (0)
+
+// Two machines whose simulated state must be the same (a fast path and the slow path it
+// stands for): every byte of RAM, kmem, and the panic, if any. The first differing page
+// is named.
+static inline void assert_same_state(struct machine *a, struct machine *b) {
+  cr_assert_eq(a->ram.size, b->ram.size);
+  static uint8_t x[4096], y[4096];
+  for (uint64_t pa = a->ram.base; pa < a->ram.base + a->ram.size; pa += 4096) {
+    cr_assert_eq(ram_read(&a->ram, pa, x, 4096), 0);
+    cr_assert_eq(ram_read(&b->ram, pa, y, 4096), 0);
+    cr_assert_eq(memcmp(x, y, 4096), 0, "page 0x%lx differs", (unsigned long)pa);
+  }
+  cr_assert_eq(a->kmem.freelist, b->kmem.freelist, "freelist 0x%lx vs 0x%lx",
+               (unsigned long)a->kmem.freelist, (unsigned long)b->kmem.freelist);
+  cr_assert_eq(a->kmem.nfree, b->kmem.nfree, "nfree %lu vs %lu", (unsigned long)a->kmem.nfree,
+               (unsigned long)b->kmem.nfree);
+  cr_assert_eq(a->kmem.nkfree, b->kmem.nkfree);
+  cr_assert_eq(a->kmem.nkalloc, b->kmem.nkalloc);
+  cr_assert_eq(a->kmem.failat, b->kmem.failat);
+  cr_assert_eq(a->halted, b->halted);
+  cr_assert_str_eq(a->panic_msg, b->panic_msg);
+  cr_assert_str_eq(a->panic_detail, b->panic_detail);
+}
 
 #endif

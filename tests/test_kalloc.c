@@ -120,3 +120,72 @@ Test(kalloc, a_free_list_overwritten_by_hand_panics_kalloc) {
   cr_assert(m->halted);
   cr_assert_str_eq(m->panic_msg, "kerneltrap");
 }
+
+// ---- kinit's fast path against one kfree per page ----
+
+// Two fresh machines of npages free pages.
+static void twins(uint64_t npages, struct machine **fast, struct machine **slow) {
+  *fast = small_machine(npages);
+  *slow = small_machine(npages);
+}
+
+Test(kalloc, kinit_leaves_ram_and_the_list_as_one_kfree_per_page_does) {
+  const uint64_t sizes[] = {1, 2, 3, 517};
+  for (int i = 0; i < 4; i++) {
+    struct machine *fast, *slow;
+    twins(sizes[i], &fast, &slow);
+    kmem_kinit(fast);
+    kmem_freerange(slow, slow->cfg.end, machine_phystop(slow));
+    cr_assert_eq(fast->kmem.nfree, sizes[i], "%lu pages: nfree %lu", sizes[i],
+                 fast->kmem.nfree);
+    assert_same_state(fast, slow);
+    // The list, followed through RAM, descends one page at a time to 0.
+    uint64_t pa = fast->kmem.freelist, n = 0;
+    while (pa != 0) {
+      uint64_t next;
+      cr_assert_eq(ram_load(&fast->ram, pa, 8, &next), 0);
+      cr_assert(next == 0 || next == pa - PGSIZE, "after 0x%lx comes 0x%lx", pa, next);
+      pa = next;
+      n++;
+    }
+    cr_assert_eq(n, sizes[i], "the list holds %lu pages, want %lu", n, sizes[i]);
+    machine_free(fast);
+    machine_free(slow);
+  }
+}
+
+Test(kalloc, kinit_over_pages_written_before_boot_leaves_the_same_junk) {
+  struct machine *fast, *slow;
+  twins(40, &fast, &slow);
+  for (struct machine *x = fast; x != NULL; x = x == fast ? slow : NULL) {
+    ram_store(&x->ram, 0x80026000 + 5 * PGSIZE + 100, 8, 0xdeadbeef); // a free page
+    ram_store(&x->ram, 0x80001000, 8, 0xfeed);                          // kernel text
+    ram_copy_page(&x->ram, 0x80026000 + 7 * PGSIZE, 0x80001000);       // shared bytes
+  }
+  kmem_kinit(fast);
+  kmem_freerange(slow, slow->cfg.end, machine_phystop(slow));
+  assert_same_state(fast, slow);
+  uint64_t v;
+  ram_load(&fast->ram, 0x80026000 + 5 * PGSIZE + 100, 8, &v);
+  cr_assert_eq(v, 0x0101010101010101ULL, "the freed page reads 0x%lx", v);
+  ram_load(&fast->ram, 0x80001000, 8, &v);
+  cr_assert_eq(v, 0xfeed, "kernel text below end is not freed: 0x%lx", v);
+  cr_assert_eq(fast->ram.materialised, 1, "only the kernel's page keeps host bytes");
+  machine_free(fast);
+  machine_free(slow);
+}
+
+Test(kalloc, kinit_on_a_nonempty_list_links_its_first_page_to_the_old_head) {
+  struct machine *fast, *slow;
+  twins(10, &fast, &slow);
+  for (struct machine *x = fast; x != NULL; x = x == fast ? slow : NULL)
+    cr_assert_eq(kmem_kfree(x, 0x80026000 + 9 * PGSIZE), SIM_OK);
+  kmem_kinit(fast);
+  kmem_freerange(slow, slow->cfg.end, machine_phystop(slow));
+  assert_same_state(fast, slow);
+  uint64_t v;
+  ram_load(&fast->ram, 0x80026000, 8, &v);
+  cr_assert_eq(v, 0x80026000 + 9 * PGSIZE, "the lowest page links to the old head 0x%lx", v);
+  machine_free(fast);
+  machine_free(slow);
+}

@@ -630,3 +630,44 @@ Test(life, fork_copies_the_trapframe_struct_and_returns_0_in_the_child) {
   ram_load(&m->ram, m->proc[2].trapframe + TRAPFRAME_SIZE, 8, &v);
   cr_assert_eq(v, 0x0505050505050505ULL, "bytes past the struct are not copied: 0x%lx", v);
 }
+
+// fork shares host bytes between parent and child (copy on write in RAM); the simulated
+// pages are still two, and a store to either is seen by that side alone.
+Test(life, after_fork_stores_by_parent_and_child_stay_their_own) {
+  boot_mode(KPT_GLOBAL, SMALL_RAM, false);
+  int64_t old;
+  cr_assert_eq(proc_sbrk(m, 0, 3 * PGSIZE, &old), SIM_OK);
+  uint64_t sz = m->proc[0].sz;
+  for (uint64_t va = 0; va < sz; va += PGSIZE)
+    ram_store(&m->ram, PTE2PA(leaf(m->proc[0].pagetable, va)) + 64, 8, 0x1000 + va);
+  uint64_t before = m->ram.materialised;
+  cr_assert_eq(fork_of(0), 2);
+  uint64_t ppt = m->proc[0].pagetable, cpt = m->proc[1].pagetable, v;
+  // Host bytes for the child's trapframe, its root, and the level-1 and level-0 tables
+  // of the trampoline and of va 0: 6; the 4 copied user pages share the parent's.
+  cr_assert_eq(m->ram.materialised - before, 6, "fork materialised %lu host pages",
+               m->ram.materialised - before);
+  ram_store(&m->ram, PTE2PA(leaf(ppt, 0)) + 64, 8, 0xaaaa);
+  ram_store(&m->ram, PTE2PA(leaf(cpt, PGSIZE)) + 64, 8, 0xbbbb);
+  const uint64_t want_parent[] = {0xaaaa, 0x2000, 0x3000, 0x4000};
+  const uint64_t want_child[] = {0x1000, 0xbbbb, 0x3000, 0x4000};
+  for (uint64_t i = 0; i < 4; i++) {
+    ram_load(&m->ram, PTE2PA(leaf(ppt, i * PGSIZE)) + 64, 8, &v);
+    cr_assert_eq(v, want_parent[i], "parent page %lu reads 0x%lx, want 0x%lx", i, v,
+                 want_parent[i]);
+    ram_load(&m->ram, PTE2PA(leaf(cpt, i * PGSIZE)) + 64, 8, &v);
+    cr_assert_eq(v, want_child[i], "child page %lu reads 0x%lx, want 0x%lx", i, v,
+                 want_child[i]);
+  }
+  // The child exits and is reaped: its pages are free junk, the parent's unchanged.
+  uint64_t child_page2 = PTE2PA(leaf(cpt, 2 * PGSIZE));
+  int pid;
+  bool blocked;
+  cr_assert_eq(proc_exit(m, 1, 0), SIM_OK);
+  cr_assert_eq(proc_wait(m, 0, &pid, &blocked), SIM_OK);
+  cr_assert_eq(pid, 2);
+  ram_load(&m->ram, child_page2 + 64, 8, &v);
+  cr_assert_eq(v, 0x0101010101010101ULL, "the child's freed page reads 0x%lx", v);
+  ram_load(&m->ram, PTE2PA(leaf(ppt, 2 * PGSIZE)) + 64, 8, &v);
+  cr_assert_eq(v, 0x3000, "the parent's page reads 0x%lx", v);
+}

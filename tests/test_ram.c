@@ -1,4 +1,5 @@
 #include <criterion/criterion.h>
+#include <string.h>
 
 #include "sv39sim/ram.h"
 #include "sv39sim/sv39.h"
@@ -69,4 +70,161 @@ Test(ram, copying_a_lazy_page_copies_its_pattern) {
   cr_assert_eq(v, 0x01);
   cr_assert_eq(ram_load(&r, dst, 8, &v), 0);
   cr_assert_eq(v, 0);
+}
+
+// ---- copy on write ----
+
+static uint64_t load(uint64_t pa, unsigned size) {
+  uint64_t v = 0;
+  cr_assert_eq(ram_load(&r, pa, size, &v), 0, "load 0x%lx", pa);
+  return v;
+}
+
+Test(ram, a_copied_page_shares_its_host_bytes_until_one_side_is_written) {
+  uint64_t src = KERNBASE, dst = KERNBASE + PGSIZE;
+  ram_store(&r, src + 16, 8, 0x1111);
+  cr_assert_eq(r.materialised, 1);
+  ram_copy_page(&r, dst, src);
+  cr_assert_eq(r.materialised, 1, "the copy took a host page: %lu", r.materialised);
+  cr_assert_eq(load(dst + 16, 8), 0x1111);
+  ram_store(&r, dst + 16, 8, 0x2222);
+  cr_assert_eq(r.materialised, 2, "the first store gives the copy its own page");
+  cr_assert_eq(load(src + 16, 8), 0x1111, "the source still reads 0x%lx", load(src + 16, 8));
+  cr_assert_eq(load(dst + 16, 8), 0x2222);
+  ram_store(&r, src + 24, 8, 0x3333);
+  cr_assert_eq(r.materialised, 2, "the source, alone again, is written in place");
+  cr_assert_eq(load(dst + 24, 8), 0, "dst+24 reads 0x%lx", load(dst + 24, 8));
+}
+
+Test(ram, writing_the_source_of_two_copies_leaves_both_copies_as_they_were) {
+  uint64_t src = KERNBASE, d1 = KERNBASE + PGSIZE, d2 = KERNBASE + 2 * PGSIZE;
+  ram_store(&r, src + 100, 1, 0xaa);
+  ram_copy_page(&r, d1, src);
+  ram_copy_page(&r, d2, d1);
+  ram_store(&r, src + 100, 1, 0xbb);
+  cr_assert_eq(load(src + 100, 1), 0xbb);
+  cr_assert_eq(load(d1 + 100, 1), 0xaa, "d1 reads 0x%lx", load(d1 + 100, 1));
+  cr_assert_eq(load(d2 + 100, 1), 0xaa, "d2 reads 0x%lx", load(d2 + 100, 1));
+  cr_assert_eq(r.materialised, 2);
+  uint8_t bytes[3] = {1, 2, 3};
+  cr_assert_eq(ram_write(&r, d1 + PGSIZE - 1, bytes, 3), 0, "a write across d1 into d2");
+  cr_assert_eq(load(d1 + 100, 1), 0xaa);
+  cr_assert_eq(load(d1 + PGSIZE - 1, 1), 1);
+  cr_assert_eq(load(d2, 2), 0x0302, "d2 reads 0x%lx", load(d2, 2));
+  cr_assert_eq(load(d2 + 100, 1), 0xaa);
+  cr_assert_eq(load(src + PGSIZE - 1, 1), 0, "the source is untouched");
+  cr_assert_eq(r.materialised, 3, "d1 and d2 each got a page, the last sharer kept it");
+}
+
+Test(ram, refilling_a_shared_page_keeps_the_other_users_bytes) {
+  uint64_t src = KERNBASE, dst = KERNBASE + PGSIZE;
+  ram_store(&r, src + 8, 4, 0xcafe);
+  ram_copy_page(&r, dst, src);
+  ram_fill_page(&r, src, 0x01);
+  cr_assert_eq(load(src + 8, 4), 0x01010101);
+  cr_assert_eq(load(dst + 8, 4), 0xcafe);
+  cr_assert_eq(r.materialised, 1);
+  ram_store(&r, dst + 8, 4, 0xbeef);
+  cr_assert_eq(r.materialised, 1, "the sole user stores in place");
+  cr_assert_eq(load(dst + 8, 4), 0xbeef);
+}
+
+Test(ram, copying_onto_a_page_that_shares_other_bytes_drops_only_its_share) {
+  uint64_t a = KERNBASE, b = KERNBASE + PGSIZE, c = KERNBASE + 2 * PGSIZE;
+  ram_store(&r, a, 8, 0x11);
+  ram_store(&r, c, 8, 0x22);
+  ram_copy_page(&r, b, a);
+  ram_copy_page(&r, b, c);
+  cr_assert_eq(load(a, 8), 0x11);
+  cr_assert_eq(load(b, 8), 0x22, "b reads 0x%lx", load(b, 8));
+  cr_assert_eq(r.materialised, 2);
+  ram_copy_page(&r, b, c);
+  cr_assert_eq(r.materialised, 2, "copying a page onto its sharer changes nothing");
+  ram_copy_page(&r, b, KERNBASE + 9 * PGSIZE); // a lazy page of zeros
+  cr_assert_eq(load(b, 8), 0);
+  cr_assert_eq(load(c, 8), 0x22);
+}
+
+// ---- word runs and chains: the same bytes as the single operations ----
+
+static struct ram r2;
+
+static void assert_same_bytes(struct ram *a, struct ram *b) {
+  uint8_t x[PGSIZE], y[PGSIZE];
+  for (uint64_t pa = a->base; pa < a->base + a->size; pa += PGSIZE) {
+    cr_assert_eq(ram_read(a, pa, x, PGSIZE), 0);
+    cr_assert_eq(ram_read(b, pa, y, PGSIZE), 0);
+    cr_assert_eq(memcmp(x, y, PGSIZE), 0, "page 0x%lx differs", pa);
+  }
+}
+
+Test(ram, word_runs_write_the_bytes_of_single_stores) {
+  cr_assert_eq(ram_init(&r2, KERNBASE, 64 * PGSIZE), 0);
+  uint64_t pa = KERNBASE + 3 * PGSIZE;
+  const uint64_t w[4] = {KERNBASE + 9 * PGSIZE, 0x21fda801, 0, UINT64_MAX};
+  ram_fill_page(&r, pa, 0x01);
+  ram_fill_page(&r2, pa, 0x01);
+  cr_assert_eq(ram_write_words(&r, pa, w, 4), 0);
+  for (int i = 0; i < 4; i++)
+    ram_store(&r2, pa + 8 * (uint64_t)i, 8, w[i]);
+  cr_assert_eq(ram_write_words(&r, KERNBASE + 2 * PGSIZE - 8, w, 2), 0, "across a page");
+  ram_store(&r2, KERNBASE + 2 * PGSIZE - 8, 8, w[0]);
+  ram_store(&r2, KERNBASE + 2 * PGSIZE, 8, w[1]);
+  assert_same_bytes(&r, &r2);
+  uint64_t back[4];
+  cr_assert_eq(ram_read_words(&r, pa, back, 4), 0);
+  for (int i = 0; i < 4; i++)
+    cr_assert_eq(back[i], w[i], "word %d reads 0x%lx, want 0x%lx", i, back[i], w[i]);
+  ram_destroy(&r2);
+}
+
+Test(ram, word_runs_outside_ram_touch_nothing) {
+  uint64_t w[2] = {7, 7};
+  cr_assert_eq(ram_write_words(&r, KERNBASE + 64 * PGSIZE - 8, w, 2), -1);
+  cr_assert_eq(ram_read_words(&r, KERNBASE + 64 * PGSIZE - 8, w, 2), -1);
+  cr_assert_eq(ram_write_words(&r, KERNBASE, w, UINT64_MAX / 4), -1, "8n wraps");
+  cr_assert_eq(r.materialised, 0);
+  cr_assert_eq(load(KERNBASE + 64 * PGSIZE - 8, 8), 0);
+  cr_assert_eq(w[0], 7, "a refused read wrote 0x%lx", w[0]);
+}
+
+// The slow definition of ram_fill_chain: a fill and a store for each page, lowest first.
+static void fill_and_store(struct ram *x, uint64_t pa, uint64_t n, uint64_t link) {
+  for (uint64_t i = 0; i < n; i++) {
+    ram_fill_page(x, pa + i * PGSIZE, 0x01);
+    ram_store(x, pa + i * PGSIZE, 8, i == 0 ? link : pa + (i - 1) * PGSIZE);
+  }
+}
+
+Test(ram, a_chain_gives_the_bytes_of_a_fill_and_a_store_per_page) {
+  const uint64_t links[] = {0, KERNBASE + 60 * PGSIZE, KERNBASE + 10 * PGSIZE};
+  for (int k = 0; k < 3; k++) {
+    cr_assert_eq(ram_init(&r2, KERNBASE, 64 * PGSIZE), 0);
+    ram_destroy(&r);
+    cr_assert_eq(ram_init(&r, KERNBASE, 64 * PGSIZE), 0);
+    // Pages touched before: one inside the run, one below it that must survive.
+    for (struct ram *x = &r; x != NULL; x = x == &r ? &r2 : NULL) {
+      ram_store(x, KERNBASE + 12 * PGSIZE + 100, 8, 0xdeadbeef);
+      ram_store(x, KERNBASE + PGSIZE + 8, 8, 0xfeed);
+    }
+    cr_assert_eq(ram_fill_chain(&r, KERNBASE + 10 * PGSIZE, 40, 0x01, links[k]), 0);
+    fill_and_store(&r2, KERNBASE + 10 * PGSIZE, 40, links[k]);
+    assert_same_bytes(&r, &r2);
+    cr_assert_eq(r.materialised, 1, "link 0x%lx: %lu pages materialised, want the one below",
+                 links[k], r.materialised);
+    ram_destroy(&r2);
+  }
+  cr_assert_eq(load(KERNBASE + 12 * PGSIZE, 8), KERNBASE + 11 * PGSIZE);
+  cr_assert_eq(load(KERNBASE + 12 * PGSIZE + 100, 8), 0x0101010101010101ULL);
+}
+
+Test(ram, a_chain_refuses_what_a_store_would_not_keep_lazy) {
+  cr_assert_eq(ram_fill_chain(&r, KERNBASE + 8, 2, 0x01, 0), -1, "misaligned");
+  cr_assert_eq(ram_fill_chain(&r, KERNBASE + 63 * PGSIZE, 2, 0x01, 0), -1, "past the end");
+  cr_assert_eq(ram_fill_chain(&r, KERNBASE, UINT64_MAX / 2, 0x01, 0), -1, "wrapping");
+  cr_assert_eq(ram_fill_chain(&r, KERNBASE, 2, 0x01, KERNBASE + 8), -1, "link misaligned");
+  cr_assert_eq(ram_fill_chain(&r, KERNBASE, 2, 0x01, KERNBASE + 64 * PGSIZE), -1,
+               "link outside RAM");
+  cr_assert_eq(load(KERNBASE, 8), 0, "a refused chain changed RAM");
+  cr_assert_eq(ram_fill_chain(&r, KERNBASE, 0, 0x01, 1), 0, "an empty run is no error");
 }

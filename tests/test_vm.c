@@ -262,3 +262,95 @@ Test(vm, freewalk_of_a_table_pointing_at_itself_panics_instead_of_recursing_fore
   cr_assert(strstr(m->panic_detail, "points back into itself") != NULL, "%s",
             m->panic_detail);
 }
+
+// ---- mappages' runs against a walk from the root for every page ----
+
+// xv6's loop, literally: one walk and one PTE per page. Returns what the first page that
+// does not map returns.
+static int mappages_by_page(struct machine *x, uint64_t table, uint64_t va, uint64_t size,
+                            uint64_t pa, uint64_t perm) {
+  for (uint64_t off = 0; off < size; off += PGSIZE) {
+    int r = vm_mappages(x, table, va + off, PGSIZE, pa + off, perm);
+    if (r != SIM_OK)
+      return r;
+  }
+  return SIM_OK;
+}
+
+// A second booted-the-same-way machine with its own table, for the slow path.
+static struct machine *twin(uint64_t *table) {
+  struct machine *x = test_machine();
+  kmem_kinit(x);
+  cr_assert_eq(vm_uvmcreate(x, table), SIM_OK);
+  cr_assert_eq(*table, pt);
+  return x;
+}
+
+Test(vm, a_run_across_level0_and_level1_tables_maps_as_page_by_page_does) {
+  uint64_t pt2;
+  struct machine *slow = twin(&pt2);
+  // 1500 pages from 1 MiB below the first GiB: three level-0 tables, two level-1 tables.
+  uint64_t va = 0x3ff00000 + 0x5000, size = 1500 * PGSIZE, pa = 0x80200000;
+  cr_assert_eq(vm_mappages(m, pt, va, size, pa, PTE_R | PTE_W), SIM_OK);
+  cr_assert_eq(mappages_by_page(slow, pt2, va, size, pa, PTE_R | PTE_W), SIM_OK);
+  assert_same_state(m, slow);
+  cr_assert_eq(pte_of(pt, va + 1499 * PGSIZE), PA2PTE(pa + 1499 * PGSIZE) | PTE_R | PTE_W | PTE_V);
+  cr_assert_eq(pte_of(pt, va + 1500 * PGSIZE), 0, "one page too far");
+  machine_free(slow);
+}
+
+Test(vm, a_run_that_cannot_get_its_next_table_stops_where_page_by_page_stops) {
+  uint64_t pt2;
+  struct machine *slow = twin(&pt2);
+  uint64_t va = 0x1f0000, size = 600 * PGSIZE;
+  // kallocs: level-1, level-0 for 0x1f0000; the next level-0 (va 0x200000) fails.
+  m->kmem.failat = slow->kmem.failat = 3;
+  cr_assert_eq(vm_mappages(m, pt, va, size, 0x80200000, PTE_R), SIM_FAIL);
+  cr_assert_eq(mappages_by_page(slow, pt2, va, size, 0x80200000, PTE_R), SIM_FAIL);
+  assert_same_state(m, slow);
+  cr_assert_neq(pte_of(pt, 0x1ff000), 0, "the pages below 0x200000 stay mapped");
+  machine_free(slow);
+}
+
+Test(vm, a_remap_in_the_middle_of_a_run_panics_at_the_same_page_with_the_same_words) {
+  uint64_t pt2;
+  struct machine *slow = twin(&pt2);
+  uint64_t va = 0x10000, size = 800 * PGSIZE, hole = va + 700 * PGSIZE;
+  for (struct machine *x = m; x != NULL; x = x == m ? slow : NULL)
+    cr_assert_eq(vm_mappages(x, pt, hole, PGSIZE, 0x80100000, PTE_R), SIM_OK);
+  cr_assert_eq(vm_mappages(m, pt, va, size, 0x80200000, PTE_R | PTE_X), SIM_PANIC);
+  cr_assert_eq(mappages_by_page(slow, pt2, va, size, 0x80200000, PTE_R | PTE_X), SIM_PANIC);
+  cr_assert_str_eq(m->panic_msg, "remap");
+  cr_assert(strstr(m->panic_detail, "va 0x00000000002cc000") != NULL, "detail: %s",
+            m->panic_detail);
+  assert_same_state(m, slow);
+  cr_assert_neq(pte_of(pt, hole - PGSIZE), 0, "the page below the hole was mapped");
+  machine_free(slow);
+}
+
+Test(vm, a_table_that_is_its_own_level0_table_maps_as_page_by_page_does) {
+  uint64_t pt2;
+  struct machine *slow = twin(&pt2);
+  // root[5] -> root: a va with VPN[2] = VPN[1] = 5 walks root, root, and its PTE is
+  // root[VPN[0]]; every walk there reads root[5].
+  uint64_t base = (5ULL << 30) | (5ULL << 21);
+  for (struct machine *x = m; x != NULL; x = x == m ? slow : NULL)
+    vm_pte_write(x, pt + 8 * 5, PA2PTE(pt) | PTE_V);
+  cr_assert_eq(vm_mappages(m, pt, base + PGSIZE, 3 * PGSIZE, 0x80300000, PTE_R), SIM_OK);
+  cr_assert_eq(mappages_by_page(slow, pt2, base + PGSIZE, 3 * PGSIZE, 0x80300000, PTE_R),
+               SIM_OK);
+  assert_same_state(m, slow);
+  cr_assert_eq(vm_pte_read(m, pt + 8), PA2PTE(0x80300000) | PTE_R | PTE_V,
+               "page 1's PTE is root[1]");
+  // A run over root[4..7] writes root[4] and stops at root[5], the slot it walks through.
+  cr_assert_eq(vm_mappages(m, pt, base + 4 * PGSIZE, 4 * PGSIZE, 0x80400000, PTE_R),
+               SIM_PANIC);
+  cr_assert_eq(mappages_by_page(slow, pt2, base + 4 * PGSIZE, 4 * PGSIZE, 0x80400000, PTE_R),
+               SIM_PANIC);
+  cr_assert_str_eq(m->panic_msg, "remap");
+  cr_assert(strstr(m->panic_detail, "va 0x0000000140a05000") != NULL, "detail: %s",
+            m->panic_detail);
+  assert_same_state(m, slow);
+  cr_assert_eq(vm_pte_read(m, pt + 8 * 4), PA2PTE(0x80400000) | PTE_R | PTE_V);
+  machine_free(slow);
+}

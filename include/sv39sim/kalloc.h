@@ -15,8 +15,13 @@ struct kmem {
 };
 
 // Free every page from PGROUNDUP(end) up to PHYSTOP, lowest first, so that the list's
-// head is the highest page.
+// head is the highest page. Leaves RAM and kmem exactly as kmem_freerange(end, PHYSTOP)
+// does, in time and host memory that do not grow with each page.
 void kmem_kinit(struct machine *m);
+
+// xv6's freerange: kfree each page from PGROUNDUP(pa_start) that ends at or below pa_end,
+// lowest first, one kfree at a time.
+void kmem_freerange(struct machine *m, uint64_t pa_start, uint64_t pa_end);
 
 // Returns a page filled with 0x05, or 0 when the list is empty or failat fires.
 // A free list corrupted by hand (a link that is no page) panics as xv6 would fault.
