@@ -2,7 +2,8 @@
 // the same repetitions, a baseline doing the same work as plainly as C allows, and prints
 // median, min and max of both and of their ratio (sv39sim's time / the baseline's time;
 // for rates, the baseline's rate / sv39sim's). Run by scripts/bench on a release build.
-// Usage: bench [--quick]   (--quick: fewer and shorter repetitions, for meson benchmark)
+// Usage: bench [--quick] [--row N]   (--quick: fewer and shorter repetitions, as meson
+// benchmark runs it; --row: only row N)
 #define _DEFAULT_SOURCE // wait4
 #include <errno.h>
 #include <inttypes.h>
@@ -97,7 +98,6 @@ static void row(const char *name, const struct series *sim, const struct series 
   cell(r, sizeof(r), ratio, "x", 2);
   if (nlines < 16)
     snprintf(lines[nlines++], sizeof(lines[0]), "%-34s %-34s %-34s %s", name, a, b, r);
-  fprintf(stderr, "%s\n", lines[nlines - 1]); // progress
 }
 
 // The table, rows by their number (names start with it), in run order within a number.
@@ -692,23 +692,36 @@ static void rows_render(void) {
 }
 
 int main(int argc, char **argv) {
-  if (argc > 1 && strcmp(argv[1], "--quick") == 0) {
-    reps = 3;
-    reps_slow = 3;
-    nops = 1u << 20;
-    nrecords = 300000;
-  } else if (argc > 1) {
-    fprintf(stderr, "usage: bench [--quick]\n");
-    return 2;
+  int only = 0; // 0: every row
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--quick") == 0) {
+      reps = 3;
+      reps_slow = 3;
+      nops = 1u << 20;
+      nrecords = 300000;
+    } else if (strcmp(argv[i], "--row") == 0 && i + 1 < argc && argv[i + 1][0] >= '1' &&
+               argv[i + 1][0] <= '6' && argv[i + 1][1] == '\0') {
+      only = argv[++i][0] - '0';
+    } else {
+      fprintf(stderr, "usage: bench [--quick] [--row 1-6]\n");
+      return 2;
+    }
   }
   // Boot first: the children it forks start from this process's small RSS.
-  row_boot(128ULL << 20, "4 boot 128 MiB (free list)", "4 boot 128 MiB peak RSS");
-  row_boot(16ULL << 30, "4 boot 16 GiB (free list)", "4 boot 16 GiB peak RSS");
-  row_tlb_hit();
-  row_tlb_miss();
-  row_access();
-  row_fork();
-  rows_render();
+  if (only == 0 || only == 4) {
+    row_boot(128ULL << 20, "4 boot 128 MiB (free list)", "4 boot 128 MiB peak RSS");
+    row_boot(16ULL << 30, "4 boot 16 GiB (free list)", "4 boot 16 GiB peak RSS");
+  }
+  if (only == 0 || only == 1)
+    row_tlb_hit();
+  if (only == 0 || only == 2)
+    row_tlb_miss();
+  if (only == 0 || only == 3)
+    row_access();
+  if (only == 0 || only == 5)
+    row_fork();
+  if (only == 0 || only == 6)
+    rows_render();
   print_table();
   return 0;
 }
