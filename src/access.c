@@ -12,7 +12,7 @@
 
 struct reader {
   FILE *in;
-  char buf[BUF_SIZE];
+  char buf[BUF_SIZE + 8]; // 8 more: parse_hex reads that far past a line's end
   size_t start, end; // unread bytes are buf[start..end)
   bool eof;
 };
@@ -70,42 +70,63 @@ static const char *skip_blanks(const char *p) {
   return p;
 }
 
+// Each byte's value as a hex digit plus one, or 0 for a byte that is none.
+static const uint8_t hex_value1[256] = {
+    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,
+    ['6'] = 7,  ['7'] = 8,  ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12,
+    ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16, ['A'] = 11, ['B'] = 12,
+    ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
 // Hex digits without 0x (an optional 0x is accepted); *end after them. Returns 0, or -1
-// when there are none or more than 16 significant ones.
-static int parse_hex(const char *p, uint64_t *v, const char **end) {
+// when there are none or more than 16 significant ones. Reads up to 8 bytes past the
+// line's end (the reader's buffer has them).
+static inline int parse_hex(const char *p, uint64_t *v, const char **end) {
   if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
     p += 2;
+  const unsigned char *u = (const unsigned char *)p;
   uint64_t x = 0;
-  const char *start = p;
-  for (;; p++) {
-    unsigned d;
-    if (*p >= '0' && *p <= '9')
-      d = (unsigned)(*p - '0');
-    else if (*p >= 'a' && *p <= 'f')
-      d = (unsigned)(*p - 'a' + 10);
-    else if (*p >= 'A' && *p <= 'F')
-      d = (unsigned)(*p - 'A' + 10);
-    else
-      break;
+  unsigned n = 0, all = 1;
+  for (unsigned i = 0; i < 8; i++) { // eight digits at once, as lackey writes addresses
+    unsigned d = hex_value1[u[i]];
+    all &= d != 0;
+    x = x << 4 | ((d - 1) & 15);
+  }
+  if (all)
+    n = 8; // no overflow possible yet
+  else
+    x = 0;
+  unsigned digit;
+  while ((digit = hex_value1[u[n]]) != 0) {
     if (x >> 60 != 0)
       return -1;
-    x = x << 4 | d;
+    x = x << 4 | (digit - 1);
+    n++;
   }
-  if (p == start)
+  if (n == 0)
     return -1;
   *v = x;
-  *end = p;
+  *end = p + n;
   return 0;
 }
 
 // Translate one access (each page it touches once) and count it.
 static void one_access(struct machine *m, struct access_stats *st, unsigned long line,
                        uint64_t va, uint64_t size, enum access acc) {
+  uint64_t pa;
+  struct fault f;
+  if ((va & (PGSIZE - 1)) + size <= PGSIZE) { // inside one page, as nearly all are
+    st->translations++;
+    if (mmu_translate(m, va, acc, &pa, &f, NULL) != 0) {
+      st->faults++;
+      if (st->nfirst < ACCESS_FIRST_FAULTS)
+        st->first[st->nfirst++] = (struct access_fault){.line = line, .f = f};
+    }
+    return;
+  }
   uint64_t last = va + (size ? size - 1 : 0);
   for (uint64_t page = PGROUNDDOWN(va);; page += PGSIZE) {
     uint64_t a = page < va ? va : page;
-    uint64_t pa;
-    struct fault f;
     st->translations++;
     if (mmu_translate(m, a, acc, &pa, &f, NULL) != 0) {
       st->faults++;
@@ -123,7 +144,8 @@ static void one_access(struct machine *m, struct access_stats *st, unsigned long
 static int parse_lackey(const char *p, char *kind, uint64_t *va, uint64_t *size,
                         const char **why) {
   *kind = *p;
-  if (strchr("ILSM", *p) == NULL || (p[1] != ' ' && p[1] != '\t')) {
+  bool known = *p == 'I' || *p == 'L' || *p == 'S' || *p == 'M';
+  if (!known || (p[1] != ' ' && p[1] != '\t')) {
     *why = "not a lackey line (want 'I|L|S|M ADDRESS,SIZE')";
     return -1;
   }
@@ -147,13 +169,44 @@ static int parse_lackey(const char *p, char *kind, uint64_t *va, uint64_t *size,
   return 0;
 }
 
+// A lackey line exactly as valgrind writes it ("I  04000000,3", " L 7ff0001b8,8": no tab,
+// comment or odd byte), parsed straight from the buffer without splitting the line first.
+// Returns the bytes it takes, newline included, or 0 for a line parse_lackey must see
+// (anything else, a bad line, a line not yet wholly in the buffer), so that what is
+// accepted and every message stay parse_lackey's.
+static size_t fast_lackey(const struct reader *r, char *kind, uint64_t *va, uint64_t *size) {
+  const char *line = r->buf + r->start, *p = line;
+  while (*p == ' ')
+    p++;
+  if ((*p != 'I' && *p != 'L' && *p != 'S' && *p != 'M') || p[1] != ' ')
+    return 0;
+  *kind = *p;
+  for (p += 2; *p == ' ';)
+    p++;
+  const char *end;
+  if (parse_hex(p, va, &end) != 0 || *end != ',')
+    return 0;
+  uint64_t n = 0;
+  for (p = end + 1; *p >= '0' && *p <= '9' && n < 1000000; p++)
+    n = n * 10 + (uint64_t)(*p - '0');
+  if (n == 0 || n >= 1000000 || *p != '\n')
+    return 0;
+  size_t len = (size_t)(p - line);
+  // The newline must be one the stream gave (bytes past end are stale), and the line no
+  // longer than next_line allows.
+  if (p >= r->buf + r->end || len > ACCESS_MAX_LINE)
+    return 0;
+  *size = n;
+  return len + 1;
+}
+
 int access_replay(struct machine *m, FILE *in, const char *name, struct access_stats *st,
                   char *err, size_t errlen) {
   static const enum access din_access[3] = {ACC_R, ACC_W, ACC_X};
   static const int din_kind[3] = {ACCESS_L, ACCESS_S, ACCESS_I};
   memset(st, 0, sizeof(*st));
   struct tlb_stats before = m->tlb.total;
-  struct reader *r = malloc(sizeof(*r)); // 64 KiB: too much for a stack frame
+  struct reader *r = calloc(1, sizeof(*r)); // 64 KiB: too much for a stack frame
   if (r == NULL)
     return problem(err, errlen, name, 0, "out of host memory");
   r->in = in;
@@ -164,7 +217,17 @@ int access_replay(struct machine *m, FILE *in, const char *name, struct access_s
   int result = 0;
   char *line;
   long n;
-  while ((n = next_line(r, &line)) != -1) {
+  for (;;) {
+    char kind;
+    uint64_t va, size;
+    size_t used;
+    if (detected && st->format == ACCESS_LACKEY && (used = fast_lackey(r, &kind, &va, &size))) {
+      r->start += used;
+      lineno++;
+      goto parsed;
+    }
+    if ((n = next_line(r, &line)) == -1)
+      break;
     lineno++;
     if (n == -2) {
       result = problem(err, errlen, name, lineno, "line longer than %u bytes", ACCESS_MAX_LINE);
@@ -177,8 +240,6 @@ int access_replay(struct machine *m, FILE *in, const char *name, struct access_s
       st->format = (*p >= '0' && *p <= '9') ? ACCESS_DIN : ACCESS_LACKEY;
       detected = true;
     }
-    char kind;
-    uint64_t va, size;
     const char *why = NULL, *end;
     if (st->format == ACCESS_LACKEY) {
       if (parse_lackey(p, &kind, &va, &size, &why) != 0) {
@@ -198,6 +259,7 @@ int access_replay(struct machine *m, FILE *in, const char *name, struct access_s
       }
       size = 4; // din has no sizes; Dinero IV assumes 4 bytes
     }
+  parsed:
     if (!mmu_canonical(va)) {
       result = problem(err, errlen, name, lineno,
                        "address 0x%llx is outside Sv39 (bits 63..38 must all be equal)",

@@ -1,15 +1,35 @@
-// The page-table tree as cJSON, for `vmprint --json` and `json`.
+// The page-table tree as cJSON, for `vmprint --json` and `json`. A kernel table has tens
+// of thousands of entries, so keys and flag names are referenced, not copied, tables are
+// read a page at a time, and hex is formatted by hand.
 #include <inttypes.h>
 
 #include "sv39sim/machine.h"
 #include "sv39sim/render.h"
 #include "sv39sim/sv39.h"
-#include "sv39sim/vm.h"
 
+// Under a key that is a string constant, which cJSON then neither copies nor frees.
+static void add_const(cJSON *o, const char *key, cJSON *item) {
+  if (!cJSON_AddItemToObjectCS(o, key, item))
+    cJSON_Delete(item);
+}
+
+// "0x" and v in lowercase hex without leading zeros, as "%#" PRIx64 prints all but 0.
 static void add_hex(cJSON *o, const char *key, uint64_t v) {
-  char buf[24];
-  snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
-  cJSON_AddStringToObject(o, key, buf);
+  static const char digits[] = "0123456789abcdef";
+  char buf[19], *p = buf + sizeof(buf) - 1;
+  *p = '\0';
+  do {
+    *--p = digits[v & 15];
+    v >>= 4;
+  } while (v != 0);
+  *--p = 'x';
+  *--p = '0';
+  add_const(o, key, cJSON_CreateString(p));
+}
+
+// The table page at pa; the caller checked it lies in RAM.
+static void read_table(struct machine *m, uint64_t pa, uint64_t pte[512]) {
+  ram_read(&m->ram, pa, pte, 512 * sizeof(uint64_t));
 }
 
 static bool enterable(struct machine *m, uint64_t pte, int level) {
@@ -21,8 +41,10 @@ static bool enterable(struct machine *m, uint64_t pte, int level) {
 // The number of valid PTEs the tree shows, counting no further than limit + 1.
 static unsigned long count_entries(struct machine *m, uint64_t table, int level,
                                    unsigned long n, unsigned long limit) {
+  uint64_t ptes[512];
+  read_table(m, table, ptes);
   for (uint64_t i = 0; i < 512 && n <= limit; i++) {
-    uint64_t pte = vm_pte_read(m, table + 8 * i);
+    uint64_t pte = ptes[i];
     if ((pte & PTE_V) == 0)
       continue;
     n++;
@@ -47,9 +69,11 @@ static uint64_t canonical(uint64_t va) {
 // Returns NULL when the host is out of memory.
 static cJSON *entries(struct machine *m, uint64_t table, int level, uint64_t va) {
   static const char *const flag_names[] = {"V", "R", "W", "X", "U", "G", "A", "D"};
+  uint64_t ptes[512];
+  read_table(m, table, ptes);
   cJSON *list = cJSON_CreateArray();
   for (uint64_t i = 0; list != NULL && i < 512; i++) {
-    uint64_t pte = vm_pte_read(m, table + 8 * i);
+    uint64_t pte = ptes[i];
     if ((pte & PTE_V) == 0)
       continue;
     uint64_t start = va + (i << PXSHIFT(level));
@@ -64,27 +88,27 @@ static cJSON *entries(struct machine *m, uint64_t table, int level, uint64_t va)
       return NULL;
     }
     cJSON_AddItemToArray(list, e);
-    cJSON_AddNumberToObject(e, "level", level);
-    cJSON_AddNumberToObject(e, "index", (double)i);
+    add_const(e, "level", cJSON_CreateNumber(level));
+    add_const(e, "index", cJSON_CreateNumber((double)i));
     add_hex(e, "va_start", canonical(start));
     add_hex(e, "va_end", canonical(start + span - 1));
     add_hex(e, "pte", pte);
     add_hex(e, "pa", PTE2PA(pte));
     for (int b = 0; b < 8; b++) {
       if (pte & (1ULL << b))
-        cJSON_AddItemToArray(flags, cJSON_CreateString(flag_names[b]));
+        cJSON_AddItemToArray(flags, cJSON_CreateStringReference(flag_names[b]));
     }
-    cJSON_AddItemToObject(e, "flags", flags);
-    cJSON_AddBoolToObject(e, "leaf", leaf);
+    add_const(e, "flags", flags);
+    add_const(e, "leaf", cJSON_CreateBool(leaf));
     if (leaf) {
-      cJSON_AddNumberToObject(e, "page_size", (double)span);
+      add_const(e, "page_size", cJSON_CreateNumber((double)span));
     } else if (enterable(m, pte, level)) {
       cJSON *children = entries(m, PTE2PA(pte), level - 1, start);
       if (children == NULL) {
         cJSON_Delete(list);
         return NULL;
       }
-      cJSON_AddItemToObject(e, "entries", children);
+      add_const(e, "entries", children);
     }
   }
   return list;

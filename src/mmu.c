@@ -133,6 +133,24 @@ static uint64_t ad_needed(enum access acc) {
   return acc == ACC_W ? PTE_A | PTE_D : PTE_A;
 }
 
+// leaf_rule and ad_needed for all 24 contexts at once, as bit masks over mmu_access_ctx:
+// each CTX_ mask has the bits of the contexts with that property.
+#define CTX_ALL 0xFFFFFFu
+#define CTX_R 0x249249u    // acc == ACC_R
+#define CTX_W 0x492492u    // acc == ACC_W
+#define CTX_X 0x924924u    // acc == ACC_X
+#define CTX_USER 0xE38E38u // U-mode
+#define CTX_SUM 0xFC0FC0u  // sstatus.SUM
+#define CTX_MXR 0xFFF000u  // sstatus.MXR
+
+uint32_t mmu_leaf_allow(uint64_t pte) {
+  uint32_t priv = (pte & PTE_U) ? CTX_USER | (~CTX_USER & CTX_SUM & ~CTX_X) : ~CTX_USER;
+  uint32_t readable = (pte & PTE_R) ? CTX_ALL : (pte & PTE_X) ? CTX_MXR : 0;
+  uint32_t perm = (CTX_R & readable) | ((pte & PTE_W) ? CTX_W : 0) | ((pte & PTE_X) ? CTX_X : 0);
+  uint32_t ad = !(pte & PTE_A) ? 0 : (pte & PTE_D) ? CTX_ALL : ~CTX_W;
+  return priv & perm & ad & CTX_ALL;
+}
+
 // The privileged spec's Sv39 walk (section 4.3.2) in Spike's check order. Returns 0 with
 // *pa and *leaf, or -1 with *f.
 static int walk(struct machine *m, const struct walk_ctx *w, uint64_t va, enum access acc,
@@ -202,9 +220,47 @@ static struct walk_ctx hart_ctx(const struct machine *m) {
                            .write_ad = true};
 }
 
-int mmu_translate(struct machine *m, uint64_t va, enum access acc, uint64_t *pa,
-                  struct fault *f, struct walk_steps *steps) {
-  steps_start(steps);
+// The stats of the slot the hart runs, without a call when its pid has not changed.
+static struct tlb_stats *current_stats(struct machine *m) {
+  int slot = m->current;
+  if (slot < 0 || slot >= NPROC)
+    return NULL;
+  if (m->tlb.per_pid[slot] != m->proc[slot].pid)
+    return tlb_slot_stats(m, slot);
+  return &m->tlb.per[slot];
+}
+
+// A 4 KiB TLB entry that serves this access with no check failing: count the hit and
+// return 0, or return -1 having changed nothing, for the general path to decide.
+static inline int translate_hit(struct machine *m, uint64_t va, enum access acc,
+                                uint64_t *pa, struct walk_steps *steps) {
+  const struct hart *h = &m->hart;
+  struct tlb *t = &m->tlb;
+  if (SATP_MODE(h->satp) != SATP_MODE_SV39 || !mmu_canonical(va) || t->nlevel[0] == 0)
+    return -1;
+  struct tlb_entry *e = tlb_find(t, va >> PGSHIFT, 0, SATP_ASID(h->satp));
+  if (e == NULL || !((e->allow >> mmu_access_ctx(acc, h->priv == PRIV_U, h->sum, h->mxr)) & 1))
+    return -1;
+  e->used = ++t->clock;
+  t->total.hits++;
+  struct tlb_stats *ps = current_stats(m);
+  if (ps != NULL)
+    ps->hits++;
+  if (steps != NULL) {
+    steps->tlb_hit = true;
+    steps->tlb_pte = e->pte;
+    steps->leaf_level = 0;
+  }
+  *pa = (PTE_PPN(e->pte) << PGSHIFT) | (va & (PGSIZE - 1));
+  return 0;
+}
+
+// Everything but the common hit: bare mode, faults, other hits, misses and walks. Kept
+// out of line so that the hit path needs no stack frame.
+static __attribute__((noinline)) int translate_general(struct machine *m, uint64_t va,
+                                                       enum access acc, uint64_t *pa,
+                                                       struct fault *f,
+                                                       struct walk_steps *steps) {
   const struct hart *h = &m->hart;
   if (SATP_MODE(h->satp) == SATP_MODE_BARE) {
     if (steps != NULL)
@@ -213,7 +269,7 @@ int mmu_translate(struct machine *m, uint64_t va, enum access acc, uint64_t *pa,
     return 0;
   }
   struct tlb_stats *total = &m->tlb.total;
-  struct tlb_stats *ps = tlb_slot_stats(m, m->current);
+  struct tlb_stats *ps = current_stats(m);
   if (!mmu_canonical(va)) {
     total->faults++;
     if (ps != NULL)
@@ -264,6 +320,14 @@ int mmu_translate(struct machine *m, uint64_t va, enum access acc, uint64_t *pa,
       ps->evictions++;
   }
   return 0;
+}
+
+int mmu_translate(struct machine *m, uint64_t va, enum access acc, uint64_t *pa,
+                  struct fault *f, struct walk_steps *steps) {
+  steps_start(steps);
+  if (translate_hit(m, va, acc, pa, steps) == 0)
+    return 0;
+  return translate_general(m, va, acc, pa, f, steps);
 }
 
 int mmu_walk_table(struct machine *m, uint64_t root, bool user, uint64_t va,

@@ -7,6 +7,10 @@
 #include "sv39sim/machine.h"
 #include "sv39sim/mmu.h"
 
+// The model's behaviour is that of a plain scan of the set: first matching way on a
+// lookup, first free way or least recently used on a fill. The hash buckets and the
+// per-set recency lists only find the same entries without scanning.
+
 static unsigned page_shift(int level) {
   return PGSHIFT + 9 * (unsigned)level;
 }
@@ -67,18 +71,38 @@ int tlb_init(struct tlb *t, unsigned entries, unsigned ways) {
     return 0;
   t->ways = ways == 0 ? entries : ways;
   t->nsets = entries / t->ways;
+  uint32_t buckets = 16;
+  while (buckets < 2 * entries)
+    buckets *= 2; // chains of one entry or none, mostly
+  t->hmask = buckets - 1;
   t->e = calloc(entries, sizeof(*t->e));
-  return t->e == NULL ? -1 : 0;
+  t->bucket = calloc(buckets, sizeof(*t->bucket));
+  t->cand = calloc(entries, sizeof(*t->cand));
+  t->ncand = calloc(t->nsets, sizeof(*t->ncand));
+  t->ncand_next = calloc(t->nsets, sizeof(*t->ncand_next));
+  if (t->e == NULL || t->bucket == NULL || t->cand == NULL || t->ncand == NULL ||
+      t->ncand_next == NULL) {
+    tlb_destroy(t);
+    return -1;
+  }
+  return 0;
 }
 
 void tlb_destroy(struct tlb *t) {
   free(t->e);
+  free(t->bucket);
+  free(t->cand);
+  free(t->ncand);
+  free(t->ncand_next);
   memset(t, 0, sizeof(*t));
 }
 
 void tlb_clear(struct tlb *t) {
-  if (t->e != NULL)
+  if (t->e != NULL) {
     memset(t->e, 0, (size_t)t->nsets * t->ways * sizeof(*t->e));
+    memset(t->bucket, 0, ((size_t)t->hmask + 1) * sizeof(*t->bucket));
+    memset(t->ncand, 0, t->nsets * sizeof(*t->ncand));
+  }
   t->clock = 0;
   memset(t->nlevel, 0, sizeof(t->nlevel));
   memset(&t->total, 0, sizeof(t->total));
@@ -86,22 +110,82 @@ void tlb_clear(struct tlb *t) {
   memset(t->per_pid, 0, sizeof(t->per_pid));
 }
 
-static bool matches(const struct tlb_entry *e, uint64_t tag, int level, uint16_t asid) {
-  return e->valid && e->tag == tag && e->level == level &&
-         (e->asid == asid || tlb_entry_global(e));
+// Into its bucket's chain, which stays in index order.
+static void hash_link(struct tlb *t, struct tlb_entry *e) {
+  uint32_t me = (uint32_t)(e - t->e) + 1;
+  uint32_t *link = &t->bucket[tlb_bucket_of(t, e->key)];
+  while (*link != 0 && *link < me)
+    link = &t->e[*link - 1].hnext;
+  e->hnext = *link;
+  *link = me;
+}
+
+static void hash_unlink(struct tlb *t, struct tlb_entry *e) {
+  uint32_t me = (uint32_t)(e - t->e) + 1;
+  uint32_t *link = &t->bucket[tlb_bucket_of(t, e->key)];
+  while (*link != me)
+    link = &t->e[*link - 1].hnext;
+  *link = e->hnext;
+  e->hnext = 0;
+}
+
+// Stamp order, then way order (only free ways, stamp 0, tie).
+static bool cand_before(const struct tlb_cand *a, const struct tlb_cand *b) {
+  return a->used < b->used || (a->used == b->used && a->way < b->way);
+}
+
+static int cand_cmp(const void *a, const void *b) {
+  return cand_before(a, b) ? -1 : cand_before(b, a) ? 1 : 0;
+}
+
+// Sort set s's ways by their stamps now.
+static void sort_candidates(struct tlb *t, unsigned s) {
+  const struct tlb_entry *set = t->e + (size_t)s * t->ways;
+  struct tlb_cand *c = t->cand + (size_t)s * t->ways;
+  for (unsigned i = 0; i < t->ways; i++)
+    c[i] = (struct tlb_cand){.used = set[i].used, .way = i};
+  if (t->ways > 64) {
+    qsort(c, t->ways, sizeof(*c), cand_cmp);
+  } else {
+    for (unsigned i = 1; i < t->ways; i++) { // insertion sort: few ways, often sorted
+      struct tlb_cand x = c[i];
+      unsigned j = i;
+      for (; j > 0 && cand_before(&x, &c[j - 1]); j--)
+        c[j] = c[j - 1];
+      c[j] = x;
+    }
+  }
+  t->ncand[s] = t->ways;
+  t->ncand_next[s] = 0;
+}
+
+// The first free way of set s, else its least recently used one: free ways have stamp 0
+// and valid ones unique stamps from 1 up, so the first way with the smallest stamp.
+// Rather than scan the set on every fill, take the ways in the order of the last sort,
+// skipping those whose stamp changed since: a way whose stamp did not change has a
+// smaller stamp than every other way (those that changed got new, larger ones). A way
+// freed since the sort would be smaller still, so tlb_sfence empties the order.
+static struct tlb_entry *oldest_way(struct tlb *t, unsigned s) {
+  struct tlb_entry *set = t->e + (size_t)s * t->ways;
+  const struct tlb_cand *c = t->cand + (size_t)s * t->ways;
+  for (;;) {
+    while (t->ncand_next[s] < t->ncand[s]) {
+      const struct tlb_cand *k = &c[t->ncand_next[s]++];
+      if (set[k->way].used == k->used)
+        return &set[k->way];
+    }
+    sort_candidates(t, s);
+  }
 }
 
 struct tlb_entry *tlb_lookup(struct tlb *t, uint64_t va, uint16_t asid) {
   for (int level = 0; level < 3; level++) {
     if (t->nlevel[level] == 0)
       continue;
-    uint64_t tag = va >> page_shift(level);
-    struct tlb_entry *set = t->e + (tag & (t->nsets - 1)) * t->ways;
-    for (unsigned i = 0; i < t->ways; i++) {
-      if (matches(&set[i], tag, level, asid)) {
-        set[i].used = ++t->clock;
-        return &set[i];
-      }
+    struct tlb_entry *e = tlb_find(t, va >> page_shift(level), level, asid);
+    if (e != NULL) {
+      e->used = ++t->clock;
+      return e;
     }
   }
   return NULL;
@@ -112,30 +196,26 @@ bool tlb_fill(struct tlb *t, uint64_t va, uint16_t asid, int level, uint64_t pte
   if (t->e == NULL)
     return false;
   uint64_t tag = va >> page_shift(level);
-  struct tlb_entry *set = t->e + (tag & (t->nsets - 1)) * t->ways;
-  struct tlb_entry *victim = NULL;
-  for (unsigned i = 0; i < t->ways && victim == NULL; i++) {
-    if (matches(&set[i], tag, level, asid))
-      victim = &set[i];
+  struct tlb_entry *victim = tlb_find(t, tag, level, asid);
+  if (victim != NULL) { // refreshed in place: same key, so same bucket and chain
+    victim->asid = asid;
+    victim->pte = pte;
+    victim->pte_pa = pte_pa;
+    victim->allow = mmu_leaf_allow(pte);
+    victim->used = ++t->clock;
+    return false;
   }
-  for (unsigned i = 0; i < t->ways && victim == NULL; i++) {
-    if (!set[i].valid)
-      victim = &set[i];
-  }
-  bool evicted = false;
-  if (victim == NULL) {
-    victim = &set[0];
-    for (unsigned i = 1; i < t->ways; i++) {
-      if (set[i].used < victim->used)
-        victim = &set[i];
-    }
-    evicted = true;
-  }
-  if (victim->valid)
+  victim = oldest_way(t, (unsigned)(tag & (t->nsets - 1)));
+  bool evicted = victim->valid;
+  if (evicted) {
+    hash_unlink(t, victim);
     t->nlevel[victim->level]--;
+  }
   *victim = (struct tlb_entry){.tag = tag, .pte = pte, .pte_pa = pte_pa,
-                               .used = ++t->clock, .asid = asid, .level = (uint8_t)level,
-                               .valid = true};
+                               .used = ++t->clock, .key = tlb_key(tag, level),
+                               .allow = mmu_leaf_allow(pte), .asid = asid,
+                               .level = (uint8_t)level, .valid = true};
+  hash_link(t, victim);
   t->nlevel[level]++;
   return evicted;
 }
@@ -169,7 +249,10 @@ unsigned tlb_sfence(struct machine *m, bool all_va, uint64_t va, bool all_asid,
       continue;
     if (!all_asid && (tlb_entry_global(e) || e->asid != asid))
       continue;
+    hash_unlink(t, e);
     e->valid = false;
+    e->used = 0; // free ways read as the oldest
+    t->ncand[i / t->ways] = 0;
     t->nlevel[e->level]--;
     n++;
   }

@@ -228,3 +228,52 @@ Test(access, a_line_too_long_is_an_error_not_a_crash) {
   cr_assert_eq(replay_text(text, &st, err, sizeof(err)), -1);
   cr_assert(strstr(err, "longer") != NULL, "error '%s'", err);
 }
+
+// valgrind's own layout takes a faster parser than lines with tabs, 0x, CR or blanks at
+// the end; both must read the same accesses.
+Test(access, odd_but_valid_lackey_lines_read_as_valgrinds_own_layout_does) {
+  struct access_stats plain, odd;
+  char err[256] = "";
+  cr_assert_eq(replay_text("I  00000000,4\n L 00004ff0,8\n S 00004ff8,8\n M 00001000,4\n",
+                           &plain, err, sizeof(err)), 0, "%s", err);
+  machine_free(m); // the first replay set A and D bits: start again from the same state
+  make(4, 0);
+  cr_assert_eq(replay_text("I  00000000,4\n L\t0x4ff0,8\r\n S 00000000000000004ff8,8 \n"
+                           "\tM  1000,4\t\n",
+                           &odd, err, sizeof(err)), 0, "%s", err);
+  cr_assert_eq(odd.records, plain.records, "%lu records, want %lu", odd.records, plain.records);
+  cr_assert_eq(odd.translations, plain.translations, "%lu translations, want %lu",
+               odd.translations, plain.translations);
+  cr_assert_eq(odd.misses, plain.misses, "%lu misses, want %lu", odd.misses, plain.misses);
+  cr_assert_eq(odd.hits, plain.hits, "%lu hits, want %lu", odd.hits, plain.hits);
+  cr_assert_eq(odd.kind[ACCESS_M], 1, "%lu modifies", odd.kind[ACCESS_M]);
+}
+
+// The line after many fast-parsed ones is still numbered and judged as before.
+Test(access, a_bad_line_after_many_good_ones_names_its_line) {
+  enum { GOOD = 20000 };
+  size_t cap = GOOD * 16 + 64, n = 0;
+  char *text = malloc(cap);
+  cr_assert_not_null(text);
+  for (int i = 0; i < GOOD; i++)
+    n += (size_t)snprintf(text + n, cap - n, " L %08x,8\n", (unsigned)(i % 512) * 8);
+  snprintf(text + n, cap - n, " L 00001000,0\n");
+  struct access_stats st;
+  char err[256] = "";
+  int r = replay_text(text, &st, err, sizeof(err));
+  free(text);
+  cr_assert_eq(r, -1);
+  cr_assert(strstr(err, "t:20001: SIZE must be") != NULL, "error '%s'", err);
+  cr_assert_eq(st.records, GOOD, "%lu records before the bad line", st.records);
+}
+
+// A 17th significant hex digit is refused whether the digits come eight at a time or not.
+Test(access, an_address_of_17_significant_digits_is_refused) {
+  struct access_stats st;
+  char err[256] = "";
+  cr_assert_eq(replay_text(" L 10000000000000000,8\n", &st, err, sizeof(err)), -1);
+  cr_assert(strstr(err, "t:1: the address is not 1 to 16 hex digits") != NULL, "error '%s'",
+            err);
+  cr_assert_eq(replay_text(" L 00000000000000000000001000,8\n", &st, err, sizeof(err)), 0,
+               "leading zeros are not significant: %s", err);
+}

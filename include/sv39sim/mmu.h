@@ -125,6 +125,17 @@ const char *mmu_rule_name(enum mmu_rule rule);   // "u-page-from-s-without-sum"
 const char *mmu_rule_reason(enum mmu_rule rule); // one sentence for the reader
 const char *mmu_cause_name(int cause);           // "load page fault"
 
+// The context a TLB hit is checked in, as one number below 24: the access type, U-mode,
+// sstatus.SUM and sstatus.MXR.
+static inline unsigned mmu_access_ctx(enum access acc, bool user, bool sum, bool mxr) {
+  return (unsigned)acc + 3u * ((unsigned)user + 2u * ((unsigned)sum + 2u * (unsigned)mxr));
+}
+
+// The contexts (bit mmu_access_ctx) in which a cached leaf PTE passes the leaf's privilege
+// and permission rules and already has the A/D bits the access needs: where a TLB hit
+// needs no further check.
+uint32_t mmu_leaf_allow(uint64_t pte);
+
 // Page fault cause for an access type.
 static inline int mmu_page_fault_cause(enum access acc) {
   return acc == ACC_X ? CAUSE_FETCH_PAGE : acc == ACC_R ? CAUSE_LOAD_PAGE : CAUSE_STORE_PAGE;

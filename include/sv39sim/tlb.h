@@ -9,6 +9,7 @@
 // with G added when a non-leaf PTE above it was global (the spec makes the whole subtree
 // global then).
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "sv39sim/sv39.h"
@@ -23,6 +24,9 @@ struct tlb_entry {
   uint64_t pte;    // the leaf PTE: flags and PPN
   uint64_t pte_pa; // where the walk found it
   uint64_t used;   // LRU stamp; larger is more recent
+  uint64_t key;    // tag << 2 | level: what a lookup compares
+  uint32_t allow;  // bit mmu_access_ctx(...) set: a hit in that context passes every check
+  uint32_t hnext;  // index + 1 of the next entry in the same hash bucket (0: none)
   uint16_t asid;
   uint8_t level;
   bool valid;
@@ -37,9 +41,23 @@ struct tlb_stats {
   uint64_t flushed;   // entries those invalidated
 };
 
+// A way and its stamp when the set's ways were last sorted by stamp.
+struct tlb_cand {
+  uint64_t used;
+  uint32_t way;
+};
+
 struct tlb {
   unsigned nsets, ways;    // nsets * ways entries; nsets is a power of two
   struct tlb_entry *e;     // set-major: set s holds e[s * ways .. s * ways + ways - 1]
+  // hash of (tag, level) -> index + 1 of the first of a chain of valid entries, in index
+  // order, so that a lookup needs no scan of the set and stops at the first match
+  uint32_t *bucket;
+  uint32_t hmask;          // buckets - 1
+  // Per set, its ways sorted by stamp as they were at the last sort (tlb.c's victim
+  // choice): cand[s * ways + i], the next one at ncand_next[s], ncand[s] of them.
+  struct tlb_cand *cand;
+  uint32_t *ncand, *ncand_next;
   uint64_t clock;          // LRU time
   unsigned nlevel[3];      // valid entries of each page size, to skip useless probes
   struct tlb_stats total;
@@ -62,7 +80,8 @@ void tlb_destroy(struct tlb *t);
 // Forget every entry and every count (power-on).
 void tlb_clear(struct tlb *t);
 
-// The entry translating va for asid, or NULL. A hit becomes the most recently used.
+// The entry translating va for asid, or NULL: of the matching entries, the one in the
+// smallest page size in use, then the first way. A hit becomes the most recently used.
 // Never allocates, prints or counts.
 struct tlb_entry *tlb_lookup(struct tlb *t, uint64_t va, uint16_t asid);
 
@@ -83,6 +102,32 @@ struct tlb_stats *tlb_slot_stats(struct machine *m, int slot);
 
 static inline bool tlb_entry_global(const struct tlb_entry *e) {
   return (e->pte & PTE_G) != 0;
+}
+
+// ---- the lookup's parts, inline for the MMU's hit path (tlb.c uses them too) ----
+
+static inline uint64_t tlb_key(uint64_t tag, int level) {
+  return tag << 2 | (uint64_t)level;
+}
+
+// Consecutive pages go to consecutive buckets.
+static inline uint32_t tlb_bucket_of(const struct tlb *t, uint64_t key) {
+  uint64_t tag = key >> 2;
+  return (uint32_t)(tag ^ (tag >> 17) ^ (key << 3)) & t->hmask;
+}
+
+// The first way (lowest index) holding tag at level for asid, or NULL; changes nothing.
+// Entries with one tag share a bucket and a set, and a chain is in index order, so the
+// first match in the chain is the set's first matching way.
+static inline struct tlb_entry *tlb_find(struct tlb *t, uint64_t tag, int level,
+                                         uint16_t asid) {
+  uint64_t key = tlb_key(tag, level);
+  for (uint32_t i = t->bucket[tlb_bucket_of(t, key)]; i != 0; i = t->e[i - 1].hnext) {
+    struct tlb_entry *e = &t->e[i - 1];
+    if (e->key == key && (e->asid == asid || tlb_entry_global(e)))
+      return e;
+  }
+  return NULL;
 }
 
 #endif
