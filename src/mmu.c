@@ -238,10 +238,12 @@ static inline int translate_hit(struct machine *m, uint64_t va, enum access acc,
   struct tlb *t = &m->tlb;
   if (SATP_MODE(h->satp) != SATP_MODE_SV39 || !mmu_canonical(va) || t->nlevel[0] == 0)
     return -1;
-  struct tlb_entry *e = tlb_find(t, va >> PGSHIFT, 0, SATP_ASID(h->satp));
+  // One load of the bucket's hot record decides the common hit; a match further down the
+  // chain goes to the general path, which finds the same entry.
+  const struct tlb_hot *e = tlb_hot_find(t, va >> PGSHIFT, SATP_ASID(h->satp));
   if (e == NULL || !((e->allow >> mmu_access_ctx(acc, h->priv == PRIV_U, h->sum, h->mxr)) & 1))
     return -1;
-  e->used = ++t->clock;
+  t->e[e->head - 1].used = ++t->clock;
   t->total.hits++;
   struct tlb_stats *ps = current_stats(m);
   if (ps != NULL)

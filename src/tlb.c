@@ -77,20 +77,24 @@ int tlb_init(struct tlb *t, unsigned entries, unsigned ways) {
   t->hmask = buckets - 1;
   t->e = calloc(entries, sizeof(*t->e));
   t->bucket = calloc(buckets, sizeof(*t->bucket));
+  t->hot = malloc(buckets * sizeof(*t->hot));
   t->cand = calloc(entries, sizeof(*t->cand));
   t->ncand = calloc(t->nsets, sizeof(*t->ncand));
   t->ncand_next = calloc(t->nsets, sizeof(*t->ncand_next));
-  if (t->e == NULL || t->bucket == NULL || t->cand == NULL || t->ncand == NULL ||
-      t->ncand_next == NULL) {
+  if (t->e == NULL || t->bucket == NULL || t->hot == NULL || t->cand == NULL ||
+      t->ncand == NULL || t->ncand_next == NULL) {
     tlb_destroy(t);
     return -1;
   }
+  for (uint32_t b = 0; b < buckets; b++)
+    t->hot[b] = (struct tlb_hot){.key = TLB_HOT_EMPTY};
   return 0;
 }
 
 void tlb_destroy(struct tlb *t) {
   free(t->e);
   free(t->bucket);
+  free(t->hot);
   free(t->cand);
   free(t->ncand);
   free(t->ncand_next);
@@ -101,6 +105,8 @@ void tlb_clear(struct tlb *t) {
   if (t->e != NULL) {
     memset(t->e, 0, (size_t)t->nsets * t->ways * sizeof(*t->e));
     memset(t->bucket, 0, ((size_t)t->hmask + 1) * sizeof(*t->bucket));
+    for (uint32_t b = 0; b <= t->hmask; b++)
+      t->hot[b] = (struct tlb_hot){.key = TLB_HOT_EMPTY};
     memset(t->ncand, 0, t->nsets * sizeof(*t->ncand));
   }
   t->clock = 0;
@@ -110,23 +116,40 @@ void tlb_clear(struct tlb *t) {
   memset(t->per_pid, 0, sizeof(t->per_pid));
 }
 
+// Copy bucket b's chain head into hot[b]; every change to a head calls it.
+static void hot_sync(struct tlb *t, uint32_t b) {
+  uint32_t head = t->bucket[b];
+  if (head == 0) {
+    t->hot[b] = (struct tlb_hot){.key = TLB_HOT_EMPTY};
+    return;
+  }
+  const struct tlb_entry *e = &t->e[head - 1];
+  t->hot[b] = (struct tlb_hot){.key = e->key, .pte = e->pte, .allow = e->allow,
+                               .head = head, .asid = e->asid,
+                               .global = tlb_entry_global(e)};
+}
+
 // Into its bucket's chain, which stays in index order.
 static void hash_link(struct tlb *t, struct tlb_entry *e) {
   uint32_t me = (uint32_t)(e - t->e) + 1;
-  uint32_t *link = &t->bucket[tlb_bucket_of(t, e->key)];
+  uint32_t b = tlb_bucket_of(t, e->key);
+  uint32_t *link = &t->bucket[b];
   while (*link != 0 && *link < me)
     link = &t->e[*link - 1].hnext;
   e->hnext = *link;
   *link = me;
+  hot_sync(t, b);
 }
 
 static void hash_unlink(struct tlb *t, struct tlb_entry *e) {
   uint32_t me = (uint32_t)(e - t->e) + 1;
-  uint32_t *link = &t->bucket[tlb_bucket_of(t, e->key)];
+  uint32_t b = tlb_bucket_of(t, e->key);
+  uint32_t *link = &t->bucket[b];
   while (*link != me)
     link = &t->e[*link - 1].hnext;
   *link = e->hnext;
   e->hnext = 0;
+  hot_sync(t, b);
 }
 
 // Stamp order, then way order (only free ways, stamp 0, tie).
@@ -203,6 +226,7 @@ bool tlb_fill(struct tlb *t, uint64_t va, uint16_t asid, int level, uint64_t pte
     victim->pte_pa = pte_pa;
     victim->allow = mmu_leaf_allow(pte);
     victim->used = ++t->clock;
+    hot_sync(t, tlb_bucket_of(t, victim->key));
     return false;
   }
   victim = oldest_way(t, (unsigned)(tag & (t->nsets - 1)));

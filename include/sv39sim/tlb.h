@@ -41,6 +41,20 @@ struct tlb_stats {
   uint64_t flushed;   // entries those invalidated
 };
 
+// A copy of the fields a 4 KiB hit needs from the first entry of a hash bucket's chain,
+// kept beside the bucket so that a hit reads one record rather than the bucket and then
+// the entry. key is TLB_HOT_EMPTY when the chain is empty.
+struct tlb_hot {
+  uint64_t key;   // the head entry's key
+  uint64_t pte;   // its leaf PTE
+  uint32_t allow; // its allow mask
+  uint32_t head;  // its index + 1
+  uint16_t asid;
+  bool global;
+};
+
+#define TLB_HOT_EMPTY UINT64_MAX // no key: tags are below 2^52
+
 // A way and its stamp when the set's ways were last sorted by stamp.
 struct tlb_cand {
   uint64_t used;
@@ -53,6 +67,7 @@ struct tlb {
   // hash of (tag, level) -> index + 1 of the first of a chain of valid entries, in index
   // order, so that a lookup needs no scan of the set and stops at the first match
   uint32_t *bucket;
+  struct tlb_hot *hot;     // hot[b] mirrors the head of bucket[b]'s chain
   uint32_t hmask;          // buckets - 1
   // Per set, its ways sorted by stamp as they were at the last sort (tlb.c's victim
   // choice): cand[s * ways + i], the next one at ncand_next[s], ncand[s] of them.
@@ -110,10 +125,23 @@ static inline uint64_t tlb_key(uint64_t tag, int level) {
   return tag << 2 | (uint64_t)level;
 }
 
-// Consecutive pages go to consecutive buckets.
+// Consecutive pages go to consecutive buckets; each page size has its own stride of
+// buckets. Cheap, as a hit computes it before its one load.
 static inline uint32_t tlb_bucket_of(const struct tlb *t, uint64_t key) {
-  uint64_t tag = key >> 2;
-  return (uint32_t)(tag ^ (tag >> 17) ^ (key << 3)) & t->hmask;
+  uint64_t tag = key >> 2, level = key & 3;
+  return (uint32_t)(tag ^ (tag >> 16) ^ (level * 0x9E3779B1u)) & t->hmask;
+}
+
+// The entry a 4 KiB hit may use for page vpn: bucket's chain head when it holds vpn at
+// level 0 for asid (then it is the first match, as tlb_find defines it), else NULL, for
+// tlb_find to search the rest of the chain. Changes nothing.
+static inline const struct tlb_hot *tlb_hot_find(const struct tlb *t, uint64_t vpn,
+                                                  uint16_t asid) {
+  uint64_t key = tlb_key(vpn, 0);
+  const struct tlb_hot *h = &t->hot[tlb_bucket_of(t, key)];
+  if (h->key != key || (h->asid != asid && !h->global))
+    return NULL;
+  return h;
 }
 
 // The first way (lowest index) holding tag at level for asid, or NULL; changes nothing.
