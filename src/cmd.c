@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sv39sim/check.h"
 #include "sv39sim/exec.h"
 #include "sv39sim/kalloc.h"
 #include "sv39sim/kvm.h"
@@ -631,6 +632,9 @@ static int cmd_kalloc(struct cmd_ctx *c, int argc, char **argv) {
   uint64_t pa = kmem_kalloc(c->m);
   if (c->m->halted)
     return CMD_PANIC;
+  // The page is the user's now: `check` counts it as held, not leaked.
+  if (pa != 0 && check_hold(c->m, pa) != 0)
+    return cmd_fail(c, "out of host memory (the page 0x%" PRIx64 " stays taken)", pa);
   if (c->json)
     cmd_json_hex(c->json, "pa", pa);
   else if (pa == 0)
@@ -645,7 +649,63 @@ static int cmd_kfree(struct cmd_ctx *c, int argc, char **argv) {
   uint64_t pa;
   if (cmd_arg_u64(c, "PA", argv[1], false, &pa))
     return CMD_ERROR;
-  return cmd_sim(kmem_kfree(c->m, pa));
+  int r = kmem_kfree(c->m, pa);
+  if (r == SIM_OK)
+    check_release(c->m, pa);
+  return cmd_sim(r);
+}
+
+// The consistency checker's report. Problems make the command fail (exit status 1), so
+// that a trace can assert consistency.
+static int cmd_check(struct cmd_ctx *c, int argc, char **argv) {
+  (void)argc, (void)argv;
+  struct check_report r;
+  if (check_machine(c->m, &r) != 0)
+    return cmd_fail(c, "out of host memory for the page map");
+  const char *why_none = r.leaks_checked ? ""
+                         : c->m->halted  ? " (after a panic pages may be in flight)"
+                                         : " (before boot the pool is nobody's)";
+  if (c->json) {
+    cmd_json_hex(c->json, "pool_base", r.pool_base);
+    cmd_json_hex(c->json, "pool_end", r.pool_end);
+    cJSON_AddNumberToObject(c->json, "pool_pages", (double)r.npool);
+    cJSON *pages = cJSON_AddObjectToObject(c->json, "pages");
+    for (int k = 0; k < CHECK_NKINDS; k++)
+      cJSON_AddNumberToObject(pages, check_owner_name(k), (double)r.count[k]);
+    cJSON_AddBoolToObject(c->json, "leaks_checked", r.leaks_checked);
+    cJSON_AddNumberToObject(c->json, "nproblems", (double)r.nproblems);
+    cJSON *list = cJSON_AddArrayToObject(c->json, "problems");
+    for (unsigned i = 0; i < r.nlisted; i++) {
+      cJSON *o = cJSON_CreateObject();
+      cJSON_AddStringToObject(o, "kind", check_problem_name(r.problem[i].kind));
+      cmd_json_hex(o, "pa", r.problem[i].pa);
+      cJSON_AddStringToObject(o, "what", r.problem[i].what);
+      cJSON_AddItemToArray(list, o);
+    }
+  } else {
+    fprintf(c->out, "check: %" PRIu64 " pool pages, 0x%016" PRIx64 "..0x%016" PRIx64 "\n",
+            r.npool, r.pool_base, r.pool_end);
+    for (int k = CHECK_FREE; k < CHECK_NKINDS; k++)
+      fprintf(c->out, "  %-15s %8" PRIu64 "\n", check_owner_name(k), r.count[k]);
+    fprintf(c->out, "  %-15s %8" PRIu64 "%s\n", check_owner_name(CHECK_NONE),
+            r.count[CHECK_NONE], r.count[CHECK_NONE] ? why_none : "");
+    for (unsigned i = 0; i < r.nlisted; i++) {
+      const struct check_problem *q = &r.problem[i];
+      if (q->kind == CHECK_NFREE)
+        fprintf(c->out, "  %s: %s\n", check_problem_name(q->kind), q->what);
+      else
+        fprintf(c->out, "  %s 0x%016" PRIx64 ": %s\n", check_problem_name(q->kind), q->pa,
+                q->what);
+    }
+    if (r.nproblems > r.nlisted)
+      fprintf(c->out, "  ... and %" PRIu64 " more\n", r.nproblems - r.nlisted);
+    if (r.nproblems == 0)
+      fprintf(c->out, "check: no problems\n");
+  }
+  if (r.nproblems > 0)
+    return cmd_fail(c, "%" PRIu64 " problem%s (the first: %s)", r.nproblems,
+                    r.nproblems == 1 ? "" : "s", check_problem_name(r.problem[0].kind));
+  return CMD_OK;
 }
 
 static int ram_range_error(struct cmd_ctx *c, uint64_t pa) {
@@ -712,6 +772,9 @@ static const struct cmd_def table[] = {
      "U-mode", 2, 2, true},
     {"boot", cmd_boot, "", "kinit, kvminit, kvminithart, procinit: xv6's main() up to userinit",
      0, 0, true},
+    {"check", cmd_check, "",
+     "the consistency checker: every pool page free exactly once or owned exactly once", 0,
+     0, false},
     {"copyin", cmd_copyin, "PID VA LEN",
      "the kernel reads LEN bytes of user memory (walkaddr, or copyin_new in mode 3)", 3, 3,
      true},
