@@ -157,6 +157,18 @@ static void leaf(struct pass *p, const struct table *t, uint64_t va, uint64_t pa
   reference(p, pa, who);
 }
 
+// The 512 PTEs of the table page at pa (a pool page), little-endian as RAM holds them.
+static void read_table(struct pass *p, uint64_t pa, uint64_t ptes[512]) {
+  uint8_t b[PGSIZE];
+  ram_read(&p->m->ram, pa, b, PGSIZE);
+  for (int i = 0; i < 512; i++) {
+    uint64_t v = 0;
+    for (int k = 7; k >= 0; k--)
+      v = v << 8 | b[8 * i + k];
+    ptes[i] = v;
+  }
+}
+
 // Claim the table rooted at root and everything it owns. Sv39's three levels only: a
 // pointer at level 0 is claimed as freewalk would free it, but not entered.
 static void walk_table(struct pass *p, uint64_t root, const struct table *t) {
@@ -164,16 +176,18 @@ static void walk_table(struct pass *p, uint64_t root, const struct table *t) {
   snprintf(who, sizeof(who), "the root of %s", t->name);
   if (!claim(p, root, t->pt_kind, true, who))
     return;
-  uint64_t table[3] = {0, 0, root}; // by level
+  // One table page per level, read whole: a check reads every PTE of every table.
+  uint64_t ptes[3][512];
   int idx[3] = {0, 0, 0};
   int level = 2;
+  read_table(p, root, ptes[level]);
   while (level <= 2) {
     if (idx[level] == 512) {
       level++;
       continue;
     }
     int i = idx[level]++;
-    uint64_t pte = vm_pte_read(p->m, table[level] + 8 * (uint64_t)i);
+    uint64_t pte = ptes[level][i];
     if ((pte & PTE_V) == 0)
       continue;
     uint64_t va = 0;
@@ -190,7 +204,7 @@ static void walk_table(struct pass *p, uint64_t root, const struct table *t) {
              (unsigned long long)va, t->name);
     if (claim(p, pa, t->pt_kind, true, who) && level > 0) {
       level--;
-      table[level] = pa;
+      read_table(p, pa, ptes[level]);
       idx[level] = 0;
     }
   }

@@ -53,7 +53,7 @@ int cmd_parse_u64(const char *s, bool suffix, uint64_t *v) {
   char *end;
   unsigned long long x = strtoull(s, &end, base);
   if (errno == ERANGE)
-    return -1;
+    return -1; // errno stays ERANGE: the caller can say why
   uint64_t mul = 1;
   if (suffix && *end != '\0' && end[1] == '\0') {
     switch (*end) {
@@ -65,8 +65,10 @@ int cmd_parse_u64(const char *s, bool suffix, uint64_t *v) {
   }
   if (*end != '\0')
     return -1;
-  if (x > UINT64_MAX / mul)
+  if (x > UINT64_MAX / mul) {
+    errno = ERANGE;
     return -1;
+  }
   *v = (uint64_t)x * mul;
   return 0;
 }
@@ -84,10 +86,13 @@ int cmd_parse_i64(const char *s, bool suffix, int64_t *v) {
 
 int cmd_arg_u64(struct cmd_ctx *c, const char *what, const char *s, bool suffix,
                    uint64_t *v) {
-  if (cmd_parse_u64(s, suffix, v) != 0)
-    return cmd_fail(c, "%s: '%s' is not a number%s", what, s,
-                suffix ? " (decimal or 0x hex, optional K/M/G)" : " (decimal or 0x hex)");
-  return CMD_OK;
+  errno = 0;
+  if (cmd_parse_u64(s, suffix, v) == 0)
+    return CMD_OK;
+  if (errno == ERANGE)
+    return cmd_fail(c, "%s: '%s' does not fit in 64 bits", what, s);
+  return cmd_fail(c, "%s: '%s' is not a number%s", what, s,
+                  suffix ? " (decimal or 0x hex, optional K/M/G)" : " (decimal or 0x hex)");
 }
 
 int cmd_arg_size(struct cmd_ctx *c, const char *s, unsigned *size) {
@@ -894,16 +899,60 @@ static int split(char *line, char **words) {
   }
 }
 
+// msg with control characters as \xNN: a message quotes what the user typed, and a
+// binary file must not drive the terminal.
+static void put_escaped(FILE *f, const char *msg) {
+  for (const unsigned char *p = (const unsigned char *)msg; *p != '\0'; p++) {
+    if (*p < 0x20 || *p == 0x7f)
+      fprintf(f, "\\x%02x", *p);
+    else
+      fputc(*p, f);
+  }
+}
+
 static void report(struct session *s, const char *cmd, const char *msg) {
   fputs(render_sgr(s->color_err, HUE_ERROR), s->err);
   if (s->line > 0)
-    fprintf(s->err, "%s:%lu: %s%s%s", s->file, s->line, cmd ? cmd : "", cmd ? ": " : "", msg);
+    fprintf(s->err, "%s:%lu: %s%s", s->file, s->line, cmd ? cmd : "", cmd ? ": " : "");
   else
-    fprintf(s->err, "%s: %s%s%s", s->file, cmd ? cmd : "", cmd ? ": " : "", msg);
+    fprintf(s->err, "%s: %s%s", s->file, cmd ? cmd : "", cmd ? ": " : "");
+  put_escaped(s->err, msg);
   fprintf(s->err, "%s\n", render_sgr(s->color_err, HUE_RESET));
 }
 
+// Bytes that are not part of well-formed UTF-8 become '?', in place. JSON text must be
+// UTF-8, and what users type (a binary trace) or copyinstr reads need not be.
+static void utf8_clean(char *s) {
+  unsigned char *p = (unsigned char *)s;
+  while (*p != '\0') {
+    int n = *p < 0x80 ? 0 : *p >= 0xc2 && *p <= 0xdf ? 1 : (*p & 0xf0) == 0xe0 ? 2
+            : *p >= 0xf0 && *p <= 0xf4 ? 3 : -1;
+    // The second byte's range rules out overlong forms, surrogates and > U+10FFFF.
+    unsigned lo = *p == 0xe0 ? 0xa0 : *p == 0xf0 ? 0x90 : 0x80;
+    unsigned hi = *p == 0xed ? 0x9f : *p == 0xf4 ? 0x8f : 0xbf;
+    bool ok = n >= 0 && (n == 0 || (p[1] >= lo && p[1] <= hi));
+    for (int k = 2; ok && k <= n; k++)
+      ok = (p[k] & 0xc0) == 0x80;
+    if (!ok) {
+      *p++ = '?';
+      continue;
+    }
+    p += n + 1;
+  }
+}
+
+static void json_clean(cJSON *o) {
+  for (; o != NULL; o = o->next) {
+    if (cJSON_IsString(o) && o->valuestring != NULL)
+      utf8_clean(o->valuestring);
+    if (o->string != NULL)
+      utf8_clean(o->string);
+    json_clean(o->child);
+  }
+}
+
 static void emit_json(struct session *s, cJSON *o) {
+  json_clean(o);
   char *text = cJSON_PrintUnformatted(o);
   if (text != NULL) {
     fprintf(s->out, "%s\n", text);
