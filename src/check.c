@@ -9,7 +9,6 @@
 #include "sv39sim/machine.h"
 #include "sv39sim/proc.h"
 #include "sv39sim/sv39.h"
-#include "sv39sim/vm.h"
 
 // One pass over one machine: the page map (an enum check_owner per pool page) and the
 // report being filled.
@@ -41,6 +40,7 @@ const char *check_problem_name(enum check_problem_kind k) {
   return k < CHECK_NPROBLEM_KINDS ? problem_names[k] : "?";
 }
 
+// Count a problem, and list it while there is room.
 static void problem(struct pass *p, enum check_problem_kind kind, uint64_t pa,
                     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static void problem(struct pass *p, enum check_problem_kind kind, uint64_t pa,
@@ -58,10 +58,12 @@ static void problem(struct pass *p, enum check_problem_kind kind, uint64_t pa,
   va_end(ap);
 }
 
+// Is pa a page kinit put in the pool?
 static bool in_pool(const struct check_report *r, uint64_t pa) {
   return pa % PGSIZE == 0 && pa >= r->pool_base && pa < r->pool_end;
 }
 
+// The page map's entry for pool page pa.
 static uint8_t *slot_of(struct pass *p, uint64_t pa) {
   return &p->map[(pa - p->r->pool_base) / PGSIZE];
 }
@@ -135,6 +137,8 @@ struct table {
   const char *name;         // "the kernel table", "pid 3's user table", ...
 };
 
+// A level-0 leaf of table t maps va to pa: claim pa, or check it is not free, or
+// neither (see check.h for which).
 static void leaf(struct pass *p, const struct table *t, uint64_t va, uint64_t pa) {
   const struct machine *m = p->m;
   char who[128];
@@ -217,6 +221,7 @@ static bool slot_in_use(const struct proc *pr) {
          pr->kpagetable != 0 || pr->kstack_pa != 0;
 }
 
+// Claim what every process slot holds: trapframe, kernel stack, and its tables.
 static void claim_procs(struct pass *p) {
   char who[64], name[64], kname[64];
   for (int i = 0; i < NPROC; i++) {
@@ -240,6 +245,7 @@ static void claim_procs(struct pass *p) {
   }
 }
 
+// Pages the user took with `kalloc` count as held when nothing else claimed them.
 static void claim_held(struct pass *p) {
   for (size_t i = 0; i < p->m->nheld; i++) {
     uint64_t pa = p->m->held[i];
@@ -251,6 +257,7 @@ static void claim_held(struct pass *p) {
   }
 }
 
+// Count the pages nobody claimed; they are leaks when the machine is booted and running.
 static void count_unowned(struct pass *p) {
   struct check_report *r = p->r;
   for (uint64_t k = 0; k < r->npool; k++) {
@@ -262,6 +269,7 @@ static void count_unowned(struct pass *p) {
   }
 }
 
+// The pool kinit builds: PGROUNDUP(end) up to PHYSTOP.
 static void pool_bounds(const struct machine *m, struct check_report *r) {
   r->pool_base = PGROUNDUP(m->cfg.end);
   r->pool_end = machine_phystop(m) & ~(PGSIZE - 1);

@@ -941,6 +941,7 @@ static void utf8_clean(char *s) {
   }
 }
 
+// utf8_clean every string and key of o, its siblings and their children.
 static void json_clean(cJSON *o) {
   for (; o != NULL; o = o->next) {
     if (cJSON_IsString(o) && o->valuestring != NULL)

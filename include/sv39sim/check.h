@@ -89,8 +89,9 @@ void check_release(struct machine *m, uint64_t pa);
 
 // Free what xv6 would free when every process went away: freeproc of every slot in use
 // (zombies and the living alike, init included), then kfree of every page the user holds
-// that is neither free nor owned. Returns SIM_OK or SIM_PANIC (a broken table panics, as
-// freeproc would). What remains owned is the kernel's: its table and procinit's stacks.
+// that is neither free nor owned. Returns SIM_OK, SIM_PANIC (a broken table panics, as
+// freeproc would) or SIM_FAIL (no host memory to find the held pages that are still the
+// user's). What remains owned is the kernel's: its table and procinit's stacks.
 int check_teardown(struct machine *m);
 
 #endif
