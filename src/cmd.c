@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sv39sim/check.h"
 #include "sv39sim/exec.h"
 #include "sv39sim/kalloc.h"
 #include "sv39sim/kvm.h"
@@ -52,7 +53,7 @@ int cmd_parse_u64(const char *s, bool suffix, uint64_t *v) {
   char *end;
   unsigned long long x = strtoull(s, &end, base);
   if (errno == ERANGE)
-    return -1;
+    return -1; // errno stays ERANGE: the caller can say why
   uint64_t mul = 1;
   if (suffix && *end != '\0' && end[1] == '\0') {
     switch (*end) {
@@ -64,8 +65,10 @@ int cmd_parse_u64(const char *s, bool suffix, uint64_t *v) {
   }
   if (*end != '\0')
     return -1;
-  if (x > UINT64_MAX / mul)
+  if (x > UINT64_MAX / mul) {
+    errno = ERANGE;
     return -1;
+  }
   *v = (uint64_t)x * mul;
   return 0;
 }
@@ -83,10 +86,13 @@ int cmd_parse_i64(const char *s, bool suffix, int64_t *v) {
 
 int cmd_arg_u64(struct cmd_ctx *c, const char *what, const char *s, bool suffix,
                    uint64_t *v) {
-  if (cmd_parse_u64(s, suffix, v) != 0)
-    return cmd_fail(c, "%s: '%s' is not a number%s", what, s,
-                suffix ? " (decimal or 0x hex, optional K/M/G)" : " (decimal or 0x hex)");
-  return CMD_OK;
+  errno = 0;
+  if (cmd_parse_u64(s, suffix, v) == 0)
+    return CMD_OK;
+  if (errno == ERANGE)
+    return cmd_fail(c, "%s: '%s' does not fit in 64 bits", what, s);
+  return cmd_fail(c, "%s: '%s' is not a number%s", what, s,
+                  suffix ? " (decimal or 0x hex, optional K/M/G)" : " (decimal or 0x hex)");
 }
 
 int cmd_arg_size(struct cmd_ctx *c, const char *s, unsigned *size) {
@@ -632,6 +638,9 @@ static int cmd_kalloc(struct cmd_ctx *c, int argc, char **argv) {
   uint64_t pa = kmem_kalloc(c->m);
   if (c->m->halted)
     return CMD_PANIC;
+  // The page is the user's now: `check` counts it as held, not leaked.
+  if (pa != 0 && check_hold(c->m, pa) != 0)
+    return cmd_fail(c, "out of host memory (the page 0x%" PRIx64 " stays taken)", pa);
   if (c->json)
     cmd_json_hex(c->json, "pa", pa);
   else if (pa == 0)
@@ -646,7 +655,63 @@ static int cmd_kfree(struct cmd_ctx *c, int argc, char **argv) {
   uint64_t pa;
   if (cmd_arg_u64(c, "PA", argv[1], false, &pa))
     return CMD_ERROR;
-  return cmd_sim(kmem_kfree(c->m, pa));
+  int r = kmem_kfree(c->m, pa);
+  if (r == SIM_OK)
+    check_release(c->m, pa);
+  return cmd_sim(r);
+}
+
+// The consistency checker's report. Problems make the command fail (exit status 1), so
+// that a trace can assert consistency.
+static int cmd_check(struct cmd_ctx *c, int argc, char **argv) {
+  (void)argc, (void)argv;
+  struct check_report r;
+  if (check_machine(c->m, &r) != 0)
+    return cmd_fail(c, "out of host memory for the page map");
+  const char *why_none = r.leaks_checked ? ""
+                         : c->m->halted  ? " (after a panic pages may be in flight)"
+                                         : " (before boot the pool is nobody's)";
+  if (c->json) {
+    cmd_json_hex(c->json, "pool_base", r.pool_base);
+    cmd_json_hex(c->json, "pool_end", r.pool_end);
+    cJSON_AddNumberToObject(c->json, "pool_pages", (double)r.npool);
+    cJSON *pages = cJSON_AddObjectToObject(c->json, "pages");
+    for (int k = 0; k < CHECK_NKINDS; k++)
+      cJSON_AddNumberToObject(pages, check_owner_name(k), (double)r.count[k]);
+    cJSON_AddBoolToObject(c->json, "leaks_checked", r.leaks_checked);
+    cJSON_AddNumberToObject(c->json, "nproblems", (double)r.nproblems);
+    cJSON *list = cJSON_AddArrayToObject(c->json, "problems");
+    for (unsigned i = 0; i < r.nlisted; i++) {
+      cJSON *o = cJSON_CreateObject();
+      cJSON_AddStringToObject(o, "kind", check_problem_name(r.problem[i].kind));
+      cmd_json_hex(o, "pa", r.problem[i].pa);
+      cJSON_AddStringToObject(o, "what", r.problem[i].what);
+      cJSON_AddItemToArray(list, o);
+    }
+  } else {
+    fprintf(c->out, "check: %" PRIu64 " pool pages, 0x%016" PRIx64 "..0x%016" PRIx64 "\n",
+            r.npool, r.pool_base, r.pool_end);
+    for (int k = CHECK_FREE; k < CHECK_NKINDS; k++)
+      fprintf(c->out, "  %-15s %8" PRIu64 "\n", check_owner_name(k), r.count[k]);
+    fprintf(c->out, "  %-15s %8" PRIu64 "%s\n", check_owner_name(CHECK_NONE),
+            r.count[CHECK_NONE], r.count[CHECK_NONE] ? why_none : "");
+    for (unsigned i = 0; i < r.nlisted; i++) {
+      const struct check_problem *q = &r.problem[i];
+      if (q->kind == CHECK_NFREE)
+        fprintf(c->out, "  %s: %s\n", check_problem_name(q->kind), q->what);
+      else
+        fprintf(c->out, "  %s 0x%016" PRIx64 ": %s\n", check_problem_name(q->kind), q->pa,
+                q->what);
+    }
+    if (r.nproblems > r.nlisted)
+      fprintf(c->out, "  ... and %" PRIu64 " more\n", r.nproblems - r.nlisted);
+    if (r.nproblems == 0)
+      fprintf(c->out, "check: no problems\n");
+  }
+  if (r.nproblems > 0)
+    return cmd_fail(c, "%" PRIu64 " problem%s (the first: %s)", r.nproblems,
+                    r.nproblems == 1 ? "" : "s", check_problem_name(r.problem[0].kind));
+  return CMD_OK;
 }
 
 static int ram_range_error(struct cmd_ctx *c, uint64_t pa) {
@@ -713,6 +778,9 @@ static const struct cmd_def table[] = {
      "U-mode", 2, 2, true},
     {"boot", cmd_boot, "", "kinit, kvminit, kvminithart, procinit: xv6's main() up to userinit",
      0, 0, true},
+    {"check", cmd_check, "",
+     "the consistency checker: every pool page free exactly once or owned exactly once", 0,
+     0, false},
     {"copyin", cmd_copyin, "PID VA LEN",
      "the kernel reads LEN bytes of user memory (walkaddr, or copyin_new in mode 3)", 3, 3,
      true},
@@ -832,16 +900,61 @@ static int split(char *line, char **words) {
   }
 }
 
+// msg with control characters as \xNN: a message quotes what the user typed, and a
+// binary file must not drive the terminal.
+static void put_escaped(FILE *f, const char *msg) {
+  for (const unsigned char *p = (const unsigned char *)msg; *p != '\0'; p++) {
+    if (*p < 0x20 || *p == 0x7f)
+      fprintf(f, "\\x%02x", *p);
+    else
+      fputc(*p, f);
+  }
+}
+
 static void report(struct session *s, const char *cmd, const char *msg) {
   fputs(render_sgr(s->color_err, HUE_ERROR), s->err);
   if (s->line > 0)
-    fprintf(s->err, "%s:%lu: %s%s%s", s->file, s->line, cmd ? cmd : "", cmd ? ": " : "", msg);
+    fprintf(s->err, "%s:%lu: %s%s", s->file, s->line, cmd ? cmd : "", cmd ? ": " : "");
   else
-    fprintf(s->err, "%s: %s%s%s", s->file, cmd ? cmd : "", cmd ? ": " : "", msg);
+    fprintf(s->err, "%s: %s%s", s->file, cmd ? cmd : "", cmd ? ": " : "");
+  put_escaped(s->err, msg);
   fprintf(s->err, "%s\n", render_sgr(s->color_err, HUE_RESET));
 }
 
+// Bytes that are not part of well-formed UTF-8 become '?', in place. JSON text must be
+// UTF-8, and what users type (a binary trace) or copyinstr reads need not be.
+static void utf8_clean(char *s) {
+  unsigned char *p = (unsigned char *)s;
+  while (*p != '\0') {
+    int n = *p < 0x80 ? 0 : *p >= 0xc2 && *p <= 0xdf ? 1 : (*p & 0xf0) == 0xe0 ? 2
+            : *p >= 0xf0 && *p <= 0xf4 ? 3 : -1;
+    // The second byte's range rules out overlong forms, surrogates and > U+10FFFF.
+    unsigned lo = *p == 0xe0 ? 0xa0 : *p == 0xf0 ? 0x90 : 0x80;
+    unsigned hi = *p == 0xed ? 0x9f : *p == 0xf4 ? 0x8f : 0xbf;
+    bool ok = n >= 0 && (n == 0 || (p[1] >= lo && p[1] <= hi));
+    for (int k = 2; ok && k <= n; k++)
+      ok = (p[k] & 0xc0) == 0x80;
+    if (!ok) {
+      *p++ = '?';
+      continue;
+    }
+    p += n + 1;
+  }
+}
+
+// utf8_clean every string and key of o, its siblings and their children.
+static void json_clean(cJSON *o) {
+  for (; o != NULL; o = o->next) {
+    if (cJSON_IsString(o) && o->valuestring != NULL)
+      utf8_clean(o->valuestring);
+    if (o->string != NULL)
+      utf8_clean(o->string);
+    json_clean(o->child);
+  }
+}
+
 static void emit_json(struct session *s, cJSON *o) {
+  json_clean(o);
   char *text = cJSON_PrintUnformatted(o);
   if (text != NULL) {
     fprintf(s->out, "%s\n", text);

@@ -51,6 +51,9 @@ uint64_t kmem_kalloc(struct machine *m) {
     return 0;
   if (m->kmem.failat > 0 && --m->kmem.failat == 0)
     return 0;
+  // After failat, so that a trace's own failat counts the same calls under injection.
+  if (++m->kalloc_calls == m->kalloc_fail_call)
+    return 0;
   uint64_t r = m->kmem.freelist;
   if (r == 0)
     return 0;

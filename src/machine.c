@@ -90,6 +90,7 @@ void machine_free(struct machine *m) {
     return;
   ram_destroy(&m->ram);
   tlb_destroy(&m->tlb);
+  free(m->held);
   free(m);
 }
 
@@ -99,6 +100,7 @@ int machine_reset(struct machine *m) {
     return -1;
   ram_destroy(&m->ram);
   m->ram = fresh;
+  m->nheld = 0;
   power_on(m);
   return 0;
 }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "repl.h"
@@ -133,8 +134,12 @@ int main(int argc, char **argv) {
   if (execute != NULL)
     st = replay_commands(&s, execute, "-e", keep_going);
   for (int i = optind; i < argc && (st == CMD_OK || keep_going); i++) {
-    if (strcmp(argv[i], "-") != 0 && access(argv[i], R_OK) != 0) {
-      fprintf(stderr, "sv39sim: cannot read trace '%s'\n", argv[i]);
+    struct stat st_trace;
+    if (strcmp(argv[i], "-") != 0 &&
+        (access(argv[i], R_OK) != 0 ||
+         (stat(argv[i], &st_trace) == 0 && S_ISDIR(st_trace.st_mode)))) {
+      fprintf(stderr, "sv39sim: cannot read trace '%s'%s\n", argv[i],
+              access(argv[i], R_OK) == 0 ? ": it is a directory" : "");
       machine_free(m);
       return EXIT_USAGE;
     }

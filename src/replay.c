@@ -6,7 +6,8 @@
 #include <string.h>
 
 // Read one line into *buf, at most REPLAY_MAX_LINE bytes. Returns its length, -1 at the
-// end of the stream, or -2 for a line too long (which is then skipped to its end).
+// end of the stream, or -2 for a line too long, whose rest is left unread: a stream with
+// no newline at all (/dev/zero) must not keep us reading.
 static long read_line(FILE *in, char **buf, size_t *cap) {
   size_t n = 0;
   int ch;
@@ -16,7 +17,7 @@ static long read_line(FILE *in, char **buf, size_t *cap) {
       break;
     if (n >= REPLAY_MAX_LINE) {
       too_long = true;
-      continue;
+      break;
     }
     if (n + 1 >= *cap) {
       size_t c = *cap ? 2 * *cap : 256;
@@ -65,6 +66,11 @@ enum cmd_status replay_stream(struct session *s, FILE *in, const char *name,
       result = CMD_ERROR;
       if (!keep_going)
         break;
+    }
+    if (n == -2) {
+      int ch;
+      while ((ch = getc(in)) != EOF && ch != '\n')
+        continue; // going on: the rest of the long line is no command
     }
   }
   if (ferror(in)) {

@@ -48,7 +48,8 @@ const struct cmd_def *cmd_find(const char *name);
 enum cmd_status cmd_run_line(struct session *s, const char *line);
 
 // Parsers for numbers in the trace language: decimal or 0x hex, with an optional
-// K, M or G suffix (powers of 1024) where suffix is true. Return 0, or -1.
+// K, M or G suffix (powers of 1024) where suffix is true. Return 0, or -1 (errno then
+// ERANGE when cmd_parse_u64's number does not fit in 64 bits).
 int cmd_parse_u64(const char *s, bool suffix, uint64_t *v);
 int cmd_parse_i64(const char *s, bool suffix, int64_t *v);
 

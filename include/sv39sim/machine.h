@@ -70,6 +70,15 @@ struct machine {
   bool halted;               // the simulated kernel panicked
   char panic_msg[64];        // xv6's words
   char panic_detail[160];    // what the simulator saw, for the reader
+  // Pages the user took with the `kalloc` command (check_hold): the checker counts them as
+  // held, not leaked. Reset forgets them.
+  uint64_t *held;
+  size_t nheld, held_cap;
+  // Fault injection for tests: kalloc calls made so far on a running kernel, and the call
+  // (counted from 1) that returns 0 as if the list were empty; 0 is off. Unlike kmem's
+  // failat, both survive reset, so a number names one call of a whole session.
+  uint64_t kalloc_calls;
+  uint64_t kalloc_fail_call;
 };
 
 void config_defaults(struct config *cfg);
