@@ -1,38 +1,37 @@
+#define _DEFAULT_SOURCE // MAP_ANONYMOUS, MAP_NORESERVE, madvise
 #include "sv39sim/ram.h"
 
-#include <assert.h>
 #include <stdlib.h>
-#include <string.h>
-
-#include "sv39sim/sv39.h"
+#include <sys/mman.h>
 
 enum { LINK_NONE = 0, LINK_NULL = 1, LINK_PAGE0 = 2 };
 
-// A host page is a count of the simulated pages that use it, then PGSIZE bytes; the
-// pointers kept are to the bytes. 16 keeps the bytes as aligned as malloc's.
-#define HOST_HDR 16
-#define SHARED ((uintptr_t)1)
-
-// A host entry without its SHARED tag: the page's bytes.
-static uint8_t *host_bytes(uint8_t *h) {
-  return (uint8_t *)((uintptr_t)h & ~SHARED);
-}
-
-// The count of simulated pages using the host page whose bytes start at bytes.
-static uint64_t *host_refs(uint8_t *bytes) {
-  return (uint64_t *)(void *)(bytes - HOST_HDR);
-}
+// Materialised runs at least this long that a chain makes lazy go back to the host kernel
+// (one madvise each); shorter ones, and single refilled pages, keep their host memory for
+// the next write, since a syscall per freed page would dominate exit- and exec-heavy traces.
+#define RELEASE_RUN 64
 
 int ram_init(struct ram *r, uint64_t base, uint64_t size) {
   memset(r, 0, sizeof(*r));
   r->base = base;
   r->size = size;
-  r->npages = size / PGSIZE;
-  r->host_lo = r->npages;
-  r->host = calloc(r->npages ? r->npages : 1, sizeof(*r->host));
-  r->fill = calloc(r->npages ? r->npages : 1, sizeof(*r->fill));
-  r->link = calloc(r->npages ? r->npages : 1, sizeof(*r->link));
-  if (r->host == NULL || r->fill == NULL || r->link == NULL) {
+  r->npages = (size + PGSIZE - 1) / PGSIZE;
+  r->mat_lo = r->npages;
+  uint64_t n = r->npages ? r->npages : 1;
+  // NORESERVE: the host commits memory page by page as the arena is written, not up front.
+  void *a = mmap(NULL, n * PGSIZE, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (a != MAP_FAILED) {
+    r->arena = a;
+    r->arena_len = n * PGSIZE;
+    // A simulated page costs one host page, not a 2 MiB huge page that the host may give
+    // for the first touch of a region.
+    madvise(a, r->arena_len, MADV_NOHUGEPAGE);
+  }
+  r->state = calloc(n, sizeof(*r->state));
+  r->fill = calloc(n, sizeof(*r->fill));
+  r->link = calloc(n, sizeof(*r->link));
+  if (r->arena == NULL || r->state == NULL || r->fill == NULL || r->link == NULL) {
     ram_destroy(r);
     return -1;
   }
@@ -40,23 +39,11 @@ int ram_init(struct ram *r, uint64_t base, uint64_t size) {
 }
 
 void ram_destroy(struct ram *r) {
-  // Only the range that ever held host pages: a large machine's host array is mostly
-  // untouched calloc memory, and reading it all would cost time.
-  for (uint64_t i = r->host_lo; r->host != NULL && i < r->host_hi; i++) {
-    if (r->host[i] == NULL)
-      continue;
-    uint8_t *p = host_bytes(r->host[i]);
-    if (--*host_refs(p) == 0) {
-      free(p - HOST_HDR);
-      r->materialised--;
-    }
-  }
-  for (uint64_t i = 0; i < r->nspare; i++)
-    free(r->spare[i] - HOST_HDR);
-  free(r->host);
+  if (r->arena != NULL)
+    munmap(r->arena, r->arena_len);
+  free(r->state);
   free(r->fill);
   free(r->link);
-  free(r->spare);
   memset(r, 0, sizeof(*r));
 }
 
@@ -87,91 +74,38 @@ static uint8_t lazy_byte(const struct ram *r, uint64_t idx, uint64_t off) {
   return r->fill[idx];
 }
 
-// A host page of one user, its bytes undefined. The host being out of memory leaves
-// nothing sensible to simulate.
-static uint8_t *host_new(struct ram *r) {
-  uint8_t *p;
-  if (r->nspare > 0) {
-    p = r->spare[--r->nspare];
-  } else {
-    uint8_t *raw = malloc(HOST_HDR + PGSIZE);
-    if (raw == NULL)
-      abort();
-    p = raw + HOST_HDR;
-  }
-  *host_refs(p) = 1;
-  r->materialised++;
-  return p;
-}
-
-// One user fewer for host page p; the last one's leaving keeps it for reuse.
-static void host_drop(struct ram *r, uint8_t *p) {
-  if (--*host_refs(p) > 0)
-    return;
-  r->materialised--;
-  if (r->nspare == r->spare_cap) {
-    uint64_t cap = r->spare_cap ? 2 * r->spare_cap : 64;
-    uint8_t **s = realloc(r->spare, cap * sizeof(*s));
-    if (s == NULL) {
-      free(p - HOST_HDR);
-      return;
-    }
-    r->spare = s;
-    r->spare_cap = cap;
-  }
-  r->spare[r->nspare++] = p;
-}
-
-// Record that host[idx] is about to hold a page.
-static void host_note(struct ram *r, uint64_t idx) {
-  if (idx < r->host_lo)
-    r->host_lo = idx;
-  if (idx >= r->host_hi)
-    r->host_hi = idx + 1;
-}
-
-// Page idx's own host bytes, writable. With keep they hold what the page read as; without
-// (the caller is about to overwrite every byte) what they hold is undefined.
-static uint8_t *own_page(struct ram *r, uint64_t idx, bool keep) {
-  uint8_t *h = r->host[idx];
-  if (h == NULL) {
-    uint8_t *p = host_new(r);
-    if (keep) {
-      memset(p, r->fill[idx], PGSIZE);
-      for (uint64_t off = 0; off < 8 && r->link[idx] != LINK_NONE; off++)
-        p[off] = lazy_byte(r, idx, off);
-    }
-    host_note(r, idx);
-    r->host[idx] = p;
-    r->link[idx] = LINK_NONE;
+// Page idx's arena bytes, the page materialised. With keep they hold what the page read
+// as; without (the caller is about to overwrite every byte) what they hold is undefined.
+static uint8_t *materialise(struct ram *r, uint64_t idx, bool keep) {
+  uint8_t *p = r->arena + idx * PGSIZE;
+  if (r->state[idx] == RAM_MATERIALISED)
     return p;
+  if (keep) {
+    memset(p, r->fill[idx], PGSIZE);
+    for (uint64_t off = 0; off < 8 && r->link[idx] != LINK_NONE; off++)
+      p[off] = lazy_byte(r, idx, off);
   }
-  if (((uintptr_t)h & SHARED) == 0)
-    return h;
-  uint8_t *p = host_bytes(h);
-  if (*host_refs(p) > 1) {
-    uint8_t *own = host_new(r);
-    if (keep)
-      memcpy(own, p, PGSIZE);
-    host_drop(r, p);
-    p = own;
-  }
-  r->host[idx] = p; // the only user now: stores may go straight in
+  r->state[idx] = RAM_MATERIALISED;
+  r->link[idx] = LINK_NONE;
+  r->materialised++;
+  if (idx < r->mat_lo)
+    r->mat_lo = idx;
+  if (idx >= r->mat_hi)
+    r->mat_hi = idx + 1;
   return p;
+}
+
+// Page idx reads as its pattern again; its arena bytes are left as they are.
+static void make_lazy(struct ram *r, uint64_t idx) {
+  if (r->state[idx] != RAM_MATERIALISED)
+    return;
+  r->state[idx] = RAM_LAZY;
+  r->materialised--;
 }
 
 uint8_t *ram_page(struct ram *r, uint64_t pa) {
   assert(ram_contains(r, pa, 1));
-  return own_page(r, page_index(r, pa), true);
-}
-
-// Page idx gives up its host bytes (if any) and is lazy again, its pattern unchanged.
-static void release_page(struct ram *r, uint64_t idx) {
-  uint8_t *h = r->host[idx];
-  if (h == NULL)
-    return;
-  r->host[idx] = NULL;
-  host_drop(r, host_bytes(h));
+  return materialise(r, page_index(r, pa), true);
 }
 
 int ram_read(struct ram *r, uint64_t pa, void *dst, uint64_t len) {
@@ -182,8 +116,8 @@ int ram_read(struct ram *r, uint64_t pa, void *dst, uint64_t len) {
     uint64_t idx = page_index(r, pa);
     uint64_t off = pa % PGSIZE;
     uint64_t n = PGSIZE - off < len ? PGSIZE - off : len;
-    if (r->host[idx] != NULL) {
-      memcpy(out, host_bytes(r->host[idx]) + off, n);
+    if (r->state[idx] == RAM_MATERIALISED) {
+      memcpy(out, r->arena + idx * PGSIZE + off, n);
     } else {
       memset(out, r->fill[idx], n);
       for (uint64_t i = off; i < 8 && i < off + n && r->link[idx] != LINK_NONE; i++)
@@ -203,7 +137,7 @@ int ram_write(struct ram *r, uint64_t pa, const void *src, uint64_t len) {
   while (len > 0) {
     uint64_t off = pa % PGSIZE;
     uint64_t n = PGSIZE - off < len ? PGSIZE - off : len;
-    memcpy(own_page(r, page_index(r, pa), n < PGSIZE) + off, in, n);
+    memcpy(materialise(r, page_index(r, pa), n < PGSIZE) + off, in, n);
     in += n;
     pa += n;
     len -= n;
@@ -211,33 +145,8 @@ int ram_write(struct ram *r, uint64_t pa, const void *src, uint64_t len) {
   return 0;
 }
 
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define HOST_LITTLE_ENDIAN 1
-#else
-#define HOST_LITTLE_ENDIAN 0
-#endif
-
-// The host page entry (tag included) behind an aligned access of size bytes, or NULL when
-// the access needs the general path (outside RAM, lazy page, misaligned, or a big-endian
-// host).
-static inline uint8_t *fast_page(const struct ram *r, uint64_t pa, unsigned size) {
-  if (!HOST_LITTLE_ENDIAN)
-    return NULL;
-  uint64_t off = pa - r->base;
-  if (pa < r->base || off >= r->size || (pa & (size - 1)) != 0)
-    return NULL;
-  return r->host[off / PGSIZE];
-}
-
-int ram_load(struct ram *r, uint64_t pa, unsigned size, uint64_t *val) {
+int ram_load_slow(struct ram *r, uint64_t pa, unsigned size, uint64_t *val) {
   assert(size == 1 || size == 2 || size == 4 || size == 8);
-  uint8_t *h = fast_page(r, pa, size);
-  if (h != NULL) {
-    uint64_t v = 0;
-    memcpy(&v, host_bytes(h) + pa % PGSIZE, size);
-    *val = v;
-    return 0;
-  }
   uint8_t b[8];
   if (ram_read(r, pa, b, size) != 0)
     return -1;
@@ -248,19 +157,15 @@ int ram_load(struct ram *r, uint64_t pa, unsigned size, uint64_t *val) {
   return 0;
 }
 
-int ram_store(struct ram *r, uint64_t pa, unsigned size, uint64_t val) {
+int ram_store_slow(struct ram *r, uint64_t pa, unsigned size, uint64_t val) {
   assert(size == 1 || size == 2 || size == 4 || size == 8);
-  uint8_t *h = fast_page(r, pa, size);
-  if (h != NULL && ((uintptr_t)h & SHARED) == 0) {
-    memcpy(h + pa % PGSIZE, &val, size);
-    return 0;
-  }
   if (!ram_contains(r, pa, size))
     return -1;
   uint64_t idx = page_index(r, pa);
   // A page address stored at the start of a lazy page (kfree linking a page into the free
   // list) stays lazy: that is what keeps a large machine's boot cheap.
-  if (r->host[idx] == NULL && pa % PGSIZE == 0 && size == 8 && r->link[idx] == LINK_NONE) {
+  if (r->state[idx] == RAM_LAZY && pa % PGSIZE == 0 && size == 8 &&
+      r->link[idx] == LINK_NONE) {
     if (val == 0) {
       r->link[idx] = LINK_NULL;
       return 0;
@@ -275,6 +180,12 @@ int ram_store(struct ram *r, uint64_t pa, unsigned size, uint64_t val) {
     b[i] = (uint8_t)(val >> (8 * i));
   return ram_write(r, pa, b, size);
 }
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define HOST_LITTLE_ENDIAN 1
+#else
+#define HOST_LITTLE_ENDIAN 0
+#endif
 
 int ram_read_words(struct ram *r, uint64_t pa, uint64_t *dst, uint64_t n) {
   if (n > r->size / 8 || !ram_contains(r, pa, 8 * n))
@@ -299,7 +210,7 @@ int ram_write_words(struct ram *r, uint64_t pa, const uint64_t *src, uint64_t n)
 void ram_fill_page(struct ram *r, uint64_t pa, uint8_t byte) {
   assert(pa % PGSIZE == 0 && ram_contains(r, pa, PGSIZE));
   uint64_t idx = page_index(r, pa);
-  release_page(r, idx);
+  make_lazy(r, idx);
   r->fill[idx] = byte;
   r->link[idx] = LINK_NONE;
 }
@@ -310,21 +221,28 @@ void ram_copy_page(struct ram *r, uint64_t dst, uint64_t src) {
   if (dst == src)
     return;
   uint64_t s = page_index(r, src), d = page_index(r, dst);
-  if (r->host[s] == NULL) {
-    release_page(r, d);
-    r->fill[d] = r->fill[s];
-    r->link[d] = r->link[s];
+  if (r->state[s] == RAM_MATERIALISED) {
+    memcpy(materialise(r, d, false), r->arena + s * PGSIZE, PGSIZE);
     return;
   }
-  // Share the bytes; whichever page is stored to first gets its own copy (ram_page).
-  uint8_t *p = host_bytes(r->host[s]);
-  if (host_bytes(r->host[d]) == p)
-    return;
-  release_page(r, d);
-  host_note(r, d);
-  ++*host_refs(p);
-  r->host[s] = r->host[d] = (uint8_t *)((uintptr_t)p | SHARED);
-  r->link[d] = LINK_NONE;
+  make_lazy(r, d);
+  r->fill[d] = r->fill[s];
+  r->link[d] = r->link[s];
+}
+
+// Make the pages [lo, hi) lazy, handing runs of RELEASE_RUN or more materialised pages
+// back to the host kernel.
+static void make_lazy_range(struct ram *r, uint64_t lo, uint64_t hi) {
+  uint64_t run = lo; // first page of the current materialised run
+  for (uint64_t i = lo; i <= hi; i++) {
+    if (i < hi && r->state[i] == RAM_MATERIALISED) {
+      make_lazy(r, i);
+      continue;
+    }
+    if (i - run >= RELEASE_RUN)
+      madvise(r->arena + run * PGSIZE, (i - run) * PGSIZE, MADV_DONTNEED);
+    run = i + 1;
+  }
 }
 
 int ram_fill_chain(struct ram *r, uint64_t pa, uint64_t npages, uint8_t byte, uint64_t link) {
@@ -340,12 +258,12 @@ int ram_fill_chain(struct ram *r, uint64_t pa, uint64_t npages, uint8_t byte, ui
   else
     return -1;
   uint64_t idx0 = page_index(r, pa);
-  // Only where host pages ever were: for a large machine the rest of the host array is
-  // untouched calloc memory, and reading it would cost time.
-  uint64_t lo = idx0 > r->host_lo ? idx0 : r->host_lo;
-  uint64_t hi = idx0 + npages < r->host_hi ? idx0 + npages : r->host_hi;
-  for (uint64_t i = lo; i < hi; i++)
-    release_page(r, i);
+  // Only where pages were ever materialised: for a large machine the rest of the state
+  // array is untouched calloc memory, and reading it would cost time.
+  uint64_t lo = idx0 > r->mat_lo ? idx0 : r->mat_lo;
+  uint64_t hi = idx0 + npages < r->mat_hi ? idx0 + npages : r->mat_hi;
+  if (lo < hi)
+    make_lazy_range(r, lo, hi);
   memset(r->fill + idx0, byte, npages);
   r->link[idx0] = first;
   for (uint64_t i = 1; i < npages; i++)

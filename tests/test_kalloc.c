@@ -160,7 +160,7 @@ Test(kalloc, kinit_over_pages_written_before_boot_leaves_the_same_junk) {
   for (struct machine *x = fast; x != NULL; x = x == fast ? slow : NULL) {
     ram_store(&x->ram, 0x80026000 + 5 * PGSIZE + 100, 8, 0xdeadbeef); // a free page
     ram_store(&x->ram, 0x80001000, 8, 0xfeed);                          // kernel text
-    ram_copy_page(&x->ram, 0x80026000 + 7 * PGSIZE, 0x80001000);       // shared bytes
+    ram_copy_page(&x->ram, 0x80026000 + 7 * PGSIZE, 0x80001000);       // a copy
   }
   kmem_kinit(fast);
   kmem_freerange(slow, slow->cfg.end, machine_phystop(slow));

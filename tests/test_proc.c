@@ -631,8 +631,8 @@ Test(life, fork_copies_the_trapframe_struct_and_returns_0_in_the_child) {
   cr_assert_eq(v, 0x0505050505050505ULL, "bytes past the struct are not copied: 0x%lx", v);
 }
 
-// fork shares host bytes between parent and child (copy on write in RAM); the simulated
-// pages are still two, and a store to either is seen by that side alone.
+// fork copies each user page into the child's own page of the arena; a store to either
+// side is seen by that side alone.
 Test(life, after_fork_stores_by_parent_and_child_stay_their_own) {
   boot_mode(KPT_GLOBAL, SMALL_RAM, false);
   int64_t old;
@@ -643,9 +643,9 @@ Test(life, after_fork_stores_by_parent_and_child_stay_their_own) {
   uint64_t before = m->ram.materialised;
   cr_assert_eq(fork_of(0), 2);
   uint64_t ppt = m->proc[0].pagetable, cpt = m->proc[1].pagetable, v;
-  // Host bytes for the child's trapframe, its root, and the level-1 and level-0 tables
-  // of the trampoline and of va 0: 6; the 4 copied user pages share the parent's.
-  cr_assert_eq(m->ram.materialised - before, 6, "fork materialised %lu host pages",
+  // The child's trapframe, its root, the level-1 and level-0 tables of the trampoline and
+  // of va 0 (6), and the 4 copied user pages: 10.
+  cr_assert_eq(m->ram.materialised - before, 10, "fork materialised %lu host pages",
                m->ram.materialised - before);
   ram_store(&m->ram, PTE2PA(leaf(ppt, 0)) + 64, 8, 0xaaaa);
   ram_store(&m->ram, PTE2PA(leaf(cpt, PGSIZE)) + 64, 8, 0xbbbb);
