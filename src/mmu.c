@@ -253,7 +253,7 @@ static inline int translate_hit(struct machine *m, uint64_t va, enum access acc,
     steps->tlb_pte = e->pte;
     steps->leaf_level = 0;
   }
-  *pa = (PTE_PPN(e->pte) << PGSHIFT) | (va & (PGSIZE - 1));
+  *pa = e->page | (va & (PGSIZE - 1));
   return 0;
 }
 

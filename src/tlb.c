@@ -124,7 +124,8 @@ static void hot_sync(struct tlb *t, uint32_t b) {
     return;
   }
   const struct tlb_entry *e = &t->e[head - 1];
-  t->hot[b] = (struct tlb_hot){.key = e->key, .pte = e->pte, .allow = e->allow,
+  t->hot[b] = (struct tlb_hot){.key = e->key, .page = PTE_PPN(e->pte) << PGSHIFT,
+                               .pte = e->pte, .allow = e->allow,
                                .head = head, .asid = e->asid,
                                .global = tlb_entry_global(e)};
 }

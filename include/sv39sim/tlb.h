@@ -46,6 +46,7 @@ struct tlb_stats {
 // the entry. key is TLB_HOT_EMPTY when the chain is empty.
 struct tlb_hot {
   uint64_t key;   // the head entry's key
+  uint64_t page;  // the physical page its leaf PTE maps: PTE_PPN(pte) << PGSHIFT
   uint64_t pte;   // its leaf PTE
   uint32_t allow; // its allow mask
   uint32_t head;  // its index + 1
