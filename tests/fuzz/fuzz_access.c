@@ -32,6 +32,7 @@ static struct machine *setup(const struct config *cfg, int *slot) {
   return m;
 }
 
+// The invariants of one replay's counts; d holds the TLB's counts during it.
 static void check_counts(const struct access_stats *st, const struct tlb_stats *d) {
   uint64_t kinds = st->kind[ACCESS_I] + st->kind[ACCESS_L] + st->kind[ACCESS_S] +
                    st->kind[ACCESS_M];
@@ -76,6 +77,7 @@ static struct machine *restored(int k, const struct config *cfg, int *slot) {
   return machine[k];
 }
 
+// Replay the input on machine k and check the counts and what it must leave alone.
 static void one_machine(int k, const struct config *cfg, const uint8_t *data, size_t size) {
   int slot;
   struct machine *m = restored(k, cfg, &slot);

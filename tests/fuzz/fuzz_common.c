@@ -110,6 +110,7 @@ static struct bundled {
     {"small.din", NULL, (uint8_t *)DIN_TRACE, sizeof(DIN_TRACE) - 1, true},
 };
 
+// Read a bundled file into memory; a missing one is a broken test setup, so it aborts.
 static void load(struct bundled *b) {
   FILE *f = fopen(b->path, "rb");
   FUZZ_CHECK(f != NULL, "cannot open %s: %s", b->path, strerror(errno));
@@ -168,6 +169,7 @@ struct fuzz_snapshot {
   uint64_t npages;
 };
 
+// The eight bytes of a page filled with b.
 static uint64_t repeated(uint8_t b) {
   return 0x0101010101010101ULL * b;
 }
@@ -286,6 +288,7 @@ struct trace_stream {
   bool pristine; // the machine is in its power-on state
 };
 
+// The characters cmd.c's split() skips between words.
 static bool blank(uint8_t c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
 }
@@ -311,6 +314,8 @@ static bool first_word(const struct trace_stream *t, size_t start, size_t end, c
   return true;
 }
 
+// Whether a line starting with word leaves a machine at power-on as it is: no word, an
+// unknown one (no handler runs), or a command that cannot change a machine that never booted.
 static bool leaves_power_on(const char *word) {
   static const char *const keep[] = {"mode", "free", "help", "peek", "vmprint",
                                      "json", "dot", "ranges", "walk"};
@@ -323,11 +328,14 @@ static bool leaves_power_on(const char *word) {
   return false;
 }
 
+// Where the line starting at start ends: its newline, or the end of the input.
 static size_t line_end(const struct trace_stream *t, size_t start) {
   const uint8_t *nl = memchr(t->data + start, '\n', t->size - start);
   return nl != NULL ? (size_t)(nl - t->data) : t->size;
 }
 
+// fopencookie's read: at a line's start, first account for the line before (see
+// fuzz_run_trace) and serve a `boot` line from a snapshot when the machine is at power-on.
 static ssize_t trace_read(void *cookie, char *buf, size_t n) {
   struct trace_stream *t = cookie;
   struct machine *m = t->s->m;

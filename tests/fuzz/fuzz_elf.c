@@ -65,6 +65,7 @@ static struct machine *restored(enum kpt_mode mode, int *slot) {
   return machine[mode];
 }
 
+// Exec the input in a machine of the mode and check where its pages went.
 static void one_mode(enum kpt_mode mode, const uint8_t *data, size_t size) {
   int slot;
   struct machine *m = restored(mode, &slot);

@@ -16,6 +16,7 @@
 // Tables of up to RENDER_MAX_ENTRIES PTEs are rendered and compared; larger ones must be
 // refused. (The fuzz build lowers that limit to 1024, below a kernel table's 1700 PTEs;
 // the regression run of the corpus renders kernel tables in full.)
+// The PTE at pa, read as the hardware would.
 static uint64_t pte_at(struct machine *m, uint64_t pa) {
   uint64_t v = 0;
   FUZZ_CHECK(ram_load(&m->ram, pa, 8, &v) == 0, "table word 0x%" PRIx64 " not in RAM", pa);
@@ -42,6 +43,7 @@ static unsigned long walk_count(struct machine *m, uint64_t table, int level,
   return n;
 }
 
+// o[key] must be the string 0x... of want, as cmd_json_hex writes it.
 static void check_hex(const cJSON *o, const char *key, uint64_t want) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
   char buf[24];
@@ -50,6 +52,7 @@ static void check_hex(const cJSON *o, const char *key, uint64_t want) {
              key, cJSON_IsString(v) ? v->valuestring : "(not a string)", buf);
 }
 
+// o[key], which must be a number.
 static double number(const cJSON *o, const char *key) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
   FUZZ_CHECK(cJSON_IsNumber(v), "\"%s\" is not a number", key);
@@ -90,6 +93,7 @@ static unsigned long compare(struct machine *m, const cJSON *list, uint64_t tabl
   return n;
 }
 
+// Count, render, print, parse and compare one table (see the limit above).
 static void check_table(struct machine *m, const struct render_table *t) {
   bool inside = t->root % 4096 == 0 && t->root >= m->ram.base &&
                 t->root < machine_phystop(m);

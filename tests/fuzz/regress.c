@@ -11,6 +11,7 @@
 
 static unsigned long nrun;
 
+// Read one corpus file and run the target on it.
 static void run_file(const char *path) {
   FILE *f = fopen(path, "rb");
   if (f == NULL) {
@@ -49,10 +50,12 @@ static void run_file(const char *path) {
   nrun++;
 }
 
+// Hidden files (editor backups, .gitkeep) are no inputs.
 static int visible(const struct dirent *d) {
   return d->d_name[0] != '.';
 }
 
+// A file, or every file below a directory, in name order.
 static void run_path(const char *path) {
   struct stat st;
   if (stat(path, &st) != 0) {

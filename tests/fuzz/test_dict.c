@@ -13,6 +13,7 @@ static bool dict_has(const char *dict, const char *word) {
   return strstr(dict, quoted) != NULL;
 }
 
+// The dictionary's text (a static buffer).
 static char *read_dict(void) {
   FILE *f = fopen(FUZZ_DICT, "r");
   cr_assert_not_null(f, "cannot open %s", FUZZ_DICT);

@@ -50,6 +50,7 @@ static char *run(const uint8_t *data, size_t size, bool snap, int *boots) {
   return out;
 }
 
+// Hidden files are no inputs.
 static int visible(const struct dirent *d) {
   return d->d_name[0] != '.';
 }
