@@ -194,7 +194,7 @@ static int read_exec_file(struct cmd_ctx *c, const char *name, uint8_t **data,
     snprintf(path, sizeof(path), "%s/%s", c->s->basedir, name);
   else
     snprintf(path, sizeof(path), "%s", name);
-  FILE *f = fopen(path, "rb");
+  FILE *f = c->s->open_file ? c->s->open_file(c->s->open_ctx, name) : fopen(path, "rb");
   if (f == NULL)
     return cmd_fail(c, "cannot open '%s': %s", path, strerror(errno));
   uint8_t *buf = NULL;

@@ -589,7 +589,7 @@ int cmd_access(struct cmd_ctx *c, int argc, char **argv) {
     return cmd_fail(c, "pid %s has exited", argv[1]);
   char path[4096];
   resolve(c, argv[2], path, sizeof(path));
-  FILE *in = fopen(path, "r");
+  FILE *in = c->s->open_file ? c->s->open_file(c->s->open_ctx, argv[2]) : fopen(path, "r");
   if (in == NULL)
     return cmd_fail(c, "cannot open '%s': %s", path, strerror(errno));
   struct access_stats st;

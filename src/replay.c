@@ -33,6 +33,12 @@ static long read_line(FILE *in, char **buf, size_t *cap) {
     return -1;
   if (too_long)
     return -2;
+  if (*buf == NULL) { // an empty first line stored nothing, so nothing was allocated
+    *buf = malloc(1);
+    if (*buf == NULL)
+      return -2;
+    *cap = 1;
+  }
   (*buf)[n] = '\0';
   return (long)n;
 }

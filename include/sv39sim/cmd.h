@@ -25,6 +25,11 @@ struct session {
   unsigned long line;
   const char *basedir; // relative paths in commands resolve here; NULL: the cwd
   bool panicked;       // some command of this session panicked the kernel
+  // When set, the FILE arguments of exec and access open through this hook instead of the
+  // host's file system (name as the trace wrote it; NULL with errno set for no such file),
+  // so that untrusted traces (the fuzz targets) can name only what the hook offers.
+  FILE *(*open_file)(void *ctx, const char *name);
+  void *open_ctx;
 };
 
 struct cmd_def {

@@ -21,7 +21,10 @@ struct render_table {
 // machine with 1 GiB of RAM or more, or a table built by hand; the tree costs about
 // 1.8 KB per PTE), and the DOT graph tables with more ranges; `ranges` streams and has
 // no limit.
+// The fuzz build lowers it (tests/fuzz/meson.build), to keep each input cheap.
+#ifndef RENDER_MAX_ENTRIES
 #define RENDER_MAX_ENTRIES (1UL << 18)
+#endif
 
 // The number of valid PTEs in the tree at root (tables outside RAM not entered), counting
 // no further than limit + 1, so that a table built by hand to be huge costs little.
