@@ -124,9 +124,11 @@ static void one_access(struct machine *m, struct access_stats *st, unsigned long
     }
     return;
   }
-  uint64_t last = va + (size ? size - 1 : 0);
-  for (uint64_t page = PGROUNDDOWN(va);; page += PGSIZE) {
-    uint64_t a = page < va ? va : page;
+  // Counted in pages, as addresses wrap at 2^64: the access's first byte, then the start
+  // of each later page it touches (one past 0x3fffffffff is non-canonical and faults).
+  uint64_t npages = ((va & (PGSIZE - 1)) + size - 1) / PGSIZE + 1;
+  for (uint64_t k = 0; k < npages; k++) {
+    uint64_t a = k == 0 ? va : PGROUNDDOWN(va) + k * PGSIZE;
     st->translations++;
     if (mmu_translate(m, a, acc, &pa, &f, NULL) != 0) {
       st->faults++;
@@ -134,8 +136,6 @@ static void one_access(struct machine *m, struct access_stats *st, unsigned long
         st->first[st->nfirst++] = (struct access_fault){.line = line, .f = f};
       break; // the access traps: the rest of it never happens
     }
-    if (PGROUNDDOWN(last) == page || !mmu_canonical(page + PGSIZE))
-      break;
   }
 }
 

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 enum { LINK_NONE = 0, LINK_NULL = 1, LINK_PAGE0 = 2 };
 
@@ -239,7 +240,9 @@ static void make_lazy_range(struct ram *r, uint64_t lo, uint64_t hi) {
       make_lazy(r, i);
       continue;
     }
-    if (i - run >= RELEASE_RUN)
+    // Only where host pages are simulated pages: Linux rounds the length up to its page
+    // size, which would zero simulated pages past the run on a 16 or 64 KiB host.
+    if (i - run >= RELEASE_RUN && sysconf(_SC_PAGESIZE) == PGSIZE)
       madvise(r->arena + run * PGSIZE, (i - run) * PGSIZE, MADV_DONTNEED);
     run = i + 1;
   }

@@ -277,3 +277,19 @@ Test(access, an_address_of_17_significant_digits_is_refused) {
   cr_assert_eq(replay_text(" L 00000000000000000000001000,8\n", &st, err, sizeof(err)), 0,
                "leading zeros are not significant: %s", err);
 }
+
+Test(access, an_access_across_pages_translates_each_page_it_touches_until_one_faults) {
+  struct access_stats st;
+  char err[256] = "";
+  // 0x800..0x27ff: pages 0, 1 and 2; 0x800..0x1fff: pages 0 and 1, ending on the boundary.
+  cr_assert_eq(replay_text(" L 00000800,8193\n L 00000800,6144\n", &st, err, sizeof(err)), 0,
+               "%s", err);
+  cr_assert_eq(st.translations, 5, "%lu translations, want 3 + 2", st.translations);
+  cr_assert_eq(st.faults, 0, "%lu faults", st.faults);
+  // 0x2800..0x47ff: page 2, then the guard page 3 (U clear) faults and 4 is never reached.
+  cr_assert_eq(replay_text(" S 00002800,8192\n", &st, err, sizeof(err)), 0, "%s", err);
+  cr_assert_eq(st.translations, 2, "%lu translations, want 2", st.translations);
+  cr_assert_eq(st.faults, 1, "%lu faults", st.faults);
+  cr_assert_eq(st.first[0].f.tval, 0x3000, "fault at 0x%lx, want the guard page 0x3000",
+               st.first[0].f.tval);
+}
