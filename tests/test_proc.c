@@ -2,6 +2,7 @@
 // undo what xv6 undoes, per-process kernel tables hold what the lab says they hold.
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,8 +138,8 @@ static void check_mirror(int slot, const char *when) {
                  k->va[i], k->pte[i], u);
   }
   cr_assert_eq(below_plic, PGROUNDUP(p->sz) / PGSIZE,
-               "%s: pid %d: %lu mirrored pages, want %lu", when, p->pid, below_plic,
-               PGROUNDUP(p->sz) / PGSIZE);
+               "%s: pid %d: %" PRIu64 " mirrored pages, want %" PRIu64, when, p->pid,
+               below_plic, (uint64_t)(PGROUNDUP(p->sz) / PGSIZE));
   free(k);
 }
 
