@@ -241,6 +241,11 @@ void fuzz_snapshot_restore(const struct fuzz_snapshot *s, struct machine *m) {
   struct ram ram = m->ram;
   struct config cfg = m->cfg;
   struct tlb tlb = m->tlb;
+  // The list of pages held by hand is host memory of this machine (kept across reset):
+  // keep the array, take the snapshot's (empty) contents.
+  uint64_t *held = m->held;
+  size_t held_cap = m->held_cap;
+  FUZZ_CHECK(s->m->nheld == 0, "a snapshot with pages held by hand");
   tlb_clear(&tlb);
   tlb.total = s->m->tlb.total;
   memcpy(tlb.per, s->m->tlb.per, sizeof(tlb.per));
@@ -249,6 +254,8 @@ void fuzz_snapshot_restore(const struct fuzz_snapshot *s, struct machine *m) {
   m->ram = ram;
   m->cfg = cfg;
   m->tlb = tlb;
+  m->held = held;
+  m->held_cap = held_cap;
 }
 
 const struct machine *fuzz_snapshot_machine(const struct fuzz_snapshot *s) {
