@@ -54,6 +54,9 @@ struct hart {
   bool sum, mxr;
 };
 
+// Host memory is owned by ram, tlb and held; everything else is plain values. Code that
+// copies a whole machine over another (the fuzz targets' snapshot restore, in
+// tests/fuzz/fuzz_common.c) must keep the destination's host-owned fields.
 struct machine {
   struct config cfg;
   struct ram ram;

@@ -236,7 +236,8 @@ void fuzz_snapshot_restore(const struct fuzz_snapshot *s, struct machine *m) {
     if (p->first != repeated(p->fill))
       ram_store(&m->ram, pa, 8, p->first); // a page address or 0 keeps the page lazy
   }
-  // Everything but RAM, the configuration and the TLB is plain values. The TLB keeps its
+  // Everything but RAM, the configuration, the TLB and the held-pages array is plain
+  // values (machine.h lists the host-owned fields). The TLB keeps its
   // geometry, loses its entries (the snapshot had none) and takes the snapshot's counts.
   struct ram ram = m->ram;
   struct config cfg = m->cfg;
