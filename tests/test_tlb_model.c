@@ -28,7 +28,7 @@
 #define MAX_SLOTS 4096
 #define MAX_VAS 4096
 #define NHOT 16
-#define OPS_PER_SEED 30000
+#define OPS_PER_SEED 50000
 #define RAM_CHECK_EVERY 200
 
 // ---------------------------------------------------------------- xorshift64* PRNG
