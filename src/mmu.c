@@ -143,13 +143,20 @@ static uint64_t ad_needed(enum access acc) {
 #define CTX_SUM 0xFC0FC0u  // sstatus.SUM
 #define CTX_MXR 0xFFF000u  // sstatus.MXR
 
-uint32_t mmu_leaf_allow(uint64_t pte) {
-  uint32_t priv = (pte & PTE_U) ? CTX_USER | (~CTX_USER & CTX_SUM & ~CTX_X) : ~CTX_USER;
-  uint32_t readable = (pte & PTE_R) ? CTX_ALL : (pte & PTE_X) ? CTX_MXR : 0;
-  uint32_t perm = (CTX_R & readable) | ((pte & PTE_W) ? CTX_W : 0) | ((pte & PTE_X) ? CTX_X : 0);
-  uint32_t ad = !(pte & PTE_A) ? 0 : (pte & PTE_D) ? CTX_ALL : ~CTX_W;
-  return priv & perm & ad & CTX_ALL;
-}
+// The mask for a PTE with these flags: its privilege rules, its readable / writable /
+// executable contexts, and the A (and, for stores, D) bit each access needs.
+#define ALLOW_OF(pte)                                                                       \
+  ((((pte) & PTE_U) ? CTX_USER | (~CTX_USER & CTX_SUM & ~CTX_X) : ~CTX_USER) &             \
+   ((CTX_R & (((pte) & PTE_R) ? CTX_ALL : ((pte) & PTE_X) ? CTX_MXR : 0u)) |                \
+    (((pte) & PTE_W) ? CTX_W : 0u) | (((pte) & PTE_X) ? CTX_X : 0u)) &                      \
+   (!((pte) & PTE_A) ? 0u : ((pte) & PTE_D) ? CTX_ALL : ~CTX_W) & CTX_ALL)
+
+// ALLOW_OF for every combination of the six flags it reads, indexed as mmu_leaf_allow
+// indexes it: R, W, X, U in bits 0..3 and A, D in bits 4..5 (PTE bits 1..4 and 6..7).
+#define ALLOW_AT(i) ALLOW_OF(((uint64_t)(i) & 15) << 1 | ((uint64_t)(i) & 48) << 2)
+#define ALLOW_4(i) ALLOW_AT(i), ALLOW_AT((i) + 1), ALLOW_AT((i) + 2), ALLOW_AT((i) + 3)
+#define ALLOW_16(i) ALLOW_4(i), ALLOW_4((i) + 4), ALLOW_4((i) + 8), ALLOW_4((i) + 12)
+const uint32_t mmu_allow_table[64] = {ALLOW_16(0), ALLOW_16(16), ALLOW_16(32), ALLOW_16(48)};
 
 // The privileged spec's Sv39 walk (section 4.3.2) in Spike's check order. Returns 0 with
 // *pa and *leaf, or -1 with *f.
@@ -211,6 +218,43 @@ static int walk(struct machine *m, const struct walk_ctx *w, uint64_t va, enum a
   return -1; // not reached: level 0 either faults or is a leaf
 }
 
+// The walk's common case alone: every PTE in materialised RAM, every non-leaf PTE a plain
+// pointer, and a leaf that passes every check for access context ctx (mmu_access_ctx)
+// with the A/D bits the access needs already set. Then walk would return the same leaf
+// and write nothing: returns 0 with *leaf and the leaf's mmu_leaf_allow mask. Anything
+// else returns -1, having read only, for walk to decide.
+static inline int walk_fast(struct machine *m, uint64_t root, uint64_t va, unsigned ctx,
+                            struct leaf *leaf, uint32_t *allow) {
+  uint64_t table = root, global = 0;
+  for (int level = 2; level >= 0; level--) {
+    const uint8_t *p = ram_fast(&m->ram, table + 8 * PX(level, va), 8);
+    if (p == NULL)
+      return -1;
+    uint64_t pte;
+    memcpy(&pte, p, sizeof(pte));
+    // A pointer: V alone among V, R, W, X, A, D, U and the reserved bits.
+    if ((pte & (PTE_RESERVED | PTE_A | PTE_D | PTE_U | PTE_R | PTE_W | PTE_X | PTE_V)) ==
+        PTE_V) {
+      if (level == 0)
+        return -1;
+      global |= pte & PTE_G;
+      table = PTE_PPN(pte) << PGSHIFT;
+      continue;
+    }
+    // A leaf: V, R or X, no W without R, no reserved bit, aligned to its size, allowed.
+    uint32_t a = mmu_leaf_allow(pte);
+    if ((pte & (PTE_RESERVED | PTE_V)) != PTE_V || (pte & (PTE_R | PTE_X)) == 0 ||
+        (pte & (PTE_R | PTE_W)) == PTE_W || !((a >> ctx) & 1) ||
+        (level > 0 && (PTE_PPN(pte) & (PAGE_OFFSET_MASK(level) >> PGSHIFT)) != 0))
+      return -1;
+    *leaf = (struct leaf){.pte = pte | global, .pte_pa = table + 8 * PX(level, va),
+                          .level = level};
+    *allow = a;
+    return 0;
+  }
+  return -1; // not reached: level 0 returns
+}
+
 static struct walk_ctx hart_ctx(const struct machine *m) {
   return (struct walk_ctx){.root = SATP_ROOT(m->hart.satp),
                            .user = m->hart.priv == PRIV_U,
@@ -230,19 +274,28 @@ static struct tlb_stats *current_stats(struct machine *m) {
   return &m->tlb.per[slot];
 }
 
+enum { HIT = 0, GENERAL = -1, SURE_MISS = 1 };
+
 // A 4 KiB TLB entry that serves this access with no check failing: count the hit and
-// return 0, or return -1 having changed nothing, for the general path to decide.
-static inline int translate_hit(struct machine *m, uint64_t va, enum access acc,
-                                uint64_t *pa, struct walk_steps *steps) {
+// return HIT. Otherwise change nothing and return SURE_MISS when no entry can hold va
+// (tlb_surely_misses), else GENERAL, for the general path to decide.
+static inline int translate_hit(struct machine *m, uint64_t va, unsigned ctx, uint64_t *pa,
+                                struct walk_steps *steps) {
   const struct hart *h = &m->hart;
   struct tlb *t = &m->tlb;
-  if (SATP_MODE(h->satp) != SATP_MODE_SV39 || !mmu_canonical(va) || t->nlevel[0] == 0)
-    return -1;
+  if (SATP_MODE(h->satp) != SATP_MODE_SV39 || !mmu_canonical(va))
+    return GENERAL;
+  if (t->nlevel[0] == 0)
+    return t->nlevel[1] == 0 && t->nlevel[2] == 0 ? SURE_MISS : GENERAL;
   // One load of the bucket's hot record decides the common hit; a match further down the
   // chain goes to the general path, which finds the same entry.
-  const struct tlb_hot *e = tlb_hot_find(t, va >> PGSHIFT, SATP_ASID(h->satp));
-  if (e == NULL || !((e->allow >> mmu_access_ctx(acc, h->priv == PRIV_U, h->sum, h->mxr)) & 1))
-    return -1;
+  uint64_t key = tlb_key(va >> PGSHIFT, 0);
+  const struct tlb_hot *e = &t->hot[tlb_bucket_of(t, key)];
+  uint16_t asid = SATP_ASID(h->satp);
+  if (e->key != key || (e->asid != asid && !e->global))
+    return e->more || t->nlevel[1] != 0 || t->nlevel[2] != 0 ? GENERAL : SURE_MISS;
+  if (!((e->allow >> ctx) & 1))
+    return GENERAL;
   t->e[e->head - 1].used = ++t->clock;
   t->total.hits++;
   struct tlb_stats *ps = current_stats(m);
@@ -254,7 +307,7 @@ static inline int translate_hit(struct machine *m, uint64_t va, enum access acc,
     steps->leaf_level = 0;
   }
   *pa = e->page | (va & (PGSIZE - 1));
-  return 0;
+  return HIT;
 }
 
 // Everything but the common hit: bare mode, faults, other hits, misses and walks. Kept
@@ -324,10 +377,39 @@ static __attribute__((noinline)) int translate_general(struct machine *m, uint64
   return 0;
 }
 
+// The common miss, once translate_hit has found that no TLB entry can hold va: walk_fast
+// finds the leaf. Returns 0 having counted the miss and filled the TLB as
+// translate_general would, or -1 having changed nothing, for translate_general.
+static __attribute__((noinline)) int translate_miss(struct machine *m, uint64_t va,
+                                                    unsigned ctx, uint64_t *pa) {
+  const struct hart *h = &m->hart;
+  struct tlb *t = &m->tlb;
+  struct leaf leaf;
+  uint32_t allow;
+  if (walk_fast(m, SATP_ROOT(h->satp), va, ctx, &leaf, &allow) != 0)
+    return -1;
+  struct tlb_stats *ps = current_stats(m);
+  t->total.misses++;
+  if (ps != NULL)
+    ps->misses++;
+  if (tlb_fill_new(t, va, SATP_ASID(h->satp), leaf.level, leaf.pte, leaf.pte_pa, allow)) {
+    t->total.evictions++;
+    if (ps != NULL)
+      ps->evictions++;
+  }
+  *pa = (PTE_PPN(leaf.pte) << PGSHIFT) | (va & PAGE_OFFSET_MASK(leaf.level));
+  return 0;
+}
+
 int mmu_translate(struct machine *m, uint64_t va, enum access acc, uint64_t *pa,
                   struct fault *f, struct walk_steps *steps) {
   steps_start(steps);
-  if (translate_hit(m, va, acc, pa, steps) == 0)
+  const struct hart *h = &m->hart;
+  unsigned ctx = mmu_access_ctx(acc, h->priv == PRIV_U, h->sum, h->mxr);
+  int r = translate_hit(m, va, ctx, pa, steps);
+  if (r == HIT)
+    return 0;
+  if (r == SURE_MISS && steps == NULL && translate_miss(m, va, ctx, pa) == 0)
     return 0;
   return translate_general(m, va, acc, pa, f, steps);
 }

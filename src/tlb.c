@@ -88,6 +88,8 @@ int tlb_init(struct tlb *t, unsigned entries, unsigned ways) {
   }
   for (uint32_t b = 0; b < buckets; b++)
     t->hot[b] = (struct tlb_hot){.key = TLB_HOT_EMPTY};
+  for (unsigned i = 0; i < entries; i++)
+    t->cand[i].way = i % t->ways; // each set's ways in way order, as tlb_sort_candidates wants
   return 0;
 }
 
@@ -116,41 +118,53 @@ void tlb_clear(struct tlb *t) {
   memset(t->per_pid, 0, sizeof(t->per_pid));
 }
 
-// Copy bucket b's chain head into hot[b]; every change to a head calls it.
-static void hot_sync(struct tlb *t, uint32_t b) {
+// Copy bucket b's chain head into hot[b]; every change of a head calls it.
+static __attribute__((noinline)) void hot_sync(struct tlb *t, uint32_t b) {
   uint32_t head = t->bucket[b];
   if (head == 0) {
-    t->hot[b] = (struct tlb_hot){.key = TLB_HOT_EMPTY};
+    t->hot[b].key = TLB_HOT_EMPTY; // the other fields are read only after a key matches
+    t->hot[b].more = false;
     return;
   }
   const struct tlb_entry *e = &t->e[head - 1];
   t->hot[b] = (struct tlb_hot){.key = e->key, .page = PTE_PPN(e->pte) << PGSHIFT,
                                .pte = e->pte, .allow = e->allow,
                                .head = head, .asid = e->asid,
-                               .global = tlb_entry_global(e)};
+                               .global = tlb_entry_global(e), .more = e->hnext != 0};
 }
 
-// Into its bucket's chain, which stays in index order.
-static void hash_link(struct tlb *t, struct tlb_entry *e) {
+__attribute__((noinline)) void tlb_hash_link(struct tlb *t, struct tlb_entry *e) {
   uint32_t me = (uint32_t)(e - t->e) + 1;
   uint32_t b = tlb_bucket_of(t, e->key);
   uint32_t *link = &t->bucket[b];
+  if (*link == 0 || *link > me) { // the new head
+    e->hnext = *link;
+    *link = me;
+    hot_sync(t, b);
+    return;
+  }
   while (*link != 0 && *link < me)
     link = &t->e[*link - 1].hnext;
   e->hnext = *link;
   *link = me;
-  hot_sync(t, b);
+  t->hot[b].more = true; // the head keeps a successor
 }
 
-static void hash_unlink(struct tlb *t, struct tlb_entry *e) {
+__attribute__((noinline)) void tlb_hash_unlink(struct tlb *t, struct tlb_entry *e) {
   uint32_t me = (uint32_t)(e - t->e) + 1;
   uint32_t b = tlb_bucket_of(t, e->key);
   uint32_t *link = &t->bucket[b];
+  if (*link == me) {
+    *link = e->hnext;
+    e->hnext = 0;
+    hot_sync(t, b);
+    return;
+  }
   while (*link != me)
     link = &t->e[*link - 1].hnext;
   *link = e->hnext;
   e->hnext = 0;
-  hot_sync(t, b);
+  t->hot[b].more = t->e[t->bucket[b] - 1].hnext != 0;
 }
 
 // Stamp order, then way order (only free ways, stamp 0, tie).
@@ -162,16 +176,24 @@ static int cand_cmp(const void *a, const void *b) {
   return cand_before(a, b) ? -1 : cand_before(b, a) ? 1 : 0;
 }
 
-// Sort set s's ways by their stamps now.
-static void sort_candidates(struct tlb *t, unsigned s) {
+__attribute__((noinline)) void tlb_sort_candidates(struct tlb *t, unsigned s) {
   const struct tlb_entry *set = t->e + (size_t)s * t->ways;
   struct tlb_cand *c = t->cand + (size_t)s * t->ways;
-  for (unsigned i = 0; i < t->ways; i++)
-    c[i] = (struct tlb_cand){.used = set[i].used, .way = i};
-  if (t->ways > 64) {
+  // They start in the order of the last sort, which is mostly still right: a run of misses
+  // fills the ways in that order. Then there is nothing to move.
+  bool sorted = true;
+  uint64_t prev = 0;
+  for (unsigned i = 0; i < t->ways; i++) {
+    uint64_t used = set[c[i].way].used;
+    c[i].used = used;
+    // In order: a larger stamp, or two free ways (stamp 0) in way order.
+    sorted &= used > prev || (used == 0 && prev == 0 && (i == 0 || c[i - 1].way < c[i].way));
+    prev = used;
+  }
+  if (!sorted && t->ways > 64) {
     qsort(c, t->ways, sizeof(*c), cand_cmp);
-  } else {
-    for (unsigned i = 1; i < t->ways; i++) { // insertion sort: few ways, often sorted
+  } else if (!sorted) {
+    for (unsigned i = 1; i < t->ways; i++) {
       struct tlb_cand x = c[i];
       unsigned j = i;
       for (; j > 0 && cand_before(&x, &c[j - 1]); j--)
@@ -181,25 +203,6 @@ static void sort_candidates(struct tlb *t, unsigned s) {
   }
   t->ncand[s] = t->ways;
   t->ncand_next[s] = 0;
-}
-
-// The first free way of set s, else its least recently used one: free ways have stamp 0
-// and valid ones unique stamps from 1 up, so the first way with the smallest stamp.
-// Rather than scan the set on every fill, take the ways in the order of the last sort,
-// skipping those whose stamp changed since: a way whose stamp did not change has a
-// smaller stamp than every other way (those that changed got new, larger ones). A way
-// freed since the sort would be smaller still, so tlb_sfence empties the order.
-static struct tlb_entry *oldest_way(struct tlb *t, unsigned s) {
-  struct tlb_entry *set = t->e + (size_t)s * t->ways;
-  const struct tlb_cand *c = t->cand + (size_t)s * t->ways;
-  for (;;) {
-    while (t->ncand_next[s] < t->ncand[s]) {
-      const struct tlb_cand *k = &c[t->ncand_next[s]++];
-      if (set[k->way].used == k->used)
-        return &set[k->way];
-    }
-    sort_candidates(t, s);
-  }
 }
 
 struct tlb_entry *tlb_lookup(struct tlb *t, uint64_t va, uint16_t asid) {
@@ -219,30 +222,17 @@ bool tlb_fill(struct tlb *t, uint64_t va, uint16_t asid, int level, uint64_t pte
               uint64_t pte_pa) {
   if (t->e == NULL)
     return false;
-  uint64_t tag = va >> page_shift(level);
-  struct tlb_entry *victim = tlb_find(t, tag, level, asid);
-  if (victim != NULL) { // refreshed in place: same key, so same bucket and chain
-    victim->asid = asid;
-    victim->pte = pte;
-    victim->pte_pa = pte_pa;
-    victim->allow = mmu_leaf_allow(pte);
-    victim->used = ++t->clock;
-    hot_sync(t, tlb_bucket_of(t, victim->key));
-    return false;
-  }
-  victim = oldest_way(t, (unsigned)(tag & (t->nsets - 1)));
-  bool evicted = victim->valid;
-  if (evicted) {
-    hash_unlink(t, victim);
-    t->nlevel[victim->level]--;
-  }
-  *victim = (struct tlb_entry){.tag = tag, .pte = pte, .pte_pa = pte_pa,
-                               .used = ++t->clock, .key = tlb_key(tag, level),
-                               .allow = mmu_leaf_allow(pte), .asid = asid,
-                               .level = (uint8_t)level, .valid = true};
-  hash_link(t, victim);
-  t->nlevel[level]++;
-  return evicted;
+  struct tlb_entry *e = tlb_find(t, va >> page_shift(level), level, asid);
+  if (e == NULL)
+    return tlb_fill_new(t, va, asid, level, pte, pte_pa, mmu_leaf_allow(pte));
+  // Refreshed in place: same key, so same bucket and chain.
+  e->asid = asid;
+  e->pte = pte;
+  e->pte_pa = pte_pa;
+  e->allow = mmu_leaf_allow(pte);
+  e->used = ++t->clock;
+  hot_sync(t, tlb_bucket_of(t, e->key));
+  return false;
 }
 
 struct tlb_stats *tlb_slot_stats(struct machine *m, int slot) {
@@ -274,7 +264,7 @@ unsigned tlb_sfence(struct machine *m, bool all_va, uint64_t va, bool all_asid,
       continue;
     if (!all_asid && (tlb_entry_global(e) || e->asid != asid))
       continue;
-    hash_unlink(t, e);
+    tlb_hash_unlink(t, e);
     e->valid = false;
     e->used = 0; // free ways read as the oldest
     t->ncand[i / t->ways] = 0;

@@ -133,8 +133,11 @@ static inline unsigned mmu_access_ctx(enum access acc, bool user, bool sum, bool
 
 // The contexts (bit mmu_access_ctx) in which a cached leaf PTE passes the leaf's privilege
 // and permission rules and already has the A/D bits the access needs: where a TLB hit
-// needs no further check.
-uint32_t mmu_leaf_allow(uint64_t pte);
+// needs no further check. One table load, for the MMU's miss path.
+extern const uint32_t mmu_allow_table[64];
+static inline uint32_t mmu_leaf_allow(uint64_t pte) {
+  return mmu_allow_table[(pte >> 1 & 15) | (pte >> 2 & 48)];
+}
 
 // Page fault cause for an access type.
 static inline int mmu_page_fault_cause(enum access acc) {

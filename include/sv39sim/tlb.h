@@ -52,6 +52,7 @@ struct tlb_hot {
   uint32_t head;  // its index + 1
   uint16_t asid;
   bool global;
+  bool more;      // the chain has entries after the head (false when it is empty)
 };
 
 #define TLB_HOT_EMPTY UINT64_MAX // no key: tags are below 2^52
@@ -145,6 +146,19 @@ static inline const struct tlb_hot *tlb_hot_find(const struct tlb *t, uint64_t v
   return h;
 }
 
+// True when tlb_lookup(t, va, asid) would return NULL, decided from va's level-0 hot
+// record alone: no superpage entries, and the level-0 bucket's chain is empty or is one
+// entry that does not match. False says nothing (ask tlb_lookup). Changes nothing.
+static inline bool tlb_surely_misses(const struct tlb *t, uint64_t va, uint16_t asid) {
+  if (t->nlevel[1] != 0 || t->nlevel[2] != 0)
+    return false;
+  if (t->nlevel[0] == 0)
+    return true; // also when there is no TLB, and so no hot records
+  uint64_t key = tlb_key(va >> PGSHIFT, 0);
+  const struct tlb_hot *h = &t->hot[tlb_bucket_of(t, key)];
+  return !h->more && !(h->key == key && (h->asid == asid || h->global));
+}
+
 // The first way (lowest index) holding tag at level for asid, or NULL; changes nothing.
 // Entries with one tag share a bucket and a set, and a chain is in index order, so the
 // first match in the chain is the set's first matching way.
@@ -157,6 +171,91 @@ static inline struct tlb_entry *tlb_find(struct tlb *t, uint64_t tag, int level,
       return e;
   }
   return NULL;
+}
+
+// ---- the fill's parts, inline for the MMU's miss path ----
+
+// Off the fill's common path (tlb.c): put e into its bucket's chain, which stays in index
+// order, or take it out, keeping the bucket's hot record; sort set s's ways by stamp into
+// its candidate order (see tlb_victim).
+void tlb_hash_link(struct tlb *t, struct tlb_entry *e);
+void tlb_hash_unlink(struct tlb *t, struct tlb_entry *e);
+void tlb_sort_candidates(struct tlb *t, unsigned s);
+
+// The index of the first free way of set s, else of its least recently used one: free
+// ways have stamp 0 and valid ones unique stamps from 1 up, so the first way with the
+// smallest stamp. Rather than scan the set on every fill, take the ways in the order of
+// the last sort, skipping those whose stamp changed since: a way whose stamp did not
+// change has a smaller stamp than every other way (those that changed got new, larger
+// ones). A way freed since the sort would be smaller still, so tlb_sfence empties the
+// order.
+static inline uint32_t tlb_victim(struct tlb *t, unsigned s) {
+  size_t first = (size_t)s * t->ways;
+  for (;;) {
+    uint32_t next = t->ncand_next[s], n = t->ncand[s];
+    while (next < n) {
+      const struct tlb_cand *k = &t->cand[first + next++];
+      if (t->e[first + k->way].used == k->used) {
+        t->ncand_next[s] = next;
+        return (uint32_t)first + k->way;
+      }
+    }
+    tlb_sort_candidates(t, s);
+  }
+}
+
+// tlb_fill for a translation no entry holds (tlb_find(t, va's tag, level, asid) is NULL,
+// as after tlb_surely_misses), with pte's mmu_leaf_allow mask already worked out: the same
+// result without looking for an entry to refresh.
+static inline bool tlb_fill_new(struct tlb *t, uint64_t va, uint16_t asid, int level,
+                                uint64_t pte, uint64_t pte_pa, uint32_t allow) {
+  if (t->e == NULL)
+    return false;
+  uint64_t tag = va >> (PGSHIFT + 9 * (unsigned)level);
+  uint32_t me = tlb_victim(t, (unsigned)(tag & (t->nsets - 1))) + 1;
+  struct tlb_entry *v = &t->e[me - 1];
+  bool evicted = v->valid;
+  if (evicted) {
+    // Mostly the victim is alone in its chain: empty the bucket here.
+    uint32_t old = tlb_bucket_of(t, v->key);
+    if (t->bucket[old] == me && v->hnext == 0) {
+      t->bucket[old] = 0;
+      t->hot[old].key = TLB_HOT_EMPTY;
+      t->hot[old].more = false;
+    } else {
+      tlb_hash_unlink(t, v);
+    }
+    t->nlevel[v->level]--;
+  }
+  uint64_t key = tlb_key(tag, level);
+  v->tag = tag;
+  v->pte = pte;
+  v->pte_pa = pte_pa;
+  v->used = ++t->clock;
+  v->key = key;
+  v->allow = allow;
+  v->asid = asid;
+  v->level = (uint8_t)level;
+  v->valid = true;
+  t->nlevel[level]++;
+  uint32_t b = tlb_bucket_of(t, key);
+  if (t->bucket[b] != 0) {
+    tlb_hash_link(t, v);
+    return evicted;
+  }
+  // Mostly the chain is empty: the victim becomes its head, and hot[b] its copy.
+  v->hnext = 0;
+  t->bucket[b] = me;
+  struct tlb_hot *h = &t->hot[b];
+  h->key = key;
+  h->page = PTE_PPN(pte) << PGSHIFT;
+  h->pte = pte;
+  h->allow = allow;
+  h->head = me;
+  h->asid = asid;
+  h->global = (pte & PTE_G) != 0;
+  h->more = false;
+  return evicted;
 }
 
 #endif
