@@ -279,8 +279,8 @@ enum { HIT = 0, GENERAL = -1, SURE_MISS = 1 };
 // A 4 KiB TLB entry that serves this access with no check failing: count the hit and
 // return HIT. Otherwise change nothing and return SURE_MISS when no entry can hold va
 // (tlb_surely_misses), else GENERAL, for the general path to decide.
-static inline int translate_hit(struct machine *m, uint64_t va, unsigned ctx, uint64_t *pa,
-                                struct walk_steps *steps) {
+static inline int translate_hit(struct machine *m, uint64_t va, enum access acc,
+                                uint64_t *pa, struct walk_steps *steps) {
   const struct hart *h = &m->hart;
   struct tlb *t = &m->tlb;
   if (SATP_MODE(h->satp) != SATP_MODE_SV39 || !mmu_canonical(va))
@@ -294,7 +294,7 @@ static inline int translate_hit(struct machine *m, uint64_t va, unsigned ctx, ui
   uint16_t asid = SATP_ASID(h->satp);
   if (e->key != key || (e->asid != asid && !e->global))
     return e->more || t->nlevel[1] != 0 || t->nlevel[2] != 0 ? GENERAL : SURE_MISS;
-  if (!((e->allow >> ctx) & 1))
+  if (!((e->allow >> mmu_access_ctx(acc, h->priv == PRIV_U, h->sum, h->mxr)) & 1))
     return GENERAL;
   t->e[e->head - 1].used = ++t->clock;
   t->total.hits++;
@@ -381,11 +381,12 @@ static __attribute__((noinline)) int translate_general(struct machine *m, uint64
 // finds the leaf. Returns 0 having counted the miss and filled the TLB as
 // translate_general would, or -1 having changed nothing, for translate_general.
 static __attribute__((noinline)) int translate_miss(struct machine *m, uint64_t va,
-                                                    unsigned ctx, uint64_t *pa) {
+                                                    enum access acc, uint64_t *pa) {
   const struct hart *h = &m->hart;
   struct tlb *t = &m->tlb;
   struct leaf leaf;
   uint32_t allow;
+  unsigned ctx = mmu_access_ctx(acc, h->priv == PRIV_U, h->sum, h->mxr);
   if (walk_fast(m, SATP_ROOT(h->satp), va, ctx, &leaf, &allow) != 0)
     return -1;
   struct tlb_stats *ps = current_stats(m);
@@ -404,12 +405,10 @@ static __attribute__((noinline)) int translate_miss(struct machine *m, uint64_t 
 int mmu_translate(struct machine *m, uint64_t va, enum access acc, uint64_t *pa,
                   struct fault *f, struct walk_steps *steps) {
   steps_start(steps);
-  const struct hart *h = &m->hart;
-  unsigned ctx = mmu_access_ctx(acc, h->priv == PRIV_U, h->sum, h->mxr);
-  int r = translate_hit(m, va, ctx, pa, steps);
+  int r = translate_hit(m, va, acc, pa, steps);
   if (r == HIT)
     return 0;
-  if (r == SURE_MISS && steps == NULL && translate_miss(m, va, ctx, pa) == 0)
+  if (r == SURE_MISS && steps == NULL && translate_miss(m, va, acc, pa) == 0)
     return 0;
   return translate_general(m, va, acc, pa, f, steps);
 }
