@@ -707,6 +707,60 @@ static void compare_ram(long index) {
   }
 }
 
+// The library's TLB bookkeeping, which the model cannot see: every bucket's chain is in
+// index order and holds exactly the valid entries whose key hashes there; its hot record
+// copies the chain's head, with 'more' exactly when the chain goes on; nlevel counts the
+// valid entries of each page size; and slot 0's counts equal the totals.
+static void check_structure(long index) {
+  const struct tlb *t = &w.real->tlb;
+  const struct tlb_stats *ps = &t->per[0], *ts = &t->total;
+  cr_assert(ps->hits == ts->hits && ps->misses == ts->misses && ps->faults == ts->faults &&
+                ps->evictions == ts->evictions && ps->flushes == ts->flushes &&
+                ps->flushed == ts->flushed,
+            "TLB %s seed %#" PRIx64 " op %ld: slot 0 counts %" PRIu64 " hits %" PRIu64
+            " misses %" PRIu64 " evictions, the totals %" PRIu64 " %" PRIu64 " %" PRIu64,
+            w.geometry, w.seed, index, ps->hits, ps->misses, ps->evictions, ts->hits,
+            ts->misses, ts->evictions);
+  if (t->e == NULL)
+    return;
+  unsigned chained = 0, valid = 0, nlevel[3] = {0, 0, 0};
+  for (uint32_t b = 0; b <= t->hmask; b++) {
+    const struct tlb_hot *h = &t->hot[b];
+    uint32_t head = t->bucket[b];
+    if (head == 0) {
+      cr_assert(h->key == TLB_HOT_EMPTY && !h->more,
+                "TLB %s seed %#" PRIx64 " op %ld: empty bucket %u has hot key %#" PRIx64
+                " more %d", w.geometry, w.seed, index, b, h->key, h->more);
+      continue;
+    }
+    const struct tlb_entry *e = &t->e[head - 1];
+    cr_assert(h->key == e->key && h->head == head && h->pte == e->pte &&
+                  h->page == PTE_PPN(e->pte) << PGSHIFT && h->allow == e->allow &&
+                  h->asid == e->asid && h->global == ((e->pte & PTE_G) != 0) &&
+                  h->more == (e->hnext != 0),
+              "TLB %s seed %#" PRIx64 " op %ld: bucket %u's hot record is not its head %u",
+              w.geometry, w.seed, index, b, head);
+    for (uint32_t i = head, prev = 0; i != 0; prev = i, i = t->e[i - 1].hnext) {
+      const struct tlb_entry *c = &t->e[i - 1];
+      cr_assert(i > prev && c->valid && c->key == tlb_key(c->tag, c->level) &&
+                    tlb_bucket_of(t, c->key) == b,
+                "TLB %s seed %#" PRIx64 " op %ld: bucket %u's chain: entry %u after %u "
+                "(valid %d)", w.geometry, w.seed, index, b, i, prev, c->valid);
+      chained++;
+    }
+  }
+  for (unsigned i = 0; i < t->nsets * t->ways; i++) {
+    if (t->e[i].valid) {
+      valid++;
+      nlevel[t->e[i].level]++;
+    }
+  }
+  cr_assert(chained == valid && memcmp(nlevel, t->nlevel, sizeof(nlevel)) == 0,
+            "TLB %s seed %#" PRIx64 " op %ld: %u valid entries, %u chained; nlevel %u %u %u, "
+            "counted %u %u %u", w.geometry, w.seed, index, valid, chained, t->nlevel[0],
+            t->nlevel[1], t->nlevel[2], nlevel[0], nlevel[1], nlevel[2]);
+}
+
 // Apply o to the library and to the model, and fail at the first disagreement.
 static void run_op(long index, const struct op *o) {
   char real[512], model[512];
@@ -791,6 +845,10 @@ static void run_seed(unsigned entries, unsigned ways, enum ad_policy ad, uint64_
   w.seed = seed;
   w.rng = rng_seeded(seed);
   w.real = new_machine(entries, ways, ad);
+  // The hart runs slot 0 (pid 1) from the start, so its per-slot counts must equal the
+  // totals throughout (check_structure).
+  w.real->proc[0].pid = 1;
+  w.real->current = 0;
   w.model = new_machine(0, 0, ad);
   w.ref = (struct ref_tlb){0};
   if (entries > 0) {
@@ -809,9 +867,13 @@ static void run_seed(unsigned entries, unsigned ways, enum ad_policy ad, uint64_
   for (long i = 0; i < OPS_PER_SEED; i++) {
     struct op o = next_op();
     run_op(i, &o);
+    // Every operation for small TLBs; the structure of a big one costs thousands of steps.
+    if (entries <= 256 || i % RAM_CHECK_EVERY == 0)
+      check_structure(i);
     if (i % RAM_CHECK_EVERY == 0)
       compare_ram(i);
   }
+  check_structure(OPS_PER_SEED);
   compare_ram(OPS_PER_SEED);
   const struct ref_stats *st = &w.ref.st;
   w.cov.hits += st->hits;
