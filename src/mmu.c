@@ -277,8 +277,10 @@ static struct tlb_stats *current_stats(struct machine *m) {
 enum { HIT = 0, GENERAL = -1, SURE_MISS = 1 };
 
 // A 4 KiB TLB entry that serves this access with no check failing: count the hit and
-// return HIT. Otherwise change nothing and return SURE_MISS when no entry can hold va
-// (tlb_surely_misses), else GENERAL, for the general path to decide.
+// return HIT. Otherwise change nothing and return SURE_MISS when tlb_lookup could find no
+// entry of any size for va (no superpage entries, and va's level-0 chain empty or one
+// head that does not match: its hot record's 'more' is false), else GENERAL, for the
+// general path to decide.
 static inline int translate_hit(struct machine *m, uint64_t va, enum access acc,
                                 uint64_t *pa, struct walk_steps *steps) {
   const struct hart *h = &m->hart;

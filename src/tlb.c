@@ -118,7 +118,8 @@ void tlb_clear(struct tlb *t) {
   memset(t->per_pid, 0, sizeof(t->per_pid));
 }
 
-// Copy bucket b's chain head into hot[b]; every change of a head calls it.
+// Copy bucket b's chain head into hot[b], whole. (tlb_fill_new writes a new head's
+// record itself, and a change behind the head only touches 'more'.)
 static __attribute__((noinline)) void hot_sync(struct tlb *t, uint32_t b) {
   uint32_t head = t->bucket[b];
   if (head == 0) {

@@ -71,7 +71,7 @@ struct tlb {
   uint32_t *bucket;
   struct tlb_hot *hot;     // hot[b] mirrors the head of bucket[b]'s chain
   uint32_t hmask;          // buckets - 1
-  // Per set, its ways sorted by stamp as they were at the last sort (tlb.c's victim
+  // Per set, its ways sorted by stamp as they were at the last sort (tlb_victim's
   // choice): cand[s * ways + i], the next one at ncand_next[s], ncand[s] of them.
   struct tlb_cand *cand;
   uint32_t *ncand, *ncand_next;
@@ -134,31 +134,6 @@ static inline uint32_t tlb_bucket_of(const struct tlb *t, uint64_t key) {
   return (uint32_t)(tag ^ (tag >> 16) ^ (level * 0x9E3779B1u)) & t->hmask;
 }
 
-// The entry a 4 KiB hit may use for page vpn: bucket's chain head when it holds vpn at
-// level 0 for asid (then it is the first match, as tlb_find defines it), else NULL, for
-// tlb_find to search the rest of the chain. Changes nothing.
-static inline const struct tlb_hot *tlb_hot_find(const struct tlb *t, uint64_t vpn,
-                                                  uint16_t asid) {
-  uint64_t key = tlb_key(vpn, 0);
-  const struct tlb_hot *h = &t->hot[tlb_bucket_of(t, key)];
-  if (h->key != key || (h->asid != asid && !h->global))
-    return NULL;
-  return h;
-}
-
-// True when tlb_lookup(t, va, asid) would return NULL, decided from va's level-0 hot
-// record alone: no superpage entries, and the level-0 bucket's chain is empty or is one
-// entry that does not match. False says nothing (ask tlb_lookup). Changes nothing.
-static inline bool tlb_surely_misses(const struct tlb *t, uint64_t va, uint16_t asid) {
-  if (t->nlevel[1] != 0 || t->nlevel[2] != 0)
-    return false;
-  if (t->nlevel[0] == 0)
-    return true; // also when there is no TLB, and so no hot records
-  uint64_t key = tlb_key(va >> PGSHIFT, 0);
-  const struct tlb_hot *h = &t->hot[tlb_bucket_of(t, key)];
-  return !h->more && !(h->key == key && (h->asid == asid || h->global));
-}
-
 // The first way (lowest index) holding tag at level for asid, or NULL; changes nothing.
 // Entries with one tag share a bucket and a set, and a chain is in index order, so the
 // first match in the chain is the set's first matching way.
@@ -175,11 +150,17 @@ static inline struct tlb_entry *tlb_find(struct tlb *t, uint64_t tag, int level,
 
 // ---- the fill's parts, inline for the MMU's miss path ----
 
-// Off the fill's common path (tlb.c): put e into its bucket's chain, which stays in index
-// order, or take it out, keeping the bucket's hot record; sort set s's ways by stamp into
-// its candidate order (see tlb_victim).
+// Off the fill's common path, in tlb.c. The hot record of a bucket is kept in step with its
+// chain in these two and in tlb_fill_new's own common cases; hot_sync rewrites it whole.
+
+// Put e into its bucket's chain, which stays in index order, and keep the hot record.
 void tlb_hash_link(struct tlb *t, struct tlb_entry *e);
+
+// Take e out of its bucket's chain and keep the hot record.
 void tlb_hash_unlink(struct tlb *t, struct tlb_entry *e);
+
+// Sort set s's ways by (stamp, way) into its candidate order for tlb_victim, starting
+// from the last order; a set already in order is not moved.
 void tlb_sort_candidates(struct tlb *t, unsigned s);
 
 // The index of the first free way of set s, else of its least recently used one: free
@@ -205,7 +186,7 @@ static inline uint32_t tlb_victim(struct tlb *t, unsigned s) {
 }
 
 // tlb_fill for a translation no entry holds (tlb_find(t, va's tag, level, asid) is NULL,
-// as after tlb_surely_misses), with pte's mmu_leaf_allow mask already worked out: the same
+// as after the MMU's SURE_MISS verdict), with pte's mmu_leaf_allow mask already worked out: the same
 // result without looking for an entry to refresh.
 static inline bool tlb_fill_new(struct tlb *t, uint64_t va, uint16_t asid, int level,
                                 uint64_t pte, uint64_t pte_pa, uint32_t allow) {
