@@ -274,6 +274,8 @@ static struct tlb_stats *current_stats(struct machine *m) {
   return &m->tlb.per[slot];
 }
 
+// What translate_hit found: a hit it served, a miss no entry can serve (translate_miss may
+// take it), or anything else (translate_general).
 enum { HIT = 0, GENERAL = -1, SURE_MISS = 1 };
 
 // A 4 KiB TLB entry that serves this access with no check failing: count the hit and
