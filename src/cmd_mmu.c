@@ -448,7 +448,7 @@ static void tlb_show(struct cmd_ctx *c) {
     const struct tlb_entry *e = &t->e[i];
     if (!e->valid)
       continue;
-    uint64_t va = e->tag << PXSHIFT(e->level);
+    uint64_t va = tlb_entry_tag(e) << PXSHIFT(e->level);
     uint64_t page = pte_page(e->pte);
     flag_letters(e->pte, flags);
     if (arr != NULL) {

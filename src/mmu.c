@@ -143,20 +143,24 @@ static uint64_t ad_needed(enum access acc) {
 #define CTX_SUM 0xFC0FC0u  // sstatus.SUM
 #define CTX_MXR 0xFFF000u  // sstatus.MXR
 
-// The mask for a PTE with these flags: its privilege rules, its readable / writable /
-// executable contexts, and the A (and, for stores, D) bit each access needs.
+// The mask for a PTE with these flags: none for an invalid PTE (V = 0) or the reserved
+// W-without-R encoding; else its privilege rules, its readable / writable / executable
+// contexts, and the A (and, for stores, D) bit each access needs.
 #define ALLOW_OF(pte)                                                                       \
-  ((((pte) & PTE_U) ? CTX_USER | (~CTX_USER & CTX_SUM & ~CTX_X) : ~CTX_USER) &             \
-   ((CTX_R & (((pte) & PTE_R) ? CTX_ALL : ((pte) & PTE_X) ? CTX_MXR : 0u)) |                \
-    (((pte) & PTE_W) ? CTX_W : 0u) | (((pte) & PTE_X) ? CTX_X : 0u)) &                      \
-   (!((pte) & PTE_A) ? 0u : ((pte) & PTE_D) ? CTX_ALL : ~CTX_W) & CTX_ALL)
+  (!((pte) & PTE_V) || (((pte) & PTE_W) && !((pte) & PTE_R))                                \
+       ? 0u                                                                                 \
+       : (((pte) & PTE_U) ? CTX_USER | (~CTX_USER & CTX_SUM & ~CTX_X) : ~CTX_USER) &        \
+             ((CTX_R & (((pte) & PTE_R) ? CTX_ALL : ((pte) & PTE_X) ? CTX_MXR : 0u)) |      \
+              (((pte) & PTE_W) ? CTX_W : 0u) | (((pte) & PTE_X) ? CTX_X : 0u)) &            \
+             (!((pte) & PTE_A) ? 0u : ((pte) & PTE_D) ? CTX_ALL : ~CTX_W) & CTX_ALL)
 
-// ALLOW_OF for every combination of the six flags it reads, indexed as mmu_leaf_allow
-// indexes it: R, W, X, U in bits 0..3 and A, D in bits 4..5 (PTE bits 1..4 and 6..7).
-#define ALLOW_AT(i) ALLOW_OF(((uint64_t)(i) & 15) << 1 | ((uint64_t)(i) & 48) << 2)
+// ALLOW_OF for every combination of the seven flags it reads, indexed as mmu_leaf_allow
+// indexes it: V, R, W, X, U in bits 0..4 and A, D in bits 5..6 (PTE bits 0..4 and 6..7).
+#define ALLOW_AT(i) ALLOW_OF(((uint64_t)(i) & 31) | ((uint64_t)(i) & 96) << 1)
 #define ALLOW_4(i) ALLOW_AT(i), ALLOW_AT((i) + 1), ALLOW_AT((i) + 2), ALLOW_AT((i) + 3)
 #define ALLOW_16(i) ALLOW_4(i), ALLOW_4((i) + 4), ALLOW_4((i) + 8), ALLOW_4((i) + 12)
-const uint32_t mmu_allow_table[64] = {ALLOW_16(0), ALLOW_16(16), ALLOW_16(32), ALLOW_16(48)};
+#define ALLOW_64(i) ALLOW_16(i), ALLOW_16((i) + 16), ALLOW_16((i) + 32), ALLOW_16((i) + 48)
+const uint32_t mmu_allow_table[128] = {ALLOW_64(0), ALLOW_64(64)};
 
 // The privileged spec's Sv39 walk (section 4.3.2) in Spike's check order. Returns 0 with
 // *pa and *leaf, or -1 with *f.
@@ -218,41 +222,38 @@ static int walk(struct machine *m, const struct walk_ctx *w, uint64_t va, enum a
   return -1; // not reached: level 0 either faults or is a leaf
 }
 
-// The walk's common case alone: every PTE in materialised RAM, every non-leaf PTE a plain
-// pointer, and a leaf that passes every check for access context ctx (mmu_access_ctx)
-// with the A/D bits the access needs already set. Then walk would return the same leaf
-// and write nothing: returns 0 with *leaf and the leaf's mmu_leaf_allow mask. Anything
-// else returns -1, having read only, for walk to decide.
-static inline int walk_fast(struct machine *m, uint64_t root, uint64_t va, unsigned ctx,
+// The walk's common case alone: every PTE in materialised RAM, the level-2 and level-1
+// PTEs plain pointers, and a 4 KiB leaf that passes every check for access context ctx
+// (mmu_access_ctx) with the A/D bits the access needs already set. Then walk would return
+// the same leaf and write nothing: returns 0 with the leaf as walk gives it and its
+// mmu_leaf_allow mask. Anything else (a superpage too) returns -1, having read only, for
+// walk to decide.
+static inline int walk_fast(const struct ram *r, uint64_t root, uint64_t va, unsigned ctx,
                             struct leaf *leaf, uint32_t *allow) {
-  uint64_t table = root, global = 0;
-  for (int level = 2; level >= 0; level--) {
-    const uint8_t *p = ram_fast(&m->ram, table + 8 * PX(level, va), 8);
-    if (p == NULL)
+  uint64_t table = root, global = 0, pte_pa, pte;
+  for (int level = 2; level > 0; level--) {
+    pte_pa = table + 8 * PX(level, va);
+    if (!ram_is_fast(r, pte_pa, 8))
       return -1;
-    uint64_t pte;
-    memcpy(&pte, p, sizeof(pte));
+    memcpy(&pte, r->arena + (pte_pa - r->base), sizeof(pte));
     // A pointer: V alone among V, R, W, X, A, D, U and the reserved bits.
-    if ((pte & (PTE_RESERVED | PTE_A | PTE_D | PTE_U | PTE_R | PTE_W | PTE_X | PTE_V)) ==
-        PTE_V) {
-      if (level == 0)
-        return -1;
-      global |= pte & PTE_G;
-      table = PTE_PPN(pte) << PGSHIFT;
-      continue;
-    }
-    // A leaf: V, R or X, no W without R, no reserved bit, aligned to its size, allowed.
-    uint32_t a = mmu_leaf_allow(pte);
-    if ((pte & (PTE_RESERVED | PTE_V)) != PTE_V || (pte & (PTE_R | PTE_X)) == 0 ||
-        (pte & (PTE_R | PTE_W)) == PTE_W || !((a >> ctx) & 1) ||
-        (level > 0 && (PTE_PPN(pte) & (PAGE_OFFSET_MASK(level) >> PGSHIFT)) != 0))
+    if ((pte & (PTE_RESERVED | PTE_A | PTE_D | PTE_U | PTE_R | PTE_W | PTE_X | PTE_V)) !=
+        PTE_V)
       return -1;
-    *leaf = (struct leaf){.pte = pte | global, .pte_pa = table + 8 * PX(level, va),
-                          .level = level};
-    *allow = a;
-    return 0;
+    global |= pte & PTE_G;
+    table = PTE_PPN(pte) << PGSHIFT;
   }
-  return -1; // not reached: level 0 returns
+  pte_pa = table + 8 * PX(0, va);
+  if (!ram_is_fast(r, pte_pa, 8))
+    return -1;
+  memcpy(&pte, r->arena + (pte_pa - r->base), sizeof(pte));
+  // A leaf with no reserved bit; the mask says whether it is valid and allowed.
+  uint32_t a = mmu_leaf_allow(pte);
+  if ((pte & PTE_RESERVED) != 0 || !((a >> ctx) & 1))
+    return -1;
+  *leaf = (struct leaf){.pte = pte | global, .pte_pa = pte_pa, .level = 0};
+  *allow = a;
+  return 0;
 }
 
 static struct walk_ctx hart_ctx(const struct machine *m) {
@@ -282,22 +283,22 @@ enum { HIT = 0, GENERAL = -1, SURE_MISS = 1 };
 // return HIT. Otherwise change nothing and return SURE_MISS when tlb_lookup could find no
 // entry of any size for va (no superpage entries, and va's level-0 chain empty or one
 // head that does not match: its hot record's 'more' is false), else GENERAL, for the
-// general path to decide.
+// general path to decide. *bucket gets va's level-0 bucket when the answer is SURE_MISS.
 static inline int translate_hit(struct machine *m, uint64_t va, enum access acc,
-                                uint64_t *pa, struct walk_steps *steps) {
+                                uint64_t *pa, struct walk_steps *steps, uint32_t *bucket) {
   const struct hart *h = &m->hart;
   struct tlb *t = &m->tlb;
   if (SATP_MODE(h->satp) != SATP_MODE_SV39 || !mmu_canonical(va))
     return GENERAL;
-  if (t->nlevel[0] == 0)
-    return t->nlevel[1] == 0 && t->nlevel[2] == 0 ? SURE_MISS : GENERAL;
   // One load of the bucket's hot record decides the common hit; a match further down the
-  // chain goes to the general path, which finds the same entry.
+  // chain goes to the general path, which finds the same entry. (With no TLB the record
+  // is a lone empty one.)
   uint64_t key = tlb_key(va >> PGSHIFT, 0);
-  const struct tlb_hot *e = &t->hot[tlb_bucket_of(t, key)];
+  *bucket = tlb_bucket_of(t, key);
+  const struct tlb_hot *e = &t->hot[*bucket];
   uint16_t asid = SATP_ASID(h->satp);
   if (e->key != key || (e->asid != asid && !e->global))
-    return e->more || t->nlevel[1] != 0 || t->nlevel[2] != 0 ? GENERAL : SURE_MISS;
+    return e->more || tlb_has_superpages(t) ? GENERAL : SURE_MISS;
   if (!((e->allow >> mmu_access_ctx(acc, h->priv == PRIV_U, h->sum, h->mxr)) & 1))
     return GENERAL;
   t->e[e->head - 1].used = ++t->clock;
@@ -307,7 +308,7 @@ static inline int translate_hit(struct machine *m, uint64_t va, enum access acc,
     ps->hits++;
   if (steps != NULL) {
     steps->tlb_hit = true;
-    steps->tlb_pte = e->pte;
+    steps->tlb_pte = t->e[e->head - 1].pte;
     steps->leaf_level = 0;
   }
   *pa = e->page | (va & (PGSIZE - 1));
@@ -381,38 +382,42 @@ static __attribute__((noinline)) int translate_general(struct machine *m, uint64
   return 0;
 }
 
-// The common miss, once translate_hit has found that no TLB entry can hold va: walk_fast
-// finds the leaf. Returns 0 having counted the miss and filled the TLB as
-// translate_general would, or -1 having changed nothing, for translate_general.
+// The common miss, once translate_hit has found that no TLB entry can hold va (and that
+// va's level-0 key hashes to bucket): walk_fast finds the leaf. Returns 0 having counted
+// the miss and filled the TLB as translate_general would, or -1 having changed nothing,
+// for translate_general.
 static __attribute__((noinline)) int translate_miss(struct machine *m, uint64_t va,
-                                                    enum access acc, uint64_t *pa) {
+                                                    enum access acc, uint64_t *pa,
+                                                    uint32_t bucket) {
   const struct hart *h = &m->hart;
   struct tlb *t = &m->tlb;
   struct leaf leaf;
   uint32_t allow;
   unsigned ctx = mmu_access_ctx(acc, h->priv == PRIV_U, h->sum, h->mxr);
-  if (walk_fast(m, SATP_ROOT(h->satp), va, ctx, &leaf, &allow) != 0)
+  if (walk_fast(&m->ram, SATP_ROOT(h->satp), va, ctx, &leaf, &allow) != 0)
     return -1;
   struct tlb_stats *ps = current_stats(m);
   t->total.misses++;
   if (ps != NULL)
     ps->misses++;
-  if (tlb_fill_new(t, va, SATP_ASID(h->satp), leaf.level, leaf.pte, leaf.pte_pa, allow)) {
+  if (tlb_fill_at(t, tlb_key(va >> PGSHIFT, 0), bucket, SATP_ASID(h->satp), 0, leaf.pte,
+                  leaf.pte_pa, allow)) {
     t->total.evictions++;
     if (ps != NULL)
       ps->evictions++;
   }
-  *pa = (PTE_PPN(leaf.pte) << PGSHIFT) | (va & PAGE_OFFSET_MASK(leaf.level));
+  *pa = (PTE_PPN(leaf.pte) << PGSHIFT) | (va & (PGSIZE - 1));
   return 0;
 }
 
 int mmu_translate(struct machine *m, uint64_t va, enum access acc, uint64_t *pa,
                   struct fault *f, struct walk_steps *steps) {
   steps_start(steps);
-  int r = translate_hit(m, va, acc, pa, steps);
+  uint32_t bucket;
+  int r = translate_hit(m, va, acc, pa, steps, &bucket);
   if (r == HIT)
     return 0;
-  if (r == SURE_MISS && steps == NULL && translate_miss(m, va, acc, pa) == 0)
+  if (r == SURE_MISS && steps == NULL && translate_miss(m, va, acc, pa, bucket) == 0)
     return 0;
   return translate_general(m, va, acc, pa, f, steps);
 }

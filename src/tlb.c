@@ -67,8 +67,14 @@ int tlb_parse_geometry(const char *s, unsigned *entries, unsigned *ways, const c
 
 int tlb_init(struct tlb *t, unsigned entries, unsigned ways) {
   memset(t, 0, sizeof(*t));
-  if (entries == 0)
+  if (entries == 0) {
+    // No entries, but one bucket whose hot record stays empty, for the MMU's hit test.
+    t->hot = malloc(sizeof(*t->hot));
+    if (t->hot == NULL)
+      return -1;
+    t->hot[0] = (struct tlb_hot){.key = TLB_HOT_EMPTY};
     return 0;
+  }
   t->ways = ways == 0 ? entries : ways;
   t->nsets = entries / t->ways;
   uint32_t buckets = 16;
@@ -78,18 +84,18 @@ int tlb_init(struct tlb *t, unsigned entries, unsigned ways) {
   t->e = calloc(entries, sizeof(*t->e));
   t->bucket = calloc(buckets, sizeof(*t->bucket));
   t->hot = malloc(buckets * sizeof(*t->hot));
-  t->cand = calloc(entries, sizeof(*t->cand));
-  t->ncand = calloc(t->nsets, sizeof(*t->ncand));
-  t->ncand_next = calloc(t->nsets, sizeof(*t->ncand_next));
-  if (t->e == NULL || t->bucket == NULL || t->hot == NULL || t->cand == NULL ||
-      t->ncand == NULL || t->ncand_next == NULL) {
+  t->order = malloc(entries * sizeof(*t->order));
+  t->q = calloc(t->nsets, sizeof(*t->q));
+  t->scratch = malloc(t->ways * sizeof(*t->scratch));
+  if (t->e == NULL || t->bucket == NULL || t->hot == NULL || t->order == NULL ||
+      t->q == NULL || t->scratch == NULL) {
     tlb_destroy(t);
     return -1;
   }
   for (uint32_t b = 0; b < buckets; b++)
     t->hot[b] = (struct tlb_hot){.key = TLB_HOT_EMPTY};
   for (unsigned i = 0; i < entries; i++)
-    t->cand[i].way = i % t->ways; // each set's ways in way order, as tlb_sort_candidates wants
+    t->order[i] = i; // each set's ways in way order, as tlb_sort_candidates wants
   return 0;
 }
 
@@ -97,9 +103,9 @@ void tlb_destroy(struct tlb *t) {
   free(t->e);
   free(t->bucket);
   free(t->hot);
-  free(t->cand);
-  free(t->ncand);
-  free(t->ncand_next);
+  free(t->order);
+  free(t->q);
+  free(t->scratch);
   memset(t, 0, sizeof(*t));
 }
 
@@ -109,7 +115,7 @@ void tlb_clear(struct tlb *t) {
     memset(t->bucket, 0, ((size_t)t->hmask + 1) * sizeof(*t->bucket));
     for (uint32_t b = 0; b <= t->hmask; b++)
       t->hot[b] = (struct tlb_hot){.key = TLB_HOT_EMPTY};
-    memset(t->ncand, 0, t->nsets * sizeof(*t->ncand));
+    memset(t->q, 0, t->nsets * sizeof(*t->q));
   }
   t->clock = 0;
   memset(t->nlevel, 0, sizeof(t->nlevel));
@@ -129,14 +135,13 @@ static __attribute__((noinline)) void hot_sync(struct tlb *t, uint32_t b) {
   }
   const struct tlb_entry *e = &t->e[head - 1];
   t->hot[b] = (struct tlb_hot){.key = e->key, .page = PTE_PPN(e->pte) << PGSHIFT,
-                               .pte = e->pte, .allow = e->allow,
-                               .head = head, .asid = e->asid,
+                               .allow = e->allow, .head = head, .asid = e->asid,
                                .global = tlb_entry_global(e), .more = e->hnext != 0};
 }
 
 __attribute__((noinline)) void tlb_hash_link(struct tlb *t, struct tlb_entry *e) {
   uint32_t me = (uint32_t)(e - t->e) + 1;
-  uint32_t b = tlb_bucket_of(t, e->key);
+  uint32_t b = e->bucket;
   uint32_t *link = &t->bucket[b];
   if (*link == 0 || *link > me) { // the new head
     e->hnext = *link;
@@ -153,7 +158,7 @@ __attribute__((noinline)) void tlb_hash_link(struct tlb *t, struct tlb_entry *e)
 
 __attribute__((noinline)) void tlb_hash_unlink(struct tlb *t, struct tlb_entry *e) {
   uint32_t me = (uint32_t)(e - t->e) + 1;
-  uint32_t b = tlb_bucket_of(t, e->key);
+  uint32_t b = e->bucket;
   uint32_t *link = &t->bucket[b];
   if (*link == me) {
     *link = e->hnext;
@@ -170,7 +175,7 @@ __attribute__((noinline)) void tlb_hash_unlink(struct tlb *t, struct tlb_entry *
 
 // Stamp order, then way order (only free ways, stamp 0, tie).
 static bool cand_before(const struct tlb_cand *a, const struct tlb_cand *b) {
-  return a->used < b->used || (a->used == b->used && a->way < b->way);
+  return a->used < b->used || (a->used == b->used && a->index < b->index);
 }
 
 static int cand_cmp(const void *a, const void *b) {
@@ -178,32 +183,38 @@ static int cand_cmp(const void *a, const void *b) {
 }
 
 __attribute__((noinline)) void tlb_sort_candidates(struct tlb *t, unsigned s) {
-  const struct tlb_entry *set = t->e + (size_t)s * t->ways;
-  struct tlb_cand *c = t->cand + (size_t)s * t->ways;
-  // They start in the order of the last sort, which is mostly still right: a run of misses
-  // fills the ways in that order. Then there is nothing to move.
-  bool sorted = true;
+  uint32_t *order = t->order + (size_t)s * t->ways;
+  // The ways start in the order of the last sort, which is mostly still right: a run of
+  // misses fills them in that order. Then there is nothing to move.
   uint64_t prev = 0;
-  for (unsigned i = 0; i < t->ways; i++) {
-    uint64_t used = set[c[i].way].used;
-    c[i].used = used;
+  unsigned i = 0;
+  for (; i < t->ways; i++) {
+    uint64_t used = t->e[order[i]].used;
     // In order: a larger stamp, or two free ways (stamp 0) in way order.
-    sorted &= used > prev || (used == 0 && prev == 0 && (i == 0 || c[i - 1].way < c[i].way));
+    if (used <= prev && !(used == 0 && prev == 0 && (i == 0 || order[i - 1] < order[i])))
+      break;
     prev = used;
   }
-  if (!sorted && t->ways > 64) {
-    qsort(c, t->ways, sizeof(*c), cand_cmp);
-  } else if (!sorted) {
-    for (unsigned i = 1; i < t->ways; i++) {
-      struct tlb_cand x = c[i];
-      unsigned j = i;
-      for (; j > 0 && cand_before(&x, &c[j - 1]); j--)
-        c[j] = c[j - 1];
-      c[j] = x;
+  if (i < t->ways) {
+    struct tlb_cand *c = t->scratch;
+    for (unsigned k = 0; k < t->ways; k++)
+      c[k] = (struct tlb_cand){.used = t->e[order[k]].used, .index = order[k]};
+    if (t->ways > 64) {
+      qsort(c, t->ways, sizeof(*c), cand_cmp);
+    } else {
+      for (unsigned k = 1; k < t->ways; k++) {
+        struct tlb_cand x = c[k];
+        unsigned j = k;
+        for (; j > 0 && cand_before(&x, &c[j - 1]); j--)
+          c[j] = c[j - 1];
+        c[j] = x;
+      }
     }
+    for (unsigned k = 0; k < t->ways; k++)
+      order[k] = c[k].index;
   }
-  t->ncand[s] = t->ways;
-  t->ncand_next[s] = 0;
+  uint32_t first = s * t->ways;
+  t->q[s] = (struct tlb_order){.mark = t->clock, .next = first, .end = first + t->ways};
 }
 
 struct tlb_entry *tlb_lookup(struct tlb *t, uint64_t va, uint16_t asid) {
@@ -232,7 +243,7 @@ bool tlb_fill(struct tlb *t, uint64_t va, uint16_t asid, int level, uint64_t pte
   e->pte_pa = pte_pa;
   e->allow = mmu_leaf_allow(pte);
   e->used = ++t->clock;
-  hot_sync(t, tlb_bucket_of(t, e->key));
+  hot_sync(t, e->bucket);
   return false;
 }
 
@@ -261,14 +272,14 @@ unsigned tlb_sfence(struct machine *m, bool all_va, uint64_t va, bool all_asid,
     struct tlb_entry *e = &t->e[i];
     if (!e->valid)
       continue;
-    if (!all_va && (va >> page_shift(e->level)) != e->tag)
+    if (!all_va && (va >> page_shift(e->level)) != tlb_entry_tag(e))
       continue;
     if (!all_asid && (tlb_entry_global(e) || e->asid != asid))
       continue;
     tlb_hash_unlink(t, e);
     e->valid = false;
     e->used = 0; // free ways read as the oldest
-    t->ncand[i / t->ways] = 0;
+    t->q[i / t->ways] = (struct tlb_order){0}; // sort again before the next victim
     t->nlevel[e->level]--;
     n++;
   }

@@ -710,7 +710,8 @@ static void compare_ram(long index) {
 // The library's TLB bookkeeping, which the model cannot see: every bucket's chain is in
 // index order and holds exactly the valid entries whose key hashes there; its hot record
 // copies the chain's head, with 'more' exactly when the chain goes on; nlevel counts the
-// valid entries of each page size; and slot 0's counts equal the totals.
+// valid entries of each page size; each set's replacement order holds each of its ways
+// once; and slot 0's counts equal the totals.
 static void check_structure(long index) {
   const struct tlb *t = &w.real->tlb;
   const struct tlb_stats *ps = &t->per[0], *ts = &t->total;
@@ -734,7 +735,7 @@ static void check_structure(long index) {
       continue;
     }
     const struct tlb_entry *e = &t->e[head - 1];
-    cr_assert(h->key == e->key && h->head == head && h->pte == e->pte &&
+    cr_assert(h->key == e->key && h->head == head &&
                   h->page == PTE_PPN(e->pte) << PGSHIFT && h->allow == e->allow &&
                   h->asid == e->asid && h->global == ((e->pte & PTE_G) != 0) &&
                   h->more == (e->hnext != 0),
@@ -742,8 +743,8 @@ static void check_structure(long index) {
               w.geometry, w.seed, index, b, head);
     for (uint32_t i = head, prev = 0; i != 0; prev = i, i = t->e[i - 1].hnext) {
       const struct tlb_entry *c = &t->e[i - 1];
-      cr_assert(i > prev && c->valid && c->key == tlb_key(c->tag, c->level) &&
-                    tlb_bucket_of(t, c->key) == b,
+      cr_assert(i > prev && c->valid && (c->key & 3) == c->level &&
+                    tlb_bucket_of(t, c->key) == b && c->bucket == b,
                 "TLB %s seed %#" PRIx64 " op %ld: bucket %u's chain: entry %u after %u "
                 "(valid %d)", w.geometry, w.seed, index, b, i, prev, c->valid);
       chained++;
@@ -753,6 +754,24 @@ static void check_structure(long index) {
     if (t->e[i].valid) {
       valid++;
       nlevel[t->e[i].level]++;
+    }
+  }
+  static bool seen[TLB_MAX_ENTRIES];
+  memset(seen, 0, sizeof(seen));
+  for (unsigned set = 0; set < t->nsets; set++) {
+    const struct tlb_order *q = &t->q[set];
+    uint32_t first = set * t->ways;
+    cr_assert(((q->next == 0 && q->end == 0) ||
+               (first <= q->next && q->next <= q->end && q->end == first + t->ways)) &&
+                  q->mark <= t->clock,
+              "TLB %s seed %#" PRIx64 " op %ld: set %u's order: next %u, end %u, mark %" PRIu64,
+              w.geometry, w.seed, index, set, q->next, q->end, q->mark);
+    for (unsigned k = 0; k < t->ways; k++) {
+      uint32_t i = t->order[set * t->ways + k];
+      cr_assert(i / t->ways == set && !seen[i],
+                "TLB %s seed %#" PRIx64 " op %ld: set %u's order has entry %u at %u",
+                w.geometry, w.seed, index, set, i, k);
+      seen[i] = true;
     }
   }
   cr_assert(chained == valid && memcmp(nlevel, t->nlevel, sizeof(nlevel)) == 0,

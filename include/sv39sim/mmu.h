@@ -131,12 +131,14 @@ static inline unsigned mmu_access_ctx(enum access acc, bool user, bool sum, bool
   return (unsigned)acc + 3u * ((unsigned)user + 2u * ((unsigned)sum + 2u * (unsigned)mxr));
 }
 
-// The contexts (bit mmu_access_ctx) in which a cached leaf PTE passes the leaf's privilege
-// and permission rules and already has the A/D bits the access needs: where a TLB hit
-// needs no further check. One table load, for the MMU's miss path.
-extern const uint32_t mmu_allow_table[64];
+// The contexts (bit mmu_access_ctx) in which a leaf PTE is valid (V = 1, not W without
+// R), passes the leaf's privilege and permission rules and already has the A/D bits the
+// access needs: where a TLB hit needs no further check, and where a walk's leaf needs
+// only its reserved bits and alignment checked. 0 for a pointer to the next level. One
+// table load, for the MMU's miss path.
+extern const uint32_t mmu_allow_table[128];
 static inline uint32_t mmu_leaf_allow(uint64_t pte) {
-  return mmu_allow_table[(pte >> 1 & 15) | (pte >> 2 & 48)];
+  return mmu_allow_table[(pte & 31) | (pte >> 1 & 96)];
 }
 
 // Page fault cause for an access type.

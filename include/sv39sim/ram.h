@@ -53,20 +53,24 @@ int ram_write(struct ram *r, uint64_t pa, const void *src, uint64_t len);
 int ram_load_slow(struct ram *r, uint64_t pa, unsigned size, uint64_t *val);
 int ram_store_slow(struct ram *r, uint64_t pa, unsigned size, uint64_t val);
 
-// The arena bytes of a size-byte access at pa when that is the whole story: pa inside
-// RAM, aligned to size, its page materialised, and a little-endian host. Otherwise NULL
-// (the access needs the general path). The state byte only feeds the branch, so a load
-// through the result depends on pa alone: one host load per page-table level.
-static inline uint8_t *ram_fast(const struct ram *r, uint64_t pa, unsigned size) {
+// Whether a size-byte access at pa is the whole story in the arena, at
+// r->arena + (pa - r->base): pa inside RAM, aligned to size, its page materialised, and a
+// little-endian host. Otherwise the access needs the general path. The state byte only
+// feeds the branch, so a load from the arena depends on pa alone: one host load per
+// page-table level.
+static inline bool ram_is_fast(const struct ram *r, uint64_t pa, unsigned size) {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
   uint64_t off = pa - r->base; // below base wraps to a huge offset
-  if (off >= r->size || (pa & (size - 1)) != 0 || r->state[off / PGSIZE] != RAM_MATERIALISED)
-    return NULL;
-  return r->arena + off;
+  return off < r->size && (pa & (size - 1)) == 0 && r->state[off / PGSIZE] == RAM_MATERIALISED;
 #else
   (void)r, (void)pa, (void)size;
-  return NULL;
+  return false;
 #endif
+}
+
+// The arena bytes of that access, or NULL when it needs the general path.
+static inline uint8_t *ram_fast(const struct ram *r, uint64_t pa, unsigned size) {
+  return ram_is_fast(r, pa, size) ? r->arena + (pa - r->base) : NULL;
 }
 
 // Little-endian loads and stores of 1, 2, 4 or 8 bytes. Return 0, or -1 outside RAM.

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "sv39sim/sv39.h"
 
@@ -20,13 +21,13 @@ struct machine;
 #define TLB_DEFAULT_ENTRIES 32u
 
 struct tlb_entry {
-  uint64_t tag;    // va >> (12 + 9 * level), canonical bits included
+  uint64_t key;    // tag << 2 | level: what a lookup compares (tlb_entry_tag gives the tag)
   uint64_t pte;    // the leaf PTE: flags and PPN
   uint64_t pte_pa; // where the walk found it
   uint64_t used;   // LRU stamp; larger is more recent
-  uint64_t key;    // tag << 2 | level: what a lookup compares
   uint32_t allow;  // bit mmu_access_ctx(...) set: a hit in that context passes every check
   uint32_t hnext;  // index + 1 of the next entry in the same hash bucket (0: none)
+  uint32_t bucket; // tlb_bucket_of(key), kept so that an eviction need not hash again
   uint16_t asid;
   uint8_t level;
   bool valid;
@@ -42,12 +43,11 @@ struct tlb_stats {
 };
 
 // A copy of the fields a 4 KiB hit needs from the first entry of a hash bucket's chain,
-// kept beside the bucket so that a hit reads one record rather than the bucket and then
-// the entry. key is TLB_HOT_EMPTY when the chain is empty.
+// kept beside the bucket so that a hit reads one record (of 32 bytes) rather than the
+// bucket and then the entry. key is TLB_HOT_EMPTY when the chain is empty.
 struct tlb_hot {
   uint64_t key;   // the head entry's key
   uint64_t page;  // the physical page its leaf PTE maps: PTE_PPN(pte) << PGSHIFT
-  uint64_t pte;   // its leaf PTE
   uint32_t allow; // its allow mask
   uint32_t head;  // its index + 1
   uint16_t asid;
@@ -57,10 +57,18 @@ struct tlb_hot {
 
 #define TLB_HOT_EMPTY UINT64_MAX // no key: tags are below 2^52
 
-// A way and its stamp when the set's ways were last sorted by stamp.
+// A way (its index in e) and its stamp, for sorting a set's ways.
 struct tlb_cand {
   uint64_t used;
-  uint32_t way;
+  uint32_t index;
+};
+
+// Where tlb_victim is in a set's replacement order: its ways as they were sorted by stamp
+// when the clock read mark, at order[next] up to order[end - 1] (for set s, the order
+// starts at s * ways); end 0 when the set must be sorted again before use.
+struct tlb_order {
+  uint64_t mark;
+  uint32_t next, end;
 };
 
 struct tlb {
@@ -69,14 +77,15 @@ struct tlb {
   // hash of (tag, level) -> index + 1 of the first of a chain of valid entries, in index
   // order, so that a lookup needs no scan of the set and stops at the first match
   uint32_t *bucket;
-  struct tlb_hot *hot;     // hot[b] mirrors the head of bucket[b]'s chain
+  struct tlb_hot *hot;     // hot[b] mirrors the head of bucket[b]'s chain (no TLB: one, empty)
   uint32_t hmask;          // buckets - 1
-  // Per set, its ways sorted by stamp as they were at the last sort (tlb_victim's
-  // choice): cand[s * ways + i], the next one at ncand_next[s], ncand[s] of them.
-  struct tlb_cand *cand;
-  uint32_t *ncand, *ncand_next;
+  // Per set s, its ways' indexes in e sorted by stamp when last sorted (tlb_victim's
+  // choice): order[s * ways + i], with q[s] saying how far tlb_victim has taken them.
+  uint32_t *order;
+  struct tlb_order *q;
+  struct tlb_cand *scratch; // ways of them, for tlb_sort_candidates
   uint64_t clock;          // LRU time
-  unsigned nlevel[3];      // valid entries of each page size, to skip useless probes
+  uint32_t nlevel[3];      // valid entries of each page size, to skip useless probes
   struct tlb_stats total;
   struct tlb_stats per[NPROC]; // counted against the slot the hart runs (m->current)
   int per_pid[NPROC];          // the pid per[slot] belongs to; a new pid starts afresh
@@ -121,7 +130,19 @@ static inline bool tlb_entry_global(const struct tlb_entry *e) {
   return (e->pte & PTE_G) != 0;
 }
 
+// va >> (12 + 9 * level): the page number the entry caches, canonical bits included.
+static inline uint64_t tlb_entry_tag(const struct tlb_entry *e) {
+  return e->key >> 2;
+}
+
 // ---- the lookup's parts, inline for the MMU's hit path (tlb.c uses them too) ----
+
+// Whether any 2 MiB or 1 GiB entry is valid: nlevel[1] and nlevel[2] in one load.
+static inline bool tlb_has_superpages(const struct tlb *t) {
+  uint64_t both;
+  memcpy(&both, &t->nlevel[1], sizeof(both));
+  return both != 0;
+}
 
 static inline uint64_t tlb_key(uint64_t tag, int level) {
   return tag << 2 | (uint64_t)level;
@@ -159,84 +180,79 @@ void tlb_hash_link(struct tlb *t, struct tlb_entry *e);
 // Take e out of its bucket's chain and keep the hot record.
 void tlb_hash_unlink(struct tlb *t, struct tlb_entry *e);
 
-// Sort set s's ways by (stamp, way) into its candidate order for tlb_victim, starting
+// Sort set s's ways by (stamp, way) into its replacement order for tlb_victim, starting
 // from the last order; a set already in order is not moved.
 void tlb_sort_candidates(struct tlb *t, unsigned s);
 
 // The index of the first free way of set s, else of its least recently used one: free
 // ways have stamp 0 and valid ones unique stamps from 1 up, so the first way with the
 // smallest stamp. Rather than scan the set on every fill, take the ways in the order of
-// the last sort, skipping those whose stamp changed since: a way whose stamp did not
-// change has a smaller stamp than every other way (those that changed got new, larger
-// ones). A way freed since the sort would be smaller still, so tlb_sfence empties the
-// order.
+// the last sort, skipping those whose stamp changed since (is above the clock's value
+// then, the mark): a way whose stamp did not change has a smaller stamp than every other
+// way (those that changed got new, larger ones). A way freed since the sort would be
+// smaller still, so tlb_sfence empties the order.
 static inline uint32_t tlb_victim(struct tlb *t, unsigned s) {
-  size_t first = (size_t)s * t->ways;
+  struct tlb_order *q = &t->q[s];
   for (;;) {
-    uint32_t next = t->ncand_next[s], n = t->ncand[s];
-    while (next < n) {
-      const struct tlb_cand *k = &t->cand[first + next++];
-      if (t->e[first + k->way].used == k->used) {
-        t->ncand_next[s] = next;
-        return (uint32_t)first + k->way;
+    uint32_t next = q->next, end = q->end;
+    while (next < end) {
+      uint32_t i = t->order[next++];
+      if (t->e[i].used <= q->mark) {
+        q->next = next;
+        return i;
       }
     }
     tlb_sort_candidates(t, s);
   }
 }
 
-// tlb_fill for a translation no entry holds (tlb_find(t, va's tag, level, asid) is NULL,
-// as after the MMU's SURE_MISS verdict), with pte's mmu_leaf_allow mask already worked out: the same
-// result without looking for an entry to refresh.
-static inline bool tlb_fill_new(struct tlb *t, uint64_t va, uint16_t asid, int level,
-                                uint64_t pte, uint64_t pte_pa, uint32_t allow) {
+// tlb_fill for a translation no entry holds (tlb_find(t, key >> 2, level, asid) is NULL,
+// as after the MMU's SURE_MISS verdict), given key = tlb_key(va's tag, level), its bucket
+// b = tlb_bucket_of(t, key), and pte's mmu_leaf_allow mask: the same result without
+// looking for an entry to refresh.
+static inline bool tlb_fill_at(struct tlb *t, uint64_t key, uint32_t b, uint16_t asid,
+                               int level, uint64_t pte, uint64_t pte_pa, uint32_t allow) {
   if (t->e == NULL)
     return false;
-  uint64_t tag = va >> (PGSHIFT + 9 * (unsigned)level);
-  uint32_t me = tlb_victim(t, (unsigned)(tag & (t->nsets - 1))) + 1;
-  struct tlb_entry *v = &t->e[me - 1];
+  uint32_t i = tlb_victim(t, (unsigned)(key >> 2) & (t->nsets - 1));
+  struct tlb_entry *v = &t->e[i];
+  uint32_t *bucket = t->bucket;
+  struct tlb_hot *hot = t->hot;
   bool evicted = v->valid;
   if (evicted) {
     // Mostly the victim is alone in its chain: empty the bucket here.
-    uint32_t old = tlb_bucket_of(t, v->key);
-    if (t->bucket[old] == me && v->hnext == 0) {
-      t->bucket[old] = 0;
-      t->hot[old].key = TLB_HOT_EMPTY;
-      t->hot[old].more = false;
+    uint32_t old = v->bucket;
+    if (bucket[old] == i + 1 && v->hnext == 0) {
+      bucket[old] = 0;
+      hot[old].key = TLB_HOT_EMPTY;
+      hot[old].more = false;
     } else {
       tlb_hash_unlink(t, v);
     }
     t->nlevel[v->level]--;
   }
-  uint64_t key = tlb_key(tag, level);
-  v->tag = tag;
-  v->pte = pte;
-  v->pte_pa = pte_pa;
-  v->used = ++t->clock;
-  v->key = key;
-  v->allow = allow;
-  v->asid = asid;
-  v->level = (uint8_t)level;
-  v->valid = true;
+  uint64_t used = ++t->clock;
+  *v = (struct tlb_entry){.key = key, .pte = pte, .pte_pa = pte_pa, .used = used,
+                          .allow = allow, .bucket = b, .asid = asid,
+                          .level = (uint8_t)level, .valid = true};
   t->nlevel[level]++;
-  uint32_t b = tlb_bucket_of(t, key);
-  if (t->bucket[b] != 0) {
+  if (bucket[b] != 0) {
     tlb_hash_link(t, v);
     return evicted;
   }
-  // Mostly the chain is empty: the victim becomes its head, and hot[b] its copy.
-  v->hnext = 0;
-  t->bucket[b] = me;
-  struct tlb_hot *h = &t->hot[b];
-  h->key = key;
-  h->page = PTE_PPN(pte) << PGSHIFT;
-  h->pte = pte;
-  h->allow = allow;
-  h->head = me;
-  h->asid = asid;
-  h->global = (pte & PTE_G) != 0;
-  h->more = false;
+  // Mostly the chain is empty: the new entry becomes its head, and hot[b] its copy.
+  bucket[b] = i + 1;
+  hot[b] = (struct tlb_hot){.key = key, .page = PTE_PPN(pte) << PGSHIFT, .allow = allow,
+                            .head = i + 1, .asid = asid, .global = (pte & PTE_G) != 0,
+                            .more = false};
   return evicted;
+}
+
+// tlb_fill_at for va's translation at page size level.
+static inline bool tlb_fill_new(struct tlb *t, uint64_t va, uint16_t asid, int level,
+                                uint64_t pte, uint64_t pte_pa, uint32_t allow) {
+  uint64_t key = tlb_key(va >> (PGSHIFT + 9 * (unsigned)level), level);
+  return tlb_fill_at(t, key, tlb_bucket_of(t, key), asid, level, pte, pte_pa, allow);
 }
 
 #endif
