@@ -462,14 +462,14 @@ static void tlb_show(struct cmd_ctx *c) {
       cmd_json_hex(j, "pa", page);
       cmd_json_hex(j, "pte", e->pte);
       cJSON_AddStringToObject(j, "flags", flags);
-      cJSON_AddNumberToObject(j, "lru", (double)e->used);
+      cJSON_AddNumberToObject(j, "lru", (double)t->used[i]);
       cJSON_AddItemToArray(arr, j);
     } else {
       fprintf(c->out,
               "  set %u way %u: va 0x%016" PRIx64 " %s asid %u%s -> pa 0x%016" PRIx64
               " %s (lru %" PRIu64 ")\n",
               i / t->ways, i % t->ways, va, size_names[e->level], e->asid,
-              tlb_entry_global(e) ? " global" : "", page, flags, e->used);
+              tlb_entry_global(e) ? " global" : "", page, flags, t->used[i]);
     }
   }
 }

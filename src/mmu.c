@@ -301,7 +301,7 @@ static inline int translate_hit(struct machine *m, uint64_t va, enum access acc,
     return e->more || tlb_has_superpages(t) ? GENERAL : SURE_MISS;
   if (!((e->allow >> mmu_access_ctx(acc, h->priv == PRIV_U, h->sum, h->mxr)) & 1))
     return GENERAL;
-  t->e[e->head - 1].used = ++t->clock;
+  t->used[e->head - 1] = ++t->clock;
   t->total.hits++;
   struct tlb_stats *ps = current_stats(m);
   if (ps != NULL)

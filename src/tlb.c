@@ -82,13 +82,15 @@ int tlb_init(struct tlb *t, unsigned entries, unsigned ways) {
     buckets *= 2; // chains of one entry or none, mostly
   t->hmask = buckets - 1;
   t->e = calloc(entries, sizeof(*t->e));
+  t->used = calloc(entries, sizeof(*t->used));
   t->bucket = calloc(buckets, sizeof(*t->bucket));
   t->hot = malloc(buckets * sizeof(*t->hot));
   t->order = malloc(entries * sizeof(*t->order));
   t->q = calloc(t->nsets, sizeof(*t->q));
+  t->skipped = calloc(t->nsets, sizeof(*t->skipped));
   t->scratch = malloc(t->ways * sizeof(*t->scratch));
-  if (t->e == NULL || t->bucket == NULL || t->hot == NULL || t->order == NULL ||
-      t->q == NULL || t->scratch == NULL) {
+  if (t->e == NULL || t->used == NULL || t->bucket == NULL || t->hot == NULL || t->order == NULL ||
+      t->q == NULL || t->skipped == NULL || t->scratch == NULL) {
     tlb_destroy(t);
     return -1;
   }
@@ -101,10 +103,12 @@ int tlb_init(struct tlb *t, unsigned entries, unsigned ways) {
 
 void tlb_destroy(struct tlb *t) {
   free(t->e);
+  free(t->used);
   free(t->bucket);
   free(t->hot);
   free(t->order);
   free(t->q);
+  free(t->skipped);
   free(t->scratch);
   memset(t, 0, sizeof(*t));
 }
@@ -112,6 +116,7 @@ void tlb_destroy(struct tlb *t) {
 void tlb_clear(struct tlb *t) {
   if (t->e != NULL) {
     memset(t->e, 0, (size_t)t->nsets * t->ways * sizeof(*t->e));
+    memset(t->used, 0, (size_t)t->nsets * t->ways * sizeof(*t->used));
     memset(t->bucket, 0, ((size_t)t->hmask + 1) * sizeof(*t->bucket));
     for (uint32_t b = 0; b <= t->hmask; b++)
       t->hot[b] = (struct tlb_hot){.key = TLB_HOT_EMPTY};
@@ -183,13 +188,23 @@ static int cand_cmp(const void *a, const void *b) {
 }
 
 __attribute__((noinline)) void tlb_sort_candidates(struct tlb *t, unsigned s) {
-  uint32_t *order = t->order + (size_t)s * t->ways;
+  uint32_t first = s * t->ways;
+  struct tlb_order *q = &t->q[s];
+  // Taken to the end with none passed over, and the clock moved once per way since: each
+  // way was a victim and then filled, in order, and no other stamp changed anywhere, so
+  // the order is the stamps' order still. (A run of misses in a fully associative TLB.)
+  if (q->end != 0 && !t->skipped[s] && t->clock - q->mark == t->ways) {
+    *q = (struct tlb_order){.mark = t->clock, .next = first, .end = first + t->ways};
+    return;
+  }
+  t->skipped[s] = false;
+  uint32_t *order = t->order + first;
   // The ways start in the order of the last sort, which is mostly still right: a run of
   // misses fills them in that order. Then there is nothing to move.
   uint64_t prev = 0;
   unsigned i = 0;
   for (; i < t->ways; i++) {
-    uint64_t used = t->e[order[i]].used;
+    uint64_t used = t->used[order[i]];
     // In order: a larger stamp, or two free ways (stamp 0) in way order.
     if (used <= prev && !(used == 0 && prev == 0 && (i == 0 || order[i - 1] < order[i])))
       break;
@@ -198,7 +213,7 @@ __attribute__((noinline)) void tlb_sort_candidates(struct tlb *t, unsigned s) {
   if (i < t->ways) {
     struct tlb_cand *c = t->scratch;
     for (unsigned k = 0; k < t->ways; k++)
-      c[k] = (struct tlb_cand){.used = t->e[order[k]].used, .index = order[k]};
+      c[k] = (struct tlb_cand){.used = t->used[order[k]], .index = order[k]};
     if (t->ways > 64) {
       qsort(c, t->ways, sizeof(*c), cand_cmp);
     } else {
@@ -213,8 +228,7 @@ __attribute__((noinline)) void tlb_sort_candidates(struct tlb *t, unsigned s) {
     for (unsigned k = 0; k < t->ways; k++)
       order[k] = c[k].index;
   }
-  uint32_t first = s * t->ways;
-  t->q[s] = (struct tlb_order){.mark = t->clock, .next = first, .end = first + t->ways};
+  *q = (struct tlb_order){.mark = t->clock, .next = first, .end = first + t->ways};
 }
 
 struct tlb_entry *tlb_lookup(struct tlb *t, uint64_t va, uint16_t asid) {
@@ -223,7 +237,7 @@ struct tlb_entry *tlb_lookup(struct tlb *t, uint64_t va, uint16_t asid) {
       continue;
     struct tlb_entry *e = tlb_find(t, va >> page_shift(level), level, asid);
     if (e != NULL) {
-      e->used = ++t->clock;
+      t->used[e - t->e] = ++t->clock;
       return e;
     }
   }
@@ -242,7 +256,7 @@ bool tlb_fill(struct tlb *t, uint64_t va, uint16_t asid, int level, uint64_t pte
   e->pte = pte;
   e->pte_pa = pte_pa;
   e->allow = mmu_leaf_allow(pte);
-  e->used = ++t->clock;
+  t->used[e - t->e] = ++t->clock;
   hot_sync(t, e->bucket);
   return false;
 }
@@ -278,7 +292,7 @@ unsigned tlb_sfence(struct machine *m, bool all_va, uint64_t va, bool all_asid,
       continue;
     tlb_hash_unlink(t, e);
     e->valid = false;
-    e->used = 0; // free ways read as the oldest
+    t->used[i] = 0; // free ways read as the oldest
     t->q[i / t->ways] = (struct tlb_order){0}; // sort again before the next victim
     t->nlevel[e->level]--;
     n++;

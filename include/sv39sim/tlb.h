@@ -24,7 +24,6 @@ struct tlb_entry {
   uint64_t key;    // tag << 2 | level: what a lookup compares (tlb_entry_tag gives the tag)
   uint64_t pte;    // the leaf PTE: flags and PPN
   uint64_t pte_pa; // where the walk found it
-  uint64_t used;   // LRU stamp; larger is more recent
   uint32_t allow;  // bit mmu_access_ctx(...) set: a hit in that context passes every check
   uint32_t hnext;  // index + 1 of the next entry in the same hash bucket (0: none)
   uint32_t bucket; // tlb_bucket_of(key), kept so that an eviction need not hash again
@@ -74,6 +73,9 @@ struct tlb_order {
 struct tlb {
   unsigned nsets, ways;    // nsets * ways entries; nsets is a power of two
   struct tlb_entry *e;     // set-major: set s holds e[s * ways .. s * ways + ways - 1]
+  // used[i]: e[i]'s LRU stamp, larger is more recent (0: free). Apart from the entries, so
+  // that a hit's stamp and the replacement order's checks index it directly.
+  uint64_t *used;
   // hash of (tag, level) -> index + 1 of the first of a chain of valid entries, in index
   // order, so that a lookup needs no scan of the set and stops at the first match
   uint32_t *bucket;
@@ -83,6 +85,7 @@ struct tlb {
   // choice): order[s * ways + i], with q[s] saying how far tlb_victim has taken them.
   uint32_t *order;
   struct tlb_order *q;
+  bool *skipped;            // skipped[s]: tlb_victim passed over a way since set s's sort
   struct tlb_cand *scratch; // ways of them, for tlb_sort_candidates
   uint64_t clock;          // LRU time
   uint32_t nlevel[3];      // valid entries of each page size, to skip useless probes
@@ -197,10 +200,11 @@ static inline uint32_t tlb_victim(struct tlb *t, unsigned s) {
     uint32_t next = q->next, end = q->end;
     while (next < end) {
       uint32_t i = t->order[next++];
-      if (t->e[i].used <= q->mark) {
+      if (t->used[i] <= q->mark) {
         q->next = next;
         return i;
       }
+      t->skipped[s] = true;
     }
     tlb_sort_candidates(t, s);
   }
@@ -231,10 +235,17 @@ static inline bool tlb_fill_at(struct tlb *t, uint64_t key, uint32_t b, uint16_t
     }
     t->nlevel[v->level]--;
   }
-  uint64_t used = ++t->clock;
-  *v = (struct tlb_entry){.key = key, .pte = pte, .pte_pa = pte_pa, .used = used,
-                          .allow = allow, .bucket = b, .asid = asid,
-                          .level = (uint8_t)level, .valid = true};
+  t->used[i] = ++t->clock;
+  // Field by field: a compound literal would also clear the padding, for nothing.
+  v->key = key;
+  v->pte = pte;
+  v->pte_pa = pte_pa;
+  v->allow = allow;
+  v->hnext = 0;
+  v->bucket = b;
+  v->asid = asid;
+  v->level = (uint8_t)level;
+  v->valid = true;
   t->nlevel[level]++;
   if (bucket[b] != 0) {
     tlb_hash_link(t, v);
@@ -242,9 +253,14 @@ static inline bool tlb_fill_at(struct tlb *t, uint64_t key, uint32_t b, uint16_t
   }
   // Mostly the chain is empty: the new entry becomes its head, and hot[b] its copy.
   bucket[b] = i + 1;
-  hot[b] = (struct tlb_hot){.key = key, .page = PTE_PPN(pte) << PGSHIFT, .allow = allow,
-                            .head = i + 1, .asid = asid, .global = (pte & PTE_G) != 0,
-                            .more = false};
+  struct tlb_hot *h = &hot[b];
+  h->key = key;
+  h->page = PTE_PPN(pte) << PGSHIFT;
+  h->allow = allow;
+  h->head = i + 1;
+  h->asid = asid;
+  h->global = (pte & PTE_G) != 0;
+  h->more = false;
   return evicted;
 }
 
