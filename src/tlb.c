@@ -97,7 +97,7 @@ int tlb_init(struct tlb *t, unsigned entries, unsigned ways) {
   for (uint32_t b = 0; b < buckets; b++)
     t->hot[b] = (struct tlb_hot){.key = TLB_HOT_EMPTY};
   for (unsigned i = 0; i < entries; i++)
-    t->order[i] = i; // each set's ways in way order, as tlb_sort_candidates wants
+    t->order[i] = i; // each set's ways in way order, as sort_candidates wants
   return 0;
 }
 
@@ -187,7 +187,9 @@ static int cand_cmp(const void *a, const void *b) {
   return cand_before(a, b) ? -1 : cand_before(b, a) ? 1 : 0;
 }
 
-__attribute__((noinline)) void tlb_sort_candidates(struct tlb *t, unsigned s) {
+// Sort set s's ways by (stamp, way) into its replacement order for tlb_victim, starting
+// from the last order; a set already in order is not moved.
+static void sort_candidates(struct tlb *t, unsigned s) {
   uint32_t first = s * t->ways;
   struct tlb_order *q = &t->q[s];
   // Taken to the end with none passed over, and the clock moved once per way since: each
@@ -229,6 +231,19 @@ __attribute__((noinline)) void tlb_sort_candidates(struct tlb *t, unsigned s) {
       order[k] = c[k].index;
   }
   *q = (struct tlb_order){.mark = t->clock, .next = first, .end = first + t->ways};
+}
+
+__attribute__((noinline)) uint32_t tlb_victim_slow(struct tlb *t, unsigned s) {
+  struct tlb_order *q = &t->q[s];
+  for (;;) {
+    while (q->next < q->end) {
+      uint32_t i = t->order[q->next++];
+      if (t->used[i] <= q->mark)
+        return i;
+      t->skipped[s] = true;
+    }
+    sort_candidates(t, s);
+  }
 }
 
 struct tlb_entry *tlb_lookup(struct tlb *t, uint64_t va, uint16_t asid) {

@@ -86,7 +86,7 @@ struct tlb {
   uint32_t *order;
   struct tlb_order *q;
   bool *skipped;            // skipped[s]: tlb_victim passed over a way since set s's sort
-  struct tlb_cand *scratch; // ways of them, for tlb_sort_candidates
+  struct tlb_cand *scratch; // ways of them, for the sort
   uint64_t clock;          // LRU time
   uint32_t nlevel[3];      // valid entries of each page size, to skip useless probes
   struct tlb_stats total;
@@ -183,9 +183,9 @@ void tlb_hash_link(struct tlb *t, struct tlb_entry *e);
 // Take e out of its bucket's chain and keep the hot record.
 void tlb_hash_unlink(struct tlb *t, struct tlb_entry *e);
 
-// Sort set s's ways by (stamp, way) into its replacement order for tlb_victim, starting
-// from the last order; a set already in order is not moved.
-void tlb_sort_candidates(struct tlb *t, unsigned s);
+// tlb_victim past its first candidate: passes over ways whose stamp changed and sorts the
+// set again when the order runs out.
+uint32_t tlb_victim_slow(struct tlb *t, unsigned s);
 
 // The index of the first free way of set s, else of its least recently used one: free
 // ways have stamp 0 and valid ones unique stamps from 1 up, so the first way with the
@@ -196,18 +196,14 @@ void tlb_sort_candidates(struct tlb *t, unsigned s);
 // smaller still, so tlb_sfence empties the order.
 static inline uint32_t tlb_victim(struct tlb *t, unsigned s) {
   struct tlb_order *q = &t->q[s];
-  for (;;) {
-    uint32_t next = q->next, end = q->end;
-    while (next < end) {
-      uint32_t i = t->order[next++];
-      if (t->used[i] <= q->mark) {
-        q->next = next;
-        return i;
-      }
-      t->skipped[s] = true;
+  if (q->next < q->end) {
+    uint32_t i = t->order[q->next];
+    if (t->used[i] <= q->mark) {
+      q->next++;
+      return i;
     }
-    tlb_sort_candidates(t, s);
   }
+  return tlb_victim_slow(t, s);
 }
 
 // tlb_fill for a translation no entry holds (tlb_find(t, key >> 2, level, asid) is NULL,
