@@ -154,13 +154,13 @@ static uint64_t ad_needed(enum access acc) {
               (((pte) & PTE_W) ? CTX_W : 0u) | (((pte) & PTE_X) ? CTX_X : 0u)) &            \
              (!((pte) & PTE_A) ? 0u : ((pte) & PTE_D) ? CTX_ALL : ~CTX_W) & CTX_ALL)
 
-// ALLOW_OF for every combination of the seven flags it reads, indexed as mmu_leaf_allow
-// indexes it: V, R, W, X, U in bits 0..4 and A, D in bits 5..6 (PTE bits 0..4 and 6..7).
-#define ALLOW_AT(i) ALLOW_OF(((uint64_t)(i) & 31) | ((uint64_t)(i) & 96) << 1)
-#define ALLOW_4(i) ALLOW_AT(i), ALLOW_AT((i) + 1), ALLOW_AT((i) + 2), ALLOW_AT((i) + 3)
+// ALLOW_OF for every value of the PTE's flag byte, which mmu_leaf_allow indexes with (G,
+// which ALLOW_OF does not read, only makes each mask appear twice).
+#define ALLOW_4(i) ALLOW_OF(i), ALLOW_OF((i) + 1), ALLOW_OF((i) + 2), ALLOW_OF((i) + 3)
 #define ALLOW_16(i) ALLOW_4(i), ALLOW_4((i) + 4), ALLOW_4((i) + 8), ALLOW_4((i) + 12)
 #define ALLOW_64(i) ALLOW_16(i), ALLOW_16((i) + 16), ALLOW_16((i) + 32), ALLOW_16((i) + 48)
-const uint32_t mmu_allow_table[128] = {ALLOW_64(0), ALLOW_64(64)};
+const uint32_t mmu_allow_table[256] = {ALLOW_64(0u), ALLOW_64(64u), ALLOW_64(128u),
+                                       ALLOW_64(192u)};
 
 // The privileged spec's Sv39 walk (section 4.3.2) in Spike's check order. Returns 0 with
 // *pa and *leaf, or -1 with *f.
@@ -291,8 +291,8 @@ static inline int translate_hit(struct machine *m, uint64_t va, enum access acc,
   if (SATP_MODE(h->satp) != SATP_MODE_SV39 || !mmu_canonical(va))
     return GENERAL;
   // One load of the bucket's hot record decides the common hit; a match further down the
-  // chain goes to the general path, which finds the same entry. (With no TLB the record
-  // is a lone empty one.)
+  // chain goes to the general path, which finds the same entry. (With no TLB its one
+  // record sends every access to the general path.)
   uint64_t key = tlb_key(va >> PGSHIFT, 0);
   *bucket = tlb_bucket_of(t, key);
   const struct tlb_hot *e = &t->hot[*bucket];

@@ -68,11 +68,11 @@ int tlb_parse_geometry(const char *s, unsigned *entries, unsigned *ways, const c
 int tlb_init(struct tlb *t, unsigned entries, unsigned ways) {
   memset(t, 0, sizeof(*t));
   if (entries == 0) {
-    // No entries, but one bucket whose hot record stays empty, for the MMU's hit test.
+    // No entries, but one hot record for the MMU's hit test (struct tlb says why).
     t->hot = malloc(sizeof(*t->hot));
     if (t->hot == NULL)
       return -1;
-    t->hot[0] = (struct tlb_hot){.key = TLB_HOT_EMPTY};
+    t->hot[0] = (struct tlb_hot){.key = TLB_HOT_EMPTY, .more = true};
     return 0;
   }
   t->ways = ways == 0 ? entries : ways;
@@ -129,7 +129,7 @@ void tlb_clear(struct tlb *t) {
   memset(t->per_pid, 0, sizeof(t->per_pid));
 }
 
-// Copy bucket b's chain head into hot[b], whole. (tlb_fill_new writes a new head's
+// Copy bucket b's chain head into hot[b], whole. (tlb_fill_at writes a new head's
 // record itself, and a change behind the head only touches 'more'.)
 static __attribute__((noinline)) void hot_sync(struct tlb *t, uint32_t b) {
   uint32_t head = t->bucket[b];
@@ -264,8 +264,11 @@ bool tlb_fill(struct tlb *t, uint64_t va, uint16_t asid, int level, uint64_t pte
   if (t->e == NULL)
     return false;
   struct tlb_entry *e = tlb_find(t, va >> page_shift(level), level, asid);
-  if (e == NULL)
-    return tlb_fill_new(t, va, asid, level, pte, pte_pa, mmu_leaf_allow(pte));
+  if (e == NULL) {
+    uint64_t key = tlb_key(va >> page_shift(level), level);
+    return tlb_fill_at(t, key, tlb_bucket_of(t, key), asid, level, pte, pte_pa,
+                       mmu_leaf_allow(pte));
+  }
   // Refreshed in place: same key, so same bucket and chain.
   e->asid = asid;
   e->pte = pte;

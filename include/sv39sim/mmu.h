@@ -136,9 +136,9 @@ static inline unsigned mmu_access_ctx(enum access acc, bool user, bool sum, bool
 // access needs: where a TLB hit needs no further check, and where a walk's leaf needs
 // only its reserved bits and alignment checked. 0 for a pointer to the next level. One
 // table load, for the MMU's miss path.
-extern const uint32_t mmu_allow_table[128];
+extern const uint32_t mmu_allow_table[256];
 static inline uint32_t mmu_leaf_allow(uint64_t pte) {
-  return mmu_allow_table[(pte & 31) | (pte >> 1 & 96)];
+  return mmu_allow_table[pte & 0xFF];
 }
 
 // Page fault cause for an access type.

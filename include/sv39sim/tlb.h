@@ -79,7 +79,10 @@ struct tlb {
   // hash of (tag, level) -> index + 1 of the first of a chain of valid entries, in index
   // order, so that a lookup needs no scan of the set and stops at the first match
   uint32_t *bucket;
-  struct tlb_hot *hot;     // hot[b] mirrors the head of bucket[b]'s chain (no TLB: one, empty)
+  // hot[b] mirrors the head of bucket[b]'s chain. With no TLB there is one record, of no
+  // key and with 'more' set, so that the MMU's hit test sends every access to the general
+  // path.
+  struct tlb_hot *hot;
   uint32_t hmask;          // buckets - 1
   // Per set s, its ways' indexes in e sorted by stamp when last sorted (tlb_victim's
   // choice): order[s * ways + i], with q[s] saying how far tlb_victim has taken them.
@@ -175,7 +178,7 @@ static inline struct tlb_entry *tlb_find(struct tlb *t, uint64_t tag, int level,
 // ---- the fill's parts, inline for the MMU's miss path ----
 
 // Off the fill's common path, in tlb.c. The hot record of a bucket is kept in step with its
-// chain in these two and in tlb_fill_new's own common cases; hot_sync rewrites it whole.
+// chain in these two and in tlb_fill_at's own common cases; hot_sync rewrites it whole.
 
 // Put e into its bucket's chain, which stays in index order, and keep the hot record.
 void tlb_hash_link(struct tlb *t, struct tlb_entry *e);
@@ -206,26 +209,24 @@ static inline uint32_t tlb_victim(struct tlb *t, unsigned s) {
   return tlb_victim_slow(t, s);
 }
 
-// tlb_fill for a translation no entry holds (tlb_find(t, key >> 2, level, asid) is NULL,
-// as after the MMU's SURE_MISS verdict), given key = tlb_key(va's tag, level), its bucket
-// b = tlb_bucket_of(t, key), and pte's mmu_leaf_allow mask: the same result without
-// looking for an entry to refresh.
+// tlb_fill, in a TLB with entries, for a translation no entry holds (tlb_find(t,
+// key >> 2, level, asid) is NULL, as after the MMU's SURE_MISS verdict), given
+// key = tlb_key(va's tag, level), its bucket b = tlb_bucket_of(t, key), and pte's
+// mmu_leaf_allow mask: the same result without looking for an entry to refresh.
 static inline bool tlb_fill_at(struct tlb *t, uint64_t key, uint32_t b, uint16_t asid,
                                int level, uint64_t pte, uint64_t pte_pa, uint32_t allow) {
-  if (t->e == NULL)
-    return false;
   uint32_t i = tlb_victim(t, (unsigned)(key >> 2) & (t->nsets - 1));
   struct tlb_entry *v = &t->e[i];
   uint32_t *bucket = t->bucket;
   struct tlb_hot *hot = t->hot;
   bool evicted = v->valid;
   if (evicted) {
-    // Mostly the victim is alone in its chain: empty the bucket here.
+    // Mostly the victim is alone in its chain: empty the bucket here ('more' is false
+    // already).
     uint32_t old = v->bucket;
     if (bucket[old] == i + 1 && v->hnext == 0) {
       bucket[old] = 0;
       hot[old].key = TLB_HOT_EMPTY;
-      hot[old].more = false;
     } else {
       tlb_hash_unlink(t, v);
     }
@@ -258,13 +259,6 @@ static inline bool tlb_fill_at(struct tlb *t, uint64_t key, uint32_t b, uint16_t
   h->global = (pte & PTE_G) != 0;
   h->more = false;
   return evicted;
-}
-
-// tlb_fill_at for va's translation at page size level.
-static inline bool tlb_fill_new(struct tlb *t, uint64_t va, uint16_t asid, int level,
-                                uint64_t pte, uint64_t pte_pa, uint32_t allow) {
-  uint64_t key = tlb_key(va >> (PGSHIFT + 9 * (unsigned)level), level);
-  return tlb_fill_at(t, key, tlb_bucket_of(t, key), asid, level, pte, pte_pa, allow);
 }
 
 #endif
