@@ -382,10 +382,31 @@ static __attribute__((noinline)) int translate_general(struct machine *m, uint64
   return 0;
 }
 
+// translate_miss's end when the fill or the counts are not the common case: the same,
+// with the calls that need, for the leaf walk_fast found.
+static __attribute__((noinline)) int translate_miss_rest(struct machine *m, uint64_t va,
+                                                         uint64_t *pa, uint32_t bucket,
+                                                         uint64_t pte, uint64_t pte_pa) {
+  struct tlb *t = &m->tlb;
+  struct tlb_stats *ps = current_stats(m);
+  t->total.misses++;
+  if (ps != NULL)
+    ps->misses++;
+  if (tlb_fill_at(t, tlb_key(va >> PGSHIFT, 0), bucket, SATP_ASID(m->hart.satp), 0, pte,
+                  pte_pa, mmu_leaf_allow(pte))) {
+    t->total.evictions++;
+    if (ps != NULL)
+      ps->evictions++;
+  }
+  *pa = (PTE_PPN(pte) << PGSHIFT) | (va & (PGSIZE - 1));
+  return 0;
+}
+
 // The common miss, once translate_hit has found that no TLB entry can hold va (and that
-// va's level-0 key hashes to bucket): walk_fast finds the leaf. Returns 0 having counted
-// the miss and filled the TLB as translate_general would, or -1 having changed nothing,
-// for translate_general.
+// va's level-0 key hashes to bucket): walk_fast finds a 4 KiB leaf. Returns 0 having
+// counted the miss and filled the TLB as translate_general would, or -1 having changed
+// nothing, for translate_general. Makes no call but translate_miss_rest's, in tail
+// position, so that it needs few registers.
 static __attribute__((noinline)) int translate_miss(struct machine *m, uint64_t va,
                                                     enum access acc, uint64_t *pa,
                                                     uint32_t bucket) {
@@ -396,15 +417,23 @@ static __attribute__((noinline)) int translate_miss(struct machine *m, uint64_t 
   unsigned ctx = mmu_access_ctx(acc, h->priv == PRIV_U, h->sum, h->mxr);
   if (walk_fast(&m->ram, SATP_ROOT(h->satp), va, ctx, &leaf, &allow) != 0)
     return -1;
-  struct tlb_stats *ps = current_stats(m);
+  // The counts of the slot the hart runs, when they are its pid's already.
+  struct tlb_stats *ps = NULL;
+  int slot = m->current;
+  if (slot >= 0 && slot < NPROC) {
+    if (t->per_pid[slot] != m->proc[slot].pid)
+      return translate_miss_rest(m, va, pa, bucket, leaf.pte, leaf.pte_pa);
+    ps = &t->per[slot];
+  }
+  int evicted = tlb_fill_common(t, tlb_key(va >> PGSHIFT, 0), bucket, SATP_ASID(h->satp), 0,
+                                leaf.pte, leaf.pte_pa, allow);
+  if (evicted < 0)
+    return translate_miss_rest(m, va, pa, bucket, leaf.pte, leaf.pte_pa);
   t->total.misses++;
-  if (ps != NULL)
+  t->total.evictions += (unsigned)evicted;
+  if (ps != NULL) {
     ps->misses++;
-  if (tlb_fill_at(t, tlb_key(va >> PGSHIFT, 0), bucket, SATP_ASID(h->satp), 0, leaf.pte,
-                  leaf.pte_pa, allow)) {
-    t->total.evictions++;
-    if (ps != NULL)
-      ps->evictions++;
+    ps->evictions += (unsigned)evicted;
   }
   *pa = (PTE_PPN(leaf.pte) << PGSHIFT) | (va & (PGSIZE - 1));
   return 0;

@@ -129,7 +129,7 @@ void tlb_clear(struct tlb *t) {
   memset(t->per_pid, 0, sizeof(t->per_pid));
 }
 
-// Copy bucket b's chain head into hot[b], whole. (tlb_fill_at writes a new head's
+// Copy bucket b's chain head into hot[b], whole. (tlb_put_alone writes a new lone head's
 // record itself, and a change behind the head only touches 'more'.)
 static __attribute__((noinline)) void hot_sync(struct tlb *t, uint32_t b) {
   uint32_t head = t->bucket[b];
@@ -144,7 +144,11 @@ static __attribute__((noinline)) void hot_sync(struct tlb *t, uint32_t b) {
                                .global = tlb_entry_global(e), .more = e->hnext != 0};
 }
 
-__attribute__((noinline)) void tlb_hash_link(struct tlb *t, struct tlb_entry *e) {
+// The hot record of a bucket is kept in step with its chain in the two below and in
+// tlb_fill_common.
+
+// Put e into its bucket's chain, which stays in index order, and keep the hot record.
+static void hash_link(struct tlb *t, struct tlb_entry *e) {
   uint32_t me = (uint32_t)(e - t->e) + 1;
   uint32_t b = e->bucket;
   uint32_t *link = &t->bucket[b];
@@ -161,7 +165,8 @@ __attribute__((noinline)) void tlb_hash_link(struct tlb *t, struct tlb_entry *e)
   t->hot[b].more = true; // the head keeps a successor
 }
 
-__attribute__((noinline)) void tlb_hash_unlink(struct tlb *t, struct tlb_entry *e) {
+// Take e out of its bucket's chain and keep the hot record.
+static void hash_unlink(struct tlb *t, struct tlb_entry *e) {
   uint32_t me = (uint32_t)(e - t->e) + 1;
   uint32_t b = e->bucket;
   uint32_t *link = &t->bucket[b];
@@ -187,7 +192,7 @@ static int cand_cmp(const void *a, const void *b) {
   return cand_before(a, b) ? -1 : cand_before(b, a) ? 1 : 0;
 }
 
-// Sort set s's ways by (stamp, way) into its replacement order for tlb_victim, starting
+// Sort set s's ways by (stamp, way) into its replacement order for victim, starting
 // from the last order; a set already in order is not moved.
 static void sort_candidates(struct tlb *t, unsigned s) {
   uint32_t first = s * t->ways;
@@ -233,7 +238,14 @@ static void sort_candidates(struct tlb *t, unsigned s) {
   *q = (struct tlb_order){.mark = t->clock, .next = first, .end = first + t->ways};
 }
 
-__attribute__((noinline)) uint32_t tlb_victim_slow(struct tlb *t, unsigned s) {
+// The index of the first free way of set s, else of its least recently used one: free
+// ways have stamp 0 and valid ones unique stamps from 1 up, so the first way with the
+// smallest stamp. Rather than scan the set on every fill, take the ways in the order of
+// the last sort, skipping those whose stamp changed since (is above the clock's value
+// then, the mark): a way whose stamp did not change has a smaller stamp than every other
+// way (those that changed got new, larger ones). A way freed since the sort would be
+// smaller still, so tlb_sfence empties the order.
+static uint32_t victim(struct tlb *t, unsigned s) {
   struct tlb_order *q = &t->q[s];
   for (;;) {
     while (q->next < q->end) {
@@ -244,6 +256,25 @@ __attribute__((noinline)) uint32_t tlb_victim_slow(struct tlb *t, unsigned s) {
     }
     sort_candidates(t, s);
   }
+}
+
+__attribute__((noinline)) bool tlb_fill_general(struct tlb *t, uint64_t key, uint32_t b,
+                                                uint16_t asid, int level, uint64_t pte,
+                                                uint64_t pte_pa, uint32_t allow) {
+  uint32_t i = victim(t, (unsigned)(key >> 2) & (t->nsets - 1));
+  struct tlb_entry *v = &t->e[i];
+  bool evicted = v->valid;
+  if (evicted) {
+    hash_unlink(t, v);
+    t->nlevel[v->level]--;
+  }
+  if (t->bucket[b] == 0) {
+    tlb_put_alone(t, i, key, b, asid, level, pte, pte_pa, allow);
+  } else {
+    tlb_put_entry(t, i, key, b, asid, level, pte, pte_pa, allow);
+    hash_link(t, v);
+  }
+  return evicted;
 }
 
 struct tlb_entry *tlb_lookup(struct tlb *t, uint64_t va, uint16_t asid) {
@@ -308,7 +339,7 @@ unsigned tlb_sfence(struct machine *m, bool all_va, uint64_t va, bool all_asid,
       continue;
     if (!all_asid && (tlb_entry_global(e) || e->asid != asid))
       continue;
-    tlb_hash_unlink(t, e);
+    hash_unlink(t, e);
     e->valid = false;
     t->used[i] = 0; // free ways read as the oldest
     t->q[i / t->ways] = (struct tlb_order){0}; // sort again before the next victim

@@ -175,63 +175,24 @@ static inline struct tlb_entry *tlb_find(struct tlb *t, uint64_t tag, int level,
   return NULL;
 }
 
-// ---- the fill's parts, inline for the MMU's miss path ----
+// ---- the fill's common case, inline for the MMU's miss path ----
 
-// Off the fill's common path, in tlb.c. The hot record of a bucket is kept in step with its
-// chain in these two and in tlb_fill_at's own common cases; hot_sync rewrites it whole.
-
-// Put e into its bucket's chain, which stays in index order, and keep the hot record.
-void tlb_hash_link(struct tlb *t, struct tlb_entry *e);
-
-// Take e out of its bucket's chain and keep the hot record.
-void tlb_hash_unlink(struct tlb *t, struct tlb_entry *e);
-
-// tlb_victim past its first candidate: passes over ways whose stamp changed and sorts the
-// set again when the order runs out.
-uint32_t tlb_victim_slow(struct tlb *t, unsigned s);
-
-// The index of the first free way of set s, else of its least recently used one: free
-// ways have stamp 0 and valid ones unique stamps from 1 up, so the first way with the
-// smallest stamp. Rather than scan the set on every fill, take the ways in the order of
-// the last sort, skipping those whose stamp changed since (is above the clock's value
-// then, the mark): a way whose stamp did not change has a smaller stamp than every other
-// way (those that changed got new, larger ones). A way freed since the sort would be
-// smaller still, so tlb_sfence empties the order.
-static inline uint32_t tlb_victim(struct tlb *t, unsigned s) {
-  struct tlb_order *q = &t->q[s];
-  if (q->next < q->end) {
-    uint32_t i = t->order[q->next];
-    if (t->used[i] <= q->mark) {
-      q->next++;
-      return i;
-    }
-  }
-  return tlb_victim_slow(t, s);
+// Set s's replacement victim (tlb.c's victim says how it is chosen) when it is the next
+// way in the set's order, as on most fills: its index, or -1 having changed nothing.
+static inline int64_t tlb_next_victim(const struct tlb *t, unsigned s) {
+  const struct tlb_order *q = &t->q[s];
+  if (q->next >= q->end)
+    return -1;
+  uint32_t i = t->order[q->next];
+  return t->used[i] <= q->mark ? (int64_t)i : -1;
 }
 
-// tlb_fill, in a TLB with entries, for a translation no entry holds (tlb_find(t,
-// key >> 2, level, asid) is NULL, as after the MMU's SURE_MISS verdict), given
-// key = tlb_key(va's tag, level), its bucket b = tlb_bucket_of(t, key), and pte's
-// mmu_leaf_allow mask: the same result without looking for an entry to refresh.
-static inline bool tlb_fill_at(struct tlb *t, uint64_t key, uint32_t b, uint16_t asid,
-                               int level, uint64_t pte, uint64_t pte_pa, uint32_t allow) {
-  uint32_t i = tlb_victim(t, (unsigned)(key >> 2) & (t->nsets - 1));
+// Make way i (a victim, now free and out of every chain) hold key's translation, most
+// recently used, with no successor in its chain (tlb.c links it, or tlb_put_alone).
+static inline void tlb_put_entry(struct tlb *t, uint32_t i, uint64_t key, uint32_t b,
+                                 uint16_t asid, int level, uint64_t pte, uint64_t pte_pa,
+                                 uint32_t allow) {
   struct tlb_entry *v = &t->e[i];
-  uint32_t *bucket = t->bucket;
-  struct tlb_hot *hot = t->hot;
-  bool evicted = v->valid;
-  if (evicted) {
-    // Mostly the victim is alone in its chain: empty the bucket here ('more' is false
-    // already).
-    uint32_t old = v->bucket;
-    if (bucket[old] == i + 1 && v->hnext == 0) {
-      bucket[old] = 0;
-      hot[old].key = TLB_HOT_EMPTY;
-    } else {
-      tlb_hash_unlink(t, v);
-    }
-    t->nlevel[v->level]--;
-  }
   t->used[i] = ++t->clock;
   // Field by field: a compound literal would also clear the padding, for nothing.
   v->key = key;
@@ -244,13 +205,16 @@ static inline bool tlb_fill_at(struct tlb *t, uint64_t key, uint32_t b, uint16_t
   v->level = (uint8_t)level;
   v->valid = true;
   t->nlevel[level]++;
-  if (bucket[b] != 0) {
-    tlb_hash_link(t, v);
-    return evicted;
-  }
-  // Mostly the chain is empty: the new entry becomes its head, and hot[b] its copy.
-  bucket[b] = i + 1;
-  struct tlb_hot *h = &hot[b];
+}
+
+// tlb_put_entry as the only entry of bucket b, whose chain is empty: the bucket and its hot
+// record too.
+static inline void tlb_put_alone(struct tlb *t, uint32_t i, uint64_t key, uint32_t b,
+                                 uint16_t asid, int level, uint64_t pte, uint64_t pte_pa,
+                                 uint32_t allow) {
+  tlb_put_entry(t, i, key, b, asid, level, pte, pte_pa, allow);
+  t->bucket[b] = i + 1;
+  struct tlb_hot *h = &t->hot[b];
   h->key = key;
   h->page = PTE_PPN(pte) << PGSHIFT;
   h->allow = allow;
@@ -258,7 +222,48 @@ static inline bool tlb_fill_at(struct tlb *t, uint64_t key, uint32_t b, uint16_t
   h->asid = asid;
   h->global = (pte & PTE_G) != 0;
   h->more = false;
+}
+
+// tlb_fill, in a TLB with entries, for a translation no entry holds (tlb_find(t,
+// key >> 2, level, asid) is NULL, as after the MMU's SURE_MISS verdict), given
+// key = tlb_key(va's tag, level), its bucket b = tlb_bucket_of(t, key), and pte's
+// mmu_leaf_allow mask, in the common case only, with no call: the victim is the next way
+// in its set's order, it is free or alone in its chain, and bucket b is empty once it has
+// left. Returns whether a valid entry was evicted, or -1 having changed nothing when the
+// case is another (for tlb_fill_at).
+static inline int tlb_fill_common(struct tlb *t, uint64_t key, uint32_t b, uint16_t asid,
+                                  int level, uint64_t pte, uint64_t pte_pa,
+                                  uint32_t allow) {
+  int64_t victim = tlb_next_victim(t, (unsigned)(key >> 2) & (t->nsets - 1));
+  if (victim < 0)
+    return -1;
+  uint32_t i = (uint32_t)victim;
+  struct tlb_entry *v = &t->e[i];
+  bool evicted = v->valid;
+  uint32_t old = v->bucket;
+  if (evicted && (t->bucket[old] != i + 1 || v->hnext != 0))
+    return -1;
+  if (t->bucket[b] != 0 && !(evicted && old == b))
+    return -1;
+  t->q[(key >> 2) & (t->nsets - 1)].next++;
+  if (evicted) {
+    t->bucket[old] = 0;
+    t->hot[old].key = TLB_HOT_EMPTY; // 'more' is false already: the victim was alone
+    t->nlevel[v->level]--;
+  }
+  tlb_put_alone(t, i, key, b, asid, level, pte, pte_pa, allow);
   return evicted;
+}
+
+// tlb_fill_common's other cases, in tlb.c.
+bool tlb_fill_general(struct tlb *t, uint64_t key, uint32_t b, uint16_t asid, int level,
+                      uint64_t pte, uint64_t pte_pa, uint32_t allow);
+
+// tlb_fill_common in every case: returns whether a valid entry was evicted.
+static inline bool tlb_fill_at(struct tlb *t, uint64_t key, uint32_t b, uint16_t asid,
+                               int level, uint64_t pte, uint64_t pte_pa, uint32_t allow) {
+  int r = tlb_fill_common(t, key, b, asid, level, pte, pte_pa, allow);
+  return r >= 0 ? r != 0 : tlb_fill_general(t, key, b, asid, level, pte, pte_pa, allow);
 }
 
 #endif
