@@ -382,11 +382,14 @@ static __attribute__((noinline)) int translate_general(struct machine *m, uint64
   return 0;
 }
 
+// What translate_miss returns when it changed nothing: no pa is this large.
+#define MISS_NOT_DONE UINT64_MAX
+
 // translate_miss's end when the fill or the counts are not the common case: the same,
-// with the calls that need, for the leaf walk_fast found.
-static __attribute__((noinline)) int translate_miss_rest(struct machine *m, uint64_t va,
-                                                         uint64_t *pa, uint32_t bucket,
-                                                         uint64_t pte, uint64_t pte_pa) {
+// with the calls that need, for the leaf walk_fast found. Returns the pa.
+static __attribute__((noinline)) uint64_t translate_miss_rest(struct machine *m, uint64_t va,
+                                                              uint32_t bucket, uint64_t pte,
+                                                              uint64_t pte_pa) {
   struct tlb *t = &m->tlb;
   struct tlb_stats *ps = current_stats(m);
   t->total.misses++;
@@ -398,45 +401,43 @@ static __attribute__((noinline)) int translate_miss_rest(struct machine *m, uint
     if (ps != NULL)
       ps->evictions++;
   }
-  *pa = (PTE_PPN(pte) << PGSHIFT) | (va & (PGSIZE - 1));
-  return 0;
+  return (PTE_PPN(pte) << PGSHIFT) | (va & (PGSIZE - 1));
 }
 
 // The common miss, once translate_hit has found that no TLB entry can hold va (and that
-// va's level-0 key hashes to bucket): walk_fast finds a 4 KiB leaf. Returns 0 having
-// counted the miss and filled the TLB as translate_general would, or -1 having changed
-// nothing, for translate_general. Makes no call but translate_miss_rest's, in tail
-// position, so that it needs few registers.
-static __attribute__((noinline)) int translate_miss(struct machine *m, uint64_t va,
-                                                    enum access acc, uint64_t *pa,
-                                                    uint32_t bucket) {
+// va's level-0 key hashes to bucket): walk_fast finds a 4 KiB leaf. Returns the pa,
+// having counted the miss and filled the TLB as translate_general would, or MISS_NOT_DONE
+// having changed nothing, for translate_general. Makes no call but translate_miss_rest's,
+// in tail position, so that it needs few registers; the pa comes back in a register, as
+// the next access's address often depends on it.
+static __attribute__((noinline)) uint64_t translate_miss(struct machine *m, uint64_t va,
+                                                         enum access acc, uint32_t bucket) {
   const struct hart *h = &m->hart;
   struct tlb *t = &m->tlb;
   struct leaf leaf;
   uint32_t allow;
   unsigned ctx = mmu_access_ctx(acc, h->priv == PRIV_U, h->sum, h->mxr);
   if (walk_fast(&m->ram, SATP_ROOT(h->satp), va, ctx, &leaf, &allow) != 0)
-    return -1;
+    return MISS_NOT_DONE;
   // The counts of the slot the hart runs, when they are its pid's already.
   struct tlb_stats *ps = NULL;
   int slot = m->current;
   if (slot >= 0 && slot < NPROC) {
     if (t->per_pid[slot] != m->proc[slot].pid)
-      return translate_miss_rest(m, va, pa, bucket, leaf.pte, leaf.pte_pa);
+      return translate_miss_rest(m, va, bucket, leaf.pte, leaf.pte_pa);
     ps = &t->per[slot];
   }
   int evicted = tlb_fill_common(t, tlb_key(va >> PGSHIFT, 0), bucket, SATP_ASID(h->satp), 0,
                                 leaf.pte, leaf.pte_pa, allow);
   if (evicted < 0)
-    return translate_miss_rest(m, va, pa, bucket, leaf.pte, leaf.pte_pa);
+    return translate_miss_rest(m, va, bucket, leaf.pte, leaf.pte_pa);
   t->total.misses++;
   t->total.evictions += (unsigned)evicted;
   if (ps != NULL) {
     ps->misses++;
     ps->evictions += (unsigned)evicted;
   }
-  *pa = (PTE_PPN(leaf.pte) << PGSHIFT) | (va & (PGSIZE - 1));
-  return 0;
+  return (PTE_PPN(leaf.pte) << PGSHIFT) | (va & (PGSIZE - 1));
 }
 
 int mmu_translate(struct machine *m, uint64_t va, enum access acc, uint64_t *pa,
@@ -446,8 +447,13 @@ int mmu_translate(struct machine *m, uint64_t va, enum access acc, uint64_t *pa,
   int r = translate_hit(m, va, acc, pa, steps, &bucket);
   if (r == HIT)
     return 0;
-  if (r == SURE_MISS && steps == NULL && translate_miss(m, va, acc, pa, bucket) == 0)
-    return 0;
+  if (r == SURE_MISS && steps == NULL) {
+    uint64_t p = translate_miss(m, va, acc, bucket);
+    if (p != MISS_NOT_DONE) {
+      *pa = p;
+      return 0;
+    }
+  }
   return translate_general(m, va, acc, pa, f, steps);
 }
 
