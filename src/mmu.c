@@ -265,14 +265,10 @@ static struct walk_ctx hart_ctx(const struct machine *m) {
                            .write_ad = true};
 }
 
-// The stats of the slot the hart runs, without a call when its pid has not changed.
+// The stats of the slot the hart runs, or NULL when it runs none.
 static struct tlb_stats *current_stats(struct machine *m) {
   int slot = m->current;
-  if (slot < 0 || slot >= NPROC)
-    return NULL;
-  if (m->tlb.per_pid[slot] != m->proc[slot].pid)
-    return tlb_slot_stats(m, slot);
-  return &m->tlb.per[slot];
+  return slot < 0 || slot >= NPROC ? NULL : &m->tlb.per[slot];
 }
 
 // What translate_hit found: a hit it served, a miss no entry can serve (translate_miss may
@@ -419,20 +415,13 @@ static __attribute__((noinline)) uint64_t translate_miss(struct machine *m, uint
   unsigned ctx = mmu_access_ctx(acc, h->priv == PRIV_U, h->sum, h->mxr);
   if (walk_fast(&m->ram, SATP_ROOT(h->satp), va, ctx, &leaf, &allow) != 0)
     return MISS_NOT_DONE;
-  // The counts of the slot the hart runs, when they are its pid's already.
-  struct tlb_stats *ps = NULL;
-  int slot = m->current;
-  if (slot >= 0 && slot < NPROC) {
-    if (t->per_pid[slot] != m->proc[slot].pid)
-      return translate_miss_rest(m, va, bucket, leaf.pte, leaf.pte_pa);
-    ps = &t->per[slot];
-  }
   int evicted = tlb_fill_common(t, tlb_key(va >> PGSHIFT, 0), bucket, SATP_ASID(h->satp), 0,
                                 leaf.pte, leaf.pte_pa, allow);
   if (evicted < 0)
     return translate_miss_rest(m, va, bucket, leaf.pte, leaf.pte_pa);
   t->total.misses++;
   t->total.evictions += (unsigned)evicted;
+  struct tlb_stats *ps = current_stats(m);
   if (ps != NULL) {
     ps->misses++;
     ps->evictions += (unsigned)evicted;

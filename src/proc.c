@@ -132,6 +132,7 @@ int proc_allocproc(struct machine *m, int *slot) {
     return SIM_OK;
   struct proc *p = &m->proc[i];
   p->pid = m->nextpid++;
+  tlb_slot_reset(&m->tlb, i, p->pid);
   p->trapframe = kmem_kalloc(m);
   if (p->trapframe == 0)
     return m->halted ? SIM_PANIC : SIM_OK;

@@ -310,15 +310,13 @@ bool tlb_fill(struct tlb *t, uint64_t va, uint16_t asid, int level, uint64_t pte
   return false;
 }
 
+void tlb_slot_reset(struct tlb *t, int slot, int pid) {
+  memset(&t->per[slot], 0, sizeof(t->per[slot]));
+  t->per_pid[slot] = pid;
+}
+
 struct tlb_stats *tlb_slot_stats(struct machine *m, int slot) {
-  if (slot < 0 || slot >= NPROC)
-    return NULL;
-  struct tlb *t = &m->tlb;
-  if (t->per_pid[slot] != m->proc[slot].pid) {
-    memset(&t->per[slot], 0, sizeof(t->per[slot]));
-    t->per_pid[slot] = m->proc[slot].pid;
-  }
-  return &t->per[slot];
+  return slot < 0 || slot >= NPROC ? NULL : &m->tlb.per[slot];
 }
 
 unsigned tlb_sfence(struct machine *m, bool all_va, uint64_t va, bool all_asid,

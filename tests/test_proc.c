@@ -616,6 +616,38 @@ Test(life, switch_flushes_the_tlb_only_when_it_writes_satp) {
   }
 }
 
+// A slot's TLB counts belong to the pid allocproc last gave it: they stay after the process
+// is reaped (its row in 'tlb stats') and start afresh when allocproc gives the slot to a
+// new pid, before that pid translates anything.
+Test(life, tlb_counts_of_a_slot_start_afresh_when_allocproc_gives_it_a_new_pid) {
+  boot_mode(KPT_GLOBAL, SMALL_RAM, false);
+  cr_assert_eq(fork_of(0), 2);
+  cr_assert_eq(m->tlb.per_pid[1], 2);
+  cr_assert_eq(proc_switch(m, 1), SIM_OK);
+  uint64_t pa;
+  struct fault f;
+  for (int i = 0; i < 2; i++)
+    cr_assert_eq(mmu_translate(m, KERNBASE + 0x1000, ACC_R, &pa, &f, NULL), 0);
+  cr_assert(m->tlb.per[1].misses == 1 && m->tlb.per[1].hits == 1,
+            "pid 2: %" PRIu64 " misses, %" PRIu64 " hits", m->tlb.per[1].misses,
+            m->tlb.per[1].hits);
+  int pid;
+  bool blocked;
+  cr_assert_eq(proc_exit(m, 1, 0), SIM_OK);
+  cr_assert_eq(proc_wait(m, 0, &pid, &blocked), SIM_OK);
+  cr_assert_eq(pid, 2);
+  cr_assert(m->tlb.per_pid[1] == 2 && m->tlb.per[1].misses == 1 && m->tlb.per[1].hits == 1,
+            "pid 2's counts outlive it until slot 1 is given again");
+  uint64_t hits = m->tlb.total.hits, misses = m->tlb.total.misses;
+  cr_assert_eq(fork_of(0), 3);
+  cr_assert_eq(m->tlb.per_pid[1], 3);
+  cr_assert(m->tlb.per[1].misses == 0 && m->tlb.per[1].hits == 0 &&
+                m->tlb.per[1].flushes == 0 && m->tlb.per[1].evictions == 0,
+            "pid 3 inherited pid 2's counts");
+  cr_assert(m->tlb.total.hits == hits && m->tlb.total.misses == misses,
+            "the totals do not restart");
+}
+
 Test(life, fork_copies_the_trapframe_struct_and_returns_0_in_the_child) {
   boot_mode(KPT_GLOBAL, SMALL_RAM, false);
   cr_assert_eq(fork_of(0), 2);

@@ -249,10 +249,12 @@ Test(tlb, a_store_hitting_a_clean_entry_walks_again_and_sets_d) {
   cr_assert_eq(m->tlb.total.hits, 1, "%lu hits", m->tlb.total.hits);
 }
 
+// (allocproc calls tlb_slot_reset as it gives a slot its pid; test_proc.c checks that.)
 Test(tlb, counts_per_process_and_restarts_for_a_new_pid) {
   build_two_tables();
   cr_assert(mmu_write_satp(m, MAKE_SATP(T1)));
   m->proc[3].pid = 7;
+  tlb_slot_reset(&m->tlb, 3, 7);
   m->proc[3].state = RUNNING;
   m->current = 3;
   uint64_t pa;
@@ -264,6 +266,7 @@ Test(tlb, counts_per_process_and_restarts_for_a_new_pid) {
   cr_assert_eq(m->tlb.per[3].misses, 2);
   cr_assert_eq(m->tlb.per[3].faults, 1);
   m->proc[3].pid = 8;
+  tlb_slot_reset(&m->tlb, 3, 8);
   mmu_translate(m, 0x1000, ACC_R, &pa, &f, NULL);
   cr_assert_eq(m->tlb.per_pid[3], 8);
   cr_assert_eq(m->tlb.per[3].hits, 1, "pid 8 inherited pid 7's counts");

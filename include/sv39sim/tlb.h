@@ -94,7 +94,7 @@ struct tlb {
   uint32_t nlevel[3];      // valid entries of each page size, to skip useless probes
   struct tlb_stats total;
   struct tlb_stats per[NPROC]; // counted against the slot the hart runs (m->current)
-  int per_pid[NPROC];          // the pid per[slot] belongs to; a new pid starts afresh
+  int per_pid[NPROC];          // the pid per[slot] belongs to (0: none yet); tlb_slot_reset
 };
 
 // Parse "ENTRIES[xWAYS]" (WAYS omitted: fully associative). ENTRIES may be 0 (no TLB:
@@ -129,7 +129,10 @@ bool tlb_fill(struct tlb *t, uint64_t va, uint16_t asid, int level, uint64_t pte
 unsigned tlb_sfence(struct machine *m, bool all_va, uint64_t va, bool all_asid,
                     uint16_t asid);
 
-// The stats of slot (or NULL for slot -1), restarted when the slot now holds another pid.
+// Slot now holds pid, a new one (allocproc gave it): its counts start afresh, for pid.
+void tlb_slot_reset(struct tlb *t, int slot, int pid);
+
+// The stats of slot, or NULL for slot -1 (no process).
 struct tlb_stats *tlb_slot_stats(struct machine *m, int slot);
 
 static inline bool tlb_entry_global(const struct tlb_entry *e) {
