@@ -278,7 +278,7 @@ enum { HIT = 0, GENERAL = -1, SURE_MISS = 1 };
 // A 4 KiB TLB entry that serves this access with no check failing: count the hit and
 // return HIT. Otherwise change nothing and return SURE_MISS when tlb_lookup could find no
 // entry of any size for va (no superpage entries, and va's level-0 chain empty or one
-// head that does not match: its hot record's 'more' is false), else GENERAL, for the
+// head that does not match: its bucket's 'more' is false), else GENERAL, for the
 // general path to decide. *bucket gets va's level-0 bucket when the answer is SURE_MISS.
 static inline int translate_hit(struct machine *m, uint64_t va, enum access acc,
                                 uint64_t *pa, struct walk_steps *steps, uint32_t *bucket) {
@@ -286,12 +286,12 @@ static inline int translate_hit(struct machine *m, uint64_t va, enum access acc,
   struct tlb *t = &m->tlb;
   if (SATP_MODE(h->satp) != SATP_MODE_SV39 || !mmu_canonical(va))
     return GENERAL;
-  // One load of the bucket's hot record decides the common hit; a match further down the
+  // One load of the bucket's record decides the common hit; a match further down the
   // chain goes to the general path, which finds the same entry. (With no TLB its one
   // record sends every access to the general path.)
   uint64_t key = tlb_key(va >> PGSHIFT, 0);
   *bucket = tlb_bucket_of(t, key);
-  const struct tlb_hot *e = &t->hot[*bucket];
+  const struct tlb_bucket *e = &t->bucket[*bucket];
   uint16_t asid = SATP_ASID(h->satp);
   if (e->key != key || (e->asid != asid && !e->global))
     return e->more || tlb_has_superpages(t) ? GENERAL : SURE_MISS;

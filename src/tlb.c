@@ -68,11 +68,11 @@ int tlb_parse_geometry(const char *s, unsigned *entries, unsigned *ways, const c
 int tlb_init(struct tlb *t, unsigned entries, unsigned ways) {
   memset(t, 0, sizeof(*t));
   if (entries == 0) {
-    // No entries, but one hot record for the MMU's hit test (struct tlb says why).
-    t->hot = malloc(sizeof(*t->hot));
-    if (t->hot == NULL)
+    // No entries, but one bucket for the MMU's hit test (struct tlb says why).
+    t->bucket = malloc(sizeof(*t->bucket));
+    if (t->bucket == NULL)
       return -1;
-    t->hot[0] = (struct tlb_hot){.key = TLB_HOT_EMPTY, .more = true};
+    t->bucket[0] = (struct tlb_bucket){.key = TLB_KEY_NONE, .more = true};
     return 0;
   }
   t->ways = ways == 0 ? entries : ways;
@@ -83,19 +83,18 @@ int tlb_init(struct tlb *t, unsigned entries, unsigned ways) {
   t->hmask = buckets - 1;
   t->e = calloc(entries, sizeof(*t->e));
   t->used = calloc(entries, sizeof(*t->used));
-  t->bucket = calloc(buckets, sizeof(*t->bucket));
-  t->hot = malloc(buckets * sizeof(*t->hot));
+  t->bucket = malloc(buckets * sizeof(*t->bucket));
   t->order = malloc(entries * sizeof(*t->order));
   t->q = calloc(t->nsets, sizeof(*t->q));
   t->skipped = calloc(t->nsets, sizeof(*t->skipped));
   t->scratch = malloc(t->ways * sizeof(*t->scratch));
-  if (t->e == NULL || t->used == NULL || t->bucket == NULL || t->hot == NULL || t->order == NULL ||
+  if (t->e == NULL || t->used == NULL || t->bucket == NULL || t->order == NULL ||
       t->q == NULL || t->skipped == NULL || t->scratch == NULL) {
     tlb_destroy(t);
     return -1;
   }
   for (uint32_t b = 0; b < buckets; b++)
-    t->hot[b] = (struct tlb_hot){.key = TLB_HOT_EMPTY};
+    t->bucket[b] = (struct tlb_bucket){.key = TLB_KEY_NONE};
   for (unsigned i = 0; i < entries; i++)
     t->order[i] = i; // each set's ways in way order, as sort_candidates wants
   return 0;
@@ -105,7 +104,6 @@ void tlb_destroy(struct tlb *t) {
   free(t->e);
   free(t->used);
   free(t->bucket);
-  free(t->hot);
   free(t->order);
   free(t->q);
   free(t->skipped);
@@ -117,9 +115,8 @@ void tlb_clear(struct tlb *t) {
   if (t->e != NULL) {
     memset(t->e, 0, (size_t)t->nsets * t->ways * sizeof(*t->e));
     memset(t->used, 0, (size_t)t->nsets * t->ways * sizeof(*t->used));
-    memset(t->bucket, 0, ((size_t)t->hmask + 1) * sizeof(*t->bucket));
     for (uint32_t b = 0; b <= t->hmask; b++)
-      t->hot[b] = (struct tlb_hot){.key = TLB_HOT_EMPTY};
+      t->bucket[b] = (struct tlb_bucket){.key = TLB_KEY_NONE};
     memset(t->q, 0, t->nsets * sizeof(*t->q));
   }
   t->clock = 0;
@@ -129,58 +126,58 @@ void tlb_clear(struct tlb *t) {
   memset(t->per_pid, 0, sizeof(t->per_pid));
 }
 
-// Copy bucket b's chain head into hot[b], whole. (tlb_put_alone writes a new lone head's
-// record itself, and a change behind the head only touches 'more'.)
-static __attribute__((noinline)) void hot_sync(struct tlb *t, uint32_t b) {
-  uint32_t head = t->bucket[b];
+// Copy bucket b's new head (or none) into its record, whole. (tlb_put_alone writes a new
+// lone head's record itself, and a change behind the head only touches 'more'.)
+static __attribute__((noinline)) void head_sync(struct tlb *t, uint32_t b) {
+  uint32_t head = t->bucket[b].head;
   if (head == 0) {
-    t->hot[b].key = TLB_HOT_EMPTY; // the other fields are read only after a key matches
-    t->hot[b].more = false;
+    t->bucket[b].key = TLB_KEY_NONE; // the other fields are read only after a key matches
+    t->bucket[b].more = false;
     return;
   }
   const struct tlb_entry *e = &t->e[head - 1];
-  t->hot[b] = (struct tlb_hot){.key = e->key, .page = PTE_PPN(e->pte) << PGSHIFT,
-                               .allow = e->allow, .head = head, .asid = e->asid,
-                               .global = tlb_entry_global(e), .more = e->hnext != 0};
+  t->bucket[b] = (struct tlb_bucket){.key = e->key, .page = PTE_PPN(e->pte) << PGSHIFT,
+                                     .allow = e->allow, .head = head, .asid = e->asid,
+                                     .global = tlb_entry_global(e), .more = e->hnext != 0};
 }
 
-// The hot record of a bucket is kept in step with its chain in the two below and in
+// A bucket's copy of its head is kept in step with its chain in the two below and in
 // tlb_fill_common.
 
-// Put e into its bucket's chain, which stays in index order, and keep the hot record.
+// Put e into its bucket's chain, which stays in index order, and keep the head's copy.
 static void hash_link(struct tlb *t, struct tlb_entry *e) {
   uint32_t me = (uint32_t)(e - t->e) + 1;
   uint32_t b = e->bucket;
-  uint32_t *link = &t->bucket[b];
+  uint32_t *link = &t->bucket[b].head;
   if (*link == 0 || *link > me) { // the new head
     e->hnext = *link;
     *link = me;
-    hot_sync(t, b);
+    head_sync(t, b);
     return;
   }
   while (*link != 0 && *link < me)
     link = &t->e[*link - 1].hnext;
   e->hnext = *link;
   *link = me;
-  t->hot[b].more = true; // the head keeps a successor
+  t->bucket[b].more = true; // the head keeps a successor
 }
 
-// Take e out of its bucket's chain and keep the hot record.
+// Take e out of its bucket's chain and keep the head's copy.
 static void hash_unlink(struct tlb *t, struct tlb_entry *e) {
   uint32_t me = (uint32_t)(e - t->e) + 1;
   uint32_t b = e->bucket;
-  uint32_t *link = &t->bucket[b];
+  uint32_t *link = &t->bucket[b].head;
   if (*link == me) {
     *link = e->hnext;
     e->hnext = 0;
-    hot_sync(t, b);
+    head_sync(t, b);
     return;
   }
   while (*link != me)
     link = &t->e[*link - 1].hnext;
   *link = e->hnext;
   e->hnext = 0;
-  t->hot[b].more = t->e[t->bucket[b] - 1].hnext != 0;
+  t->bucket[b].more = t->e[t->bucket[b].head - 1].hnext != 0;
 }
 
 // Stamp order, then way order (only free ways, stamp 0, tie).
@@ -268,7 +265,7 @@ __attribute__((noinline)) bool tlb_fill_general(struct tlb *t, uint64_t key, uin
     hash_unlink(t, v);
     t->nlevel[v->level]--;
   }
-  if (t->bucket[b] == 0) {
+  if (t->bucket[b].head == 0) {
     tlb_put_alone(t, i, key, b, asid, level, pte, pte_pa, allow);
   } else {
     tlb_put_entry(t, i, key, b, asid, level, pte, pte_pa, allow);
@@ -306,7 +303,7 @@ bool tlb_fill(struct tlb *t, uint64_t va, uint16_t asid, int level, uint64_t pte
   e->pte_pa = pte_pa;
   e->allow = mmu_leaf_allow(pte);
   t->used[e - t->e] = ++t->clock;
-  hot_sync(t, e->bucket);
+  head_sync(t, e->bucket);
   return false;
 }
 

@@ -708,7 +708,7 @@ static void compare_ram(long index) {
 }
 
 // The library's TLB bookkeeping, which the model cannot see: every bucket's chain is in
-// index order and holds exactly the valid entries whose key hashes there; its hot record
+// index order and holds exactly the valid entries whose key hashes there; its record
 // copies the chain's head, with 'more' exactly when the chain goes on; nlevel counts the
 // valid entries of each page size; each set's replacement order holds each of its ways
 // once; and slot 0's counts equal the totals.
@@ -726,11 +726,11 @@ static void check_structure(long index) {
     return;
   unsigned chained = 0, valid = 0, nlevel[3] = {0, 0, 0};
   for (uint32_t b = 0; b <= t->hmask; b++) {
-    const struct tlb_hot *h = &t->hot[b];
-    uint32_t head = t->bucket[b];
+    const struct tlb_bucket *h = &t->bucket[b];
+    uint32_t head = h->head;
     if (head == 0) {
-      cr_assert(h->key == TLB_HOT_EMPTY && !h->more,
-                "TLB %s seed %#" PRIx64 " op %ld: empty bucket %u has hot key %#" PRIx64
+      cr_assert(h->key == TLB_KEY_NONE && !h->more,
+                "TLB %s seed %#" PRIx64 " op %ld: empty bucket %u has key %#" PRIx64
                 " more %d", w.geometry, w.seed, index, b, h->key, h->more);
       continue;
     }
@@ -739,7 +739,7 @@ static void check_structure(long index) {
                   h->page == PTE_PPN(e->pte) << PGSHIFT && h->allow == e->allow &&
                   h->asid == e->asid && h->global == ((e->pte & PTE_G) != 0) &&
                   h->more == (e->hnext != 0),
-              "TLB %s seed %#" PRIx64 " op %ld: bucket %u's hot record is not its head %u",
+              "TLB %s seed %#" PRIx64 " op %ld: bucket %u's copy is not of its head %u",
               w.geometry, w.seed, index, b, head);
     for (uint32_t i = head, prev = 0; i != 0; prev = i, i = t->e[i - 1].hnext) {
       const struct tlb_entry *c = &t->e[i - 1];

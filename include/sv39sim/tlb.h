@@ -41,20 +41,20 @@ struct tlb_stats {
   uint64_t flushed;   // entries those invalidated
 };
 
-// A copy of the fields a 4 KiB hit needs from the first entry of a hash bucket's chain,
-// kept beside the bucket so that a hit reads one record (of 32 bytes) rather than the
-// bucket and then the entry. key is TLB_HOT_EMPTY when the chain is empty.
-struct tlb_hot {
+// A hash bucket: its chain's first entry and a copy of the fields a 4 KiB hit needs from
+// it, so that a hit reads one record (of 32 bytes) rather than the bucket and then the
+// entry. An empty bucket has head 0, key TLB_KEY_NONE and more false.
+struct tlb_bucket {
   uint64_t key;   // the head entry's key
   uint64_t page;  // the physical page its leaf PTE maps: PTE_PPN(pte) << PGSHIFT
   uint32_t allow; // its allow mask
-  uint32_t head;  // its index + 1
+  uint32_t head;  // its index + 1 (0: the chain is empty)
   uint16_t asid;
   bool global;
-  bool more;      // the chain has entries after the head (false when it is empty)
+  bool more;      // the chain has entries after the head
 };
 
-#define TLB_HOT_EMPTY UINT64_MAX // no key: tags are below 2^52
+#define TLB_KEY_NONE UINT64_MAX // no key: tags are below 2^52
 
 // A way (its index in e) and its stamp, for sorting a set's ways.
 struct tlb_cand {
@@ -76,13 +76,11 @@ struct tlb {
   // used[i]: e[i]'s LRU stamp, larger is more recent (0: free). Apart from the entries, so
   // that a hit's stamp and the replacement order's checks index it directly.
   uint64_t *used;
-  // hash of (tag, level) -> index + 1 of the first of a chain of valid entries, in index
-  // order, so that a lookup needs no scan of the set and stops at the first match
-  uint32_t *bucket;
-  // hot[b] mirrors the head of bucket[b]'s chain. With no TLB there is one record, of no
-  // key and with 'more' set, so that the MMU's hit test sends every access to the general
-  // path.
-  struct tlb_hot *hot;
+  // Buckets by hash of (tag, level), each the first of a chain of valid entries, in index
+  // order, so that a lookup needs no scan of the set and stops at the first match. With
+  // no TLB there is one, empty but with 'more' set, so that the MMU's hit test sends every
+  // access to the general path.
+  struct tlb_bucket *bucket;
   uint32_t hmask;          // buckets - 1
   // Per set s, its ways' indexes in e sorted by stamp when last sorted (tlb_victim's
   // choice): order[s * ways + i], with q[s] saying how far tlb_victim has taken them.
@@ -170,7 +168,7 @@ static inline uint32_t tlb_bucket_of(const struct tlb *t, uint64_t key) {
 static inline struct tlb_entry *tlb_find(struct tlb *t, uint64_t tag, int level,
                                          uint16_t asid) {
   uint64_t key = tlb_key(tag, level);
-  for (uint32_t i = t->bucket[tlb_bucket_of(t, key)]; i != 0; i = t->e[i - 1].hnext) {
+  for (uint32_t i = t->bucket[tlb_bucket_of(t, key)].head; i != 0; i = t->e[i - 1].hnext) {
     struct tlb_entry *e = &t->e[i - 1];
     if (e->key == key && (e->asid == asid || tlb_entry_global(e)))
       return e;
@@ -210,14 +208,12 @@ static inline void tlb_put_entry(struct tlb *t, uint32_t i, uint64_t key, uint32
   t->nlevel[level]++;
 }
 
-// tlb_put_entry as the only entry of bucket b, whose chain is empty: the bucket and its hot
-// record too.
+// tlb_put_entry as the only entry of bucket b, whose chain is empty: the bucket too.
 static inline void tlb_put_alone(struct tlb *t, uint32_t i, uint64_t key, uint32_t b,
                                  uint16_t asid, int level, uint64_t pte, uint64_t pte_pa,
                                  uint32_t allow) {
   tlb_put_entry(t, i, key, b, asid, level, pte, pte_pa, allow);
-  t->bucket[b] = i + 1;
-  struct tlb_hot *h = &t->hot[b];
+  struct tlb_bucket *h = &t->bucket[b];
   h->key = key;
   h->page = PTE_PPN(pte) << PGSHIFT;
   h->allow = allow;
@@ -244,14 +240,14 @@ static inline int tlb_fill_common(struct tlb *t, uint64_t key, uint32_t b, uint1
   struct tlb_entry *v = &t->e[i];
   bool evicted = v->valid;
   uint32_t old = v->bucket;
-  if (evicted && (t->bucket[old] != i + 1 || v->hnext != 0))
+  if (evicted && (t->bucket[old].head != i + 1 || v->hnext != 0))
     return -1;
-  if (t->bucket[b] != 0 && !(evicted && old == b))
+  if (t->bucket[b].head != 0 && !(evicted && old == b))
     return -1;
   t->q[(key >> 2) & (t->nsets - 1)].next++;
   if (evicted) {
-    t->bucket[old] = 0;
-    t->hot[old].key = TLB_HOT_EMPTY; // 'more' is false already: the victim was alone
+    t->bucket[old].head = 0;
+    t->bucket[old].key = TLB_KEY_NONE; // 'more' is false already: the victim was alone
     t->nlevel[v->level]--;
   }
   tlb_put_alone(t, i, key, b, asid, level, pte, pte_pa, allow);
