@@ -178,16 +178,6 @@ static inline struct tlb_entry *tlb_find(struct tlb *t, uint64_t tag, int level,
 
 // ---- the fill's common case, inline for the MMU's miss path ----
 
-// Set s's replacement victim (tlb.c's victim says how it is chosen) when it is the next
-// way in the set's order, as on most fills: its index, or -1 having changed nothing.
-static inline int64_t tlb_next_victim(const struct tlb *t, unsigned s) {
-  const struct tlb_order *q = &t->q[s];
-  if (q->next >= q->end)
-    return -1;
-  uint32_t i = t->order[q->next];
-  return t->used[i] <= q->mark ? (int64_t)i : -1;
-}
-
 // Make way i (a victim, now free and out of every chain) hold key's translation, most
 // recently used, with no successor in its chain (tlb.c links it, or tlb_put_alone).
 static inline void tlb_put_entry(struct tlb *t, uint32_t i, uint64_t key, uint32_t b,
@@ -226,30 +216,34 @@ static inline void tlb_put_alone(struct tlb *t, uint32_t i, uint64_t key, uint32
 // tlb_fill, in a TLB with entries, for a translation no entry holds (tlb_find(t,
 // key >> 2, level, asid) is NULL, as after the MMU's SURE_MISS verdict), given
 // key = tlb_key(va's tag, level), its bucket b = tlb_bucket_of(t, key), and pte's
-// mmu_leaf_allow mask, in the common case only, with no call: the victim is the next way
-// in its set's order, it is free or alone in its chain, and bucket b is empty once it has
-// left. Returns whether a valid entry was evicted, or -1 having changed nothing when the
+// mmu_leaf_allow mask, in the common case only, with no call: the victim (tlb.c's victim
+// says how it is chosen) is the next way in its set's order, it is free or alone in its
+// chain, and bucket b is empty once it has left. Returns whether a valid entry was evicted, or -1 having changed nothing when the
 // case is another (for tlb_fill_at).
 static inline int tlb_fill_common(struct tlb *t, uint64_t key, uint32_t b, uint16_t asid,
                                   int level, uint64_t pte, uint64_t pte_pa,
                                   uint32_t allow) {
-  int64_t victim = tlb_next_victim(t, (unsigned)(key >> 2) & (t->nsets - 1));
-  if (victim < 0)
+  struct tlb_order *q = &t->q[(key >> 2) & (t->nsets - 1)];
+  uint32_t next = q->next;
+  if (next >= q->end)
     return -1;
-  uint32_t i = (uint32_t)victim;
+  uint32_t i = t->order[next];
+  if (t->used[i] > q->mark)
+    return -1; // its stamp changed since the sort: tlb.c's victim passes over it
   struct tlb_entry *v = &t->e[i];
-  bool evicted = v->valid;
-  uint32_t old = v->bucket;
-  if (evicted && (t->bucket[old].head != i + 1 || v->hnext != 0))
-    return -1;
-  if (t->bucket[b].head != 0 && !(evicted && old == b))
-    return -1;
-  t->q[(key >> 2) & (t->nsets - 1)].next++;
+  struct tlb_bucket *to = &t->bucket[b];
+  int evicted = v->valid;
   if (evicted) {
-    t->bucket[old].head = 0;
-    t->bucket[old].key = TLB_KEY_NONE; // 'more' is false already: the victim was alone
+    struct tlb_bucket *from = &t->bucket[v->bucket];
+    if (from->head != i + 1 || v->hnext != 0 || (to->head != 0 && from != to))
+      return -1;
+    from->head = 0;
+    from->key = TLB_KEY_NONE; // 'more' is false already: the victim was alone
     t->nlevel[v->level]--;
+  } else if (to->head != 0) {
+    return -1;
   }
+  q->next = next + 1;
   tlb_put_alone(t, i, key, b, asid, level, pte, pte_pa, allow);
   return evicted;
 }
