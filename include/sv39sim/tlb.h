@@ -62,9 +62,9 @@ struct tlb_cand {
   uint32_t index;
 };
 
-// Where tlb_victim is in a set's replacement order: its ways as they were sorted by stamp
-// when the clock read mark, at order[next] up to order[end - 1] (for set s, the order
-// starts at s * ways); end 0 when the set must be sorted again before use.
+// Where the fill is in a set's replacement order (tlb.c's victim): its ways as they were
+// sorted by stamp when the clock read mark, at order[next] up to order[end - 1] (for set
+// s, the order starts at s * ways); end 0 when the set must be sorted again before use.
 struct tlb_order {
   uint64_t mark;
   uint32_t next, end;
@@ -82,11 +82,11 @@ struct tlb {
   // access to the general path.
   struct tlb_bucket *bucket;
   uint32_t hmask;          // buckets - 1
-  // Per set s, its ways' indexes in e sorted by stamp when last sorted (tlb_victim's
-  // choice): order[s * ways + i], with q[s] saying how far tlb_victim has taken them.
+  // Per set s, its ways' indexes in e sorted by stamp when last sorted (the victims, in
+  // turn): order[s * ways + i], with q[s] saying how far the fill has taken them.
   uint32_t *order;
   struct tlb_order *q;
-  bool *skipped;            // skipped[s]: tlb_victim passed over a way since set s's sort
+  bool *skipped;           // skipped[s]: the fill passed over a way since set s's sort
   struct tlb_cand *scratch; // ways of them, for the sort
   uint64_t clock;          // LRU time
   uint32_t nlevel[3];      // valid entries of each page size, to skip useless probes
