@@ -710,8 +710,9 @@ static void compare_ram(long index) {
 // The library's TLB bookkeeping, which the model cannot see: every bucket's chain is in
 // index order and holds exactly the valid entries whose key hashes there; its record
 // copies the chain's head, with 'more' exactly when the chain goes on; nlevel counts the
-// valid entries of each page size; each set's replacement order holds each of its ways
-// once; and slot 0's counts equal the totals.
+// valid entries of each page size; an entry in no chain has no successor (hnext 0); each
+// set's replacement order holds each of its ways once; and slot 0's counts equal the
+// totals.
 static void check_structure(long index) {
   const struct tlb *t = &w.real->tlb;
   const struct tlb_stats *ps = &t->per[0], *ts = &t->total;
@@ -754,6 +755,10 @@ static void check_structure(long index) {
     if (t->e[i].valid) {
       valid++;
       nlevel[t->e[i].level]++;
+    } else {
+      cr_assert(t->e[i].hnext == 0,
+                "TLB %s seed %#" PRIx64 " op %ld: free entry %u has hnext %u", w.geometry,
+                w.seed, index, i, t->e[i].hnext);
     }
   }
   static bool seen[TLB_MAX_ENTRIES];

@@ -178,8 +178,8 @@ static inline struct tlb_entry *tlb_find(struct tlb *t, uint64_t tag, int level,
 
 // ---- the fill's common case, inline for the MMU's miss path ----
 
-// Make way i (a victim, now free and out of every chain) hold key's translation, most
-// recently used, with no successor in its chain (tlb.c links it, or tlb_put_alone).
+// Make way i (a victim, now free and out of every chain, so its hnext is 0) hold key's
+// translation, most recently used (tlb.c links it into its chain, or tlb_put_alone).
 static inline void tlb_put_entry(struct tlb *t, uint32_t i, uint64_t key, uint32_t b,
                                  uint16_t asid, int level, uint64_t pte, uint64_t pte_pa,
                                  uint32_t allow) {
@@ -190,7 +190,6 @@ static inline void tlb_put_entry(struct tlb *t, uint32_t i, uint64_t key, uint32
   v->pte = pte;
   v->pte_pa = pte_pa;
   v->allow = allow;
-  v->hnext = 0;
   v->bucket = b;
   v->asid = asid;
   v->level = (uint8_t)level;
@@ -198,7 +197,8 @@ static inline void tlb_put_entry(struct tlb *t, uint32_t i, uint64_t key, uint32
   t->nlevel[level]++;
 }
 
-// tlb_put_entry as the only entry of bucket b, whose chain is empty: the bucket too.
+// tlb_put_entry as the only entry of bucket b, whose chain is empty (so 'more' is false):
+// the bucket too.
 static inline void tlb_put_alone(struct tlb *t, uint32_t i, uint64_t key, uint32_t b,
                                  uint16_t asid, int level, uint64_t pte, uint64_t pte_pa,
                                  uint32_t allow) {
@@ -210,7 +210,6 @@ static inline void tlb_put_alone(struct tlb *t, uint32_t i, uint64_t key, uint32
   h->head = i + 1;
   h->asid = asid;
   h->global = (pte & PTE_G) != 0;
-  h->more = false;
 }
 
 // tlb_fill, in a TLB with entries, for a translation no entry holds (tlb_find(t,
@@ -218,8 +217,8 @@ static inline void tlb_put_alone(struct tlb *t, uint32_t i, uint64_t key, uint32
 // key = tlb_key(va's tag, level), its bucket b = tlb_bucket_of(t, key), and pte's
 // mmu_leaf_allow mask, in the common case only, with no call: the victim (tlb.c's victim
 // says how it is chosen) is the next way in its set's order, it is free or alone in its
-// chain, and bucket b is empty once it has left. Returns whether a valid entry was evicted, or -1 having changed nothing when the
-// case is another (for tlb_fill_at).
+// chain, and bucket b is empty once it has left. Returns whether a valid entry was
+// evicted, or -1 having changed nothing when the case is another (for tlb_fill_at).
 static inline int tlb_fill_common(struct tlb *t, uint64_t key, uint32_t b, uint16_t asid,
                                   int level, uint64_t pte, uint64_t pte_pa,
                                   uint32_t allow) {
