@@ -118,6 +118,7 @@ void tlb_clear(struct tlb *t) {
     for (uint32_t b = 0; b <= t->hmask; b++)
       t->bucket[b] = (struct tlb_bucket){.key = TLB_KEY_NONE};
     memset(t->q, 0, t->nsets * sizeof(*t->q));
+    memset(t->skipped, 0, t->nsets * sizeof(*t->skipped));
   }
   t->clock = 0;
   memset(t->nlevel, 0, sizeof(t->nlevel));
