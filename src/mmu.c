@@ -279,7 +279,8 @@ enum { HIT = 0, GENERAL = -1, SURE_MISS = 1 };
 // return HIT. Otherwise change nothing and return SURE_MISS when tlb_lookup could find no
 // entry of any size for va (no superpage entries, and va's level-0 chain empty or one
 // head that does not match: its bucket's 'more' is false), else GENERAL, for the
-// general path to decide. *bucket gets va's level-0 bucket when the answer is SURE_MISS.
+// general path to decide. *bucket gets va's level-0 bucket (set whenever the answer is
+// SURE_MISS).
 static inline int translate_hit(struct machine *m, uint64_t va, enum access acc,
                                 uint64_t *pa, struct walk_steps *steps, uint32_t *bucket) {
   const struct hart *h = &m->hart;
@@ -381,8 +382,8 @@ static __attribute__((noinline)) int translate_general(struct machine *m, uint64
 // What translate_miss returns when it changed nothing: no pa is this large.
 #define MISS_NOT_DONE UINT64_MAX
 
-// translate_miss's end when the fill or the counts are not the common case: the same,
-// with the calls that need, for the leaf walk_fast found. Returns the pa.
+// translate_miss's end when the fill is not tlb_fill_common's case: the same, with the
+// calls that needs, for the leaf walk_fast found. Returns the pa.
 static __attribute__((noinline)) uint64_t translate_miss_rest(struct machine *m, uint64_t va,
                                                               uint32_t bucket, uint64_t pte,
                                                               uint64_t pte_pa) {
