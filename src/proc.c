@@ -132,7 +132,6 @@ int proc_allocproc(struct machine *m, int *slot) {
     return SIM_OK;
   struct proc *p = &m->proc[i];
   p->pid = m->nextpid++;
-  tlb_slot_reset(&m->tlb, i, p->pid);
   p->trapframe = kmem_kalloc(m);
   if (p->trapframe == 0)
     return m->halted ? SIM_PANIC : SIM_OK;
@@ -151,6 +150,7 @@ int proc_allocproc(struct machine *m, int *slot) {
   // The slot is claimed; xv6 keeps it locked (and so invisible) until its caller is done.
   p->state = SLEEPING;
   *slot = i;
+  tlb_slot_reset(&m->tlb, i, p->pid); // its TLB counts are the new process's from now
   return SIM_OK;
 }
 

@@ -616,9 +616,9 @@ Test(life, switch_flushes_the_tlb_only_when_it_writes_satp) {
   }
 }
 
-// A slot's TLB counts belong to the pid allocproc last gave it: they stay after the process
-// is reaped (its row in 'tlb stats') and start afresh when allocproc gives the slot to a
-// new pid, before that pid translates anything.
+// A slot's TLB counts belong to the process allocproc last put there: they stay after the
+// process is reaped (its row in 'tlb stats'), also through an allocproc that fails, and
+// start afresh when allocproc gives the slot to a new process, before it translates.
 Test(life, tlb_counts_of_a_slot_start_afresh_when_allocproc_gives_it_a_new_pid) {
   boot_mode(KPT_GLOBAL, SMALL_RAM, false);
   cr_assert_eq(fork_of(0), 2);
@@ -638,12 +638,16 @@ Test(life, tlb_counts_of_a_slot_start_afresh_when_allocproc_gives_it_a_new_pid) 
   cr_assert_eq(pid, 2);
   cr_assert(m->tlb.per_pid[1] == 2 && m->tlb.per[1].misses == 1 && m->tlb.per[1].hits == 1,
             "pid 2's counts outlive it until slot 1 is given again");
+  m->kmem.failat = 1; // the trapframe: pid 3 is used up, slot 1 stays free
+  cr_assert_eq(fork_of(0), -1);
+  cr_assert(m->tlb.per_pid[1] == 2 && m->tlb.per[1].misses == 1,
+            "a failed allocproc took pid 2's counts");
   uint64_t hits = m->tlb.total.hits, misses = m->tlb.total.misses;
-  cr_assert_eq(fork_of(0), 3);
-  cr_assert_eq(m->tlb.per_pid[1], 3);
+  cr_assert_eq(fork_of(0), 4);
+  cr_assert_eq(m->tlb.per_pid[1], 4);
   cr_assert(m->tlb.per[1].misses == 0 && m->tlb.per[1].hits == 0 &&
                 m->tlb.per[1].flushes == 0 && m->tlb.per[1].evictions == 0,
-            "pid 3 inherited pid 2's counts");
+            "pid 4 inherited pid 2's counts");
   cr_assert(m->tlb.total.hits == hits && m->tlb.total.misses == misses,
             "the totals do not restart");
 }

@@ -712,7 +712,8 @@ static void compare_ram(long index) {
 // copies the chain's head, with 'more' exactly when the chain goes on; nlevel counts the
 // valid entries of each page size; an entry in no chain has no successor (hnext 0); each
 // set's replacement order holds each of its ways once; and slot 0's counts equal the
-// totals.
+// totals. Also every way against the reference's same way: what it holds and its stamp
+// (both clocks tick on the same events), so that a wrong victim shows at once.
 static void check_structure(long index) {
   const struct tlb *t = &w.real->tlb;
   const struct tlb_stats *ps = &t->per[0], *ts = &t->total;
@@ -760,6 +761,21 @@ static void check_structure(long index) {
                 "TLB %s seed %#" PRIx64 " op %ld: free entry %u has hnext %u", w.geometry,
                 w.seed, index, i, t->e[i].hnext);
     }
+  }
+  cr_assert(t->clock == w.ref.clock, "TLB %s seed %#" PRIx64 " op %ld: clock %" PRIu64
+            ", the model's %" PRIu64, w.geometry, w.seed, index, t->clock, w.ref.clock);
+  for (unsigned i = 0; i < t->nsets * t->ways; i++) {
+    const struct tlb_entry *e = &t->e[i];
+    const struct ref_entry *r = &w.ref.e[i];
+    cr_assert(e->valid == r->valid &&
+                  (!e->valid || (tlb_entry_tag(e) == r->tag && e->level == r->level &&
+                                 e->asid == r->asid && e->pte == r->pte &&
+                                 t->used[i] == r->stamp)),
+              "TLB %s seed %#" PRIx64 " op %ld: way %u holds tag %#" PRIx64 " level %d asid "
+              "%u stamp %" PRIu64 " (valid %d), the model's tag %#" PRIx64 " level %d asid %u "
+              "stamp %" PRIu64 " (valid %d)", w.geometry, w.seed, index, i, tlb_entry_tag(e),
+              e->level, e->asid, t->used[i], e->valid, r->tag, r->level, r->asid, r->stamp,
+              r->valid);
   }
   static bool seen[TLB_MAX_ENTRIES];
   memset(seen, 0, sizeof(seen));
@@ -872,6 +888,7 @@ static void run_seed(unsigned entries, unsigned ways, enum ad_policy ad, uint64_
   // The hart runs slot 0 (pid 1) from the start, so its per-slot counts must equal the
   // totals throughout (check_structure).
   w.real->proc[0].pid = 1;
+  tlb_slot_reset(&w.real->tlb, 0, 1); // as allocproc does
   w.real->current = 0;
   w.model = new_machine(0, 0, ad);
   w.ref = (struct ref_tlb){0};

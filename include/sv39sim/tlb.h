@@ -127,7 +127,8 @@ bool tlb_fill(struct tlb *t, uint64_t va, uint16_t asid, int level, uint64_t pte
 unsigned tlb_sfence(struct machine *m, bool all_va, uint64_t va, bool all_asid,
                     uint16_t asid);
 
-// Slot now holds pid, a new one (allocproc gave it): its counts start afresh, for pid.
+// A new process, pid, now holds slot (allocproc has given it the slot): the slot's counts
+// start afresh, for pid.
 void tlb_slot_reset(struct tlb *t, int slot, int pid);
 
 // The stats of slot, or NULL for slot -1 (no process).
