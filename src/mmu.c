@@ -427,7 +427,7 @@ static __attribute__((noinline)) uint64_t translate_miss(struct machine *m, uint
     ps->misses++;
     ps->evictions += (unsigned)evicted;
   }
-  return (PTE_PPN(leaf.pte) << PGSHIFT) | (va & (PGSIZE - 1));
+  return tlb_pte_page(leaf.pte) | (va & (PGSIZE - 1));
 }
 
 int mmu_translate(struct machine *m, uint64_t va, enum access acc, uint64_t *pa,

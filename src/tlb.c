@@ -1,5 +1,6 @@
 #include "sv39sim/tlb.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,7 +138,7 @@ static __attribute__((noinline)) void head_sync(struct tlb *t, uint32_t b) {
     return;
   }
   const struct tlb_entry *e = &t->e[head - 1];
-  t->bucket[b] = (struct tlb_bucket){.key = e->key, .page = PTE_PPN(e->pte) << PGSHIFT,
+  t->bucket[b] = (struct tlb_bucket){.key = e->key, .page = tlb_pte_page(e->pte),
                                      .allow = e->allow, .head = head, .asid = e->asid,
                                      .global = tlb_entry_global(e), .more = e->hnext != 0};
 }
@@ -290,6 +291,7 @@ struct tlb_entry *tlb_lookup(struct tlb *t, uint64_t va, uint16_t asid) {
 
 bool tlb_fill(struct tlb *t, uint64_t va, uint16_t asid, int level, uint64_t pte,
               uint64_t pte_pa) {
+  assert((pte & PTE_RESERVED) == 0); // a walk's leaf (tlb_pte_page relies on it)
   if (t->e == NULL)
     return false;
   struct tlb_entry *e = tlb_find(t, va >> page_shift(level), level, asid);

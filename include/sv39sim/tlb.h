@@ -115,9 +115,10 @@ void tlb_clear(struct tlb *t);
 // Never allocates, prints or counts.
 struct tlb_entry *tlb_lookup(struct tlb *t, uint64_t va, uint16_t asid);
 
-// Cache a translation. An entry already holding va for asid is refreshed in place;
-// otherwise a free way, else the set's least recently used entry, makes room. Returns
-// true when that evicted a valid entry.
+// Cache a translation: pte is a leaf a walk accepted, so none of its bits 63..54 is set.
+// An entry already holding va for asid is refreshed in place; otherwise a free way, else
+// the set's least recently used entry, makes room. Returns true when that evicted a valid
+// entry.
 bool tlb_fill(struct tlb *t, uint64_t va, uint16_t asid, int level, uint64_t pte,
               uint64_t pte_pa);
 
@@ -133,6 +134,12 @@ void tlb_slot_reset(struct tlb *t, int slot, int pid);
 
 // The stats of slot, or NULL for slot -1 (no process).
 struct tlb_stats *tlb_slot_stats(struct machine *m, int slot);
+
+// The physical page a cached leaf PTE maps, PTE_PPN(pte) << PGSHIFT: bits 63..54 of a
+// cached PTE are 0 (the walk refuses a PTE with a reserved bit), so no mask is needed.
+static inline uint64_t tlb_pte_page(uint64_t pte) {
+  return pte >> 10 << PGSHIFT;
+}
 
 static inline bool tlb_entry_global(const struct tlb_entry *e) {
   return (e->pte & PTE_G) != 0;
@@ -206,7 +213,7 @@ static inline void tlb_put_alone(struct tlb *t, uint32_t i, uint64_t key, uint32
   tlb_put_entry(t, i, key, b, asid, level, pte, pte_pa, allow);
   struct tlb_bucket *h = &t->bucket[b];
   h->key = key;
-  h->page = PTE_PPN(pte) << PGSHIFT;
+  h->page = tlb_pte_page(pte);
   h->allow = allow;
   h->head = i + 1;
   h->asid = asid;
@@ -215,8 +222,8 @@ static inline void tlb_put_alone(struct tlb *t, uint32_t i, uint64_t key, uint32
 
 // tlb_fill, in a TLB with entries, for a translation no entry holds (tlb_find(t,
 // key >> 2, level, asid) is NULL, as after the MMU's SURE_MISS verdict), given
-// key = tlb_key(va's tag, level), its bucket b = tlb_bucket_of(t, key), and pte's
-// mmu_leaf_allow mask, in the common case only, with no call: the victim (tlb.c's victim
+// key = tlb_key(va's tag, level), its bucket b = tlb_bucket_of(t, key), pte (as tlb_fill
+// wants it) and its mmu_leaf_allow mask, in the common case only, with no call: the victim (tlb.c's victim
 // says how it is chosen) is the next way in its set's order, it is free or alone in its
 // chain, and bucket b is empty once it has left. Returns whether a valid entry was
 // evicted, or -1 having changed nothing when the case is another (for tlb_fill_at).
@@ -235,7 +242,7 @@ static inline int tlb_fill_common(struct tlb *t, uint64_t key, uint32_t b, uint1
   int evicted = v->valid;
   if (evicted) {
     struct tlb_bucket *from = &t->bucket[v->bucket];
-    if (from->head != i + 1 || v->hnext != 0 || (to->head != 0 && from != to))
+    if (from->head != i + 1 || from->more || (to->head != 0 && from != to))
       return -1;
     from->head = 0;
     from->key = TLB_KEY_NONE; // 'more' is false already: the victim was alone
