@@ -223,10 +223,11 @@ static inline void tlb_put_alone(struct tlb *t, uint32_t i, uint64_t key, uint32
 // tlb_fill, in a TLB with entries, for a translation no entry holds (tlb_find(t,
 // key >> 2, level, asid) is NULL, as after the MMU's SURE_MISS verdict), given
 // key = tlb_key(va's tag, level), its bucket b = tlb_bucket_of(t, key), pte (as tlb_fill
-// wants it) and its mmu_leaf_allow mask, in the common case only, with no call: the victim (tlb.c's victim
-// says how it is chosen) is the next way in its set's order, it is free or alone in its
-// chain, and bucket b is empty once it has left. Returns whether a valid entry was
-// evicted, or -1 having changed nothing when the case is another (for tlb_fill_at).
+// wants it) and its mmu_leaf_allow mask, in the common case only, with no call: the
+// victim (tlb.c's victim says how it is chosen) is the next way in its set's order, it is
+// free or alone in its chain, and bucket b is empty once it has left. Returns whether a
+// valid entry was evicted, or -1 having changed nothing when the case is another (for
+// tlb_fill_at).
 static inline int tlb_fill_common(struct tlb *t, uint64_t key, uint32_t b, uint16_t asid,
                                   int level, uint64_t pte, uint64_t pte_pa,
                                   uint32_t allow) {
