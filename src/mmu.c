@@ -382,8 +382,8 @@ static __attribute__((noinline)) int translate_general(struct machine *m, uint64
 // What translate_miss returns when it changed nothing: no pa is this large.
 #define MISS_NOT_DONE UINT64_MAX
 
-// translate_miss's end when the fill is not tlb_fill_common's case: the same, with the
-// calls that needs, for the leaf walk_fast found. Returns the pa.
+// translate_miss's end when the fill is not tlb_fill_common's case (which changed
+// nothing): the same, with tlb_fill_general, for the leaf walk_fast found. Returns the pa.
 static __attribute__((noinline)) uint64_t translate_miss_rest(struct machine *m, uint64_t va,
                                                               uint32_t bucket, uint64_t pte,
                                                               uint64_t pte_pa) {
@@ -392,8 +392,8 @@ static __attribute__((noinline)) uint64_t translate_miss_rest(struct machine *m,
   t->total.misses++;
   if (ps != NULL)
     ps->misses++;
-  if (tlb_fill_at(t, tlb_key(va >> PGSHIFT, 0), bucket, SATP_ASID(m->hart.satp), 0, pte,
-                  pte_pa, mmu_leaf_allow(pte))) {
+  if (tlb_fill_general(t, tlb_key(va >> PGSHIFT, 0), bucket, SATP_ASID(m->hart.satp), 0, pte,
+                       pte_pa, mmu_leaf_allow(pte))) {
     t->total.evictions++;
     if (ps != NULL)
       ps->evictions++;

@@ -130,7 +130,7 @@ void tlb_clear(struct tlb *t) {
 
 // Copy bucket b's new head (or none) into its record, whole. (tlb_put_alone writes a new
 // lone head's record itself, and a change behind the head only touches 'more'.)
-static __attribute__((noinline)) void head_sync(struct tlb *t, uint32_t b) {
+static void head_sync(struct tlb *t, uint32_t b) {
   uint32_t head = t->bucket[b].head;
   if (head == 0) {
     t->bucket[b].key = TLB_KEY_NONE; // the other fields are read only after a key matches
@@ -294,11 +294,13 @@ bool tlb_fill(struct tlb *t, uint64_t va, uint16_t asid, int level, uint64_t pte
   assert((pte & PTE_RESERVED) == 0); // a walk's leaf (tlb_pte_page relies on it)
   if (t->e == NULL)
     return false;
-  struct tlb_entry *e = tlb_find(t, va >> page_shift(level), level, asid);
+  uint64_t tag = va >> page_shift(level);
+  struct tlb_entry *e = tlb_find(t, tag, level, asid);
   if (e == NULL) {
-    uint64_t key = tlb_key(va >> page_shift(level), level);
-    return tlb_fill_at(t, key, tlb_bucket_of(t, key), asid, level, pte, pte_pa,
-                       mmu_leaf_allow(pte));
+    uint64_t key = tlb_key(tag, level);
+    uint32_t b = tlb_bucket_of(t, key), allow = mmu_leaf_allow(pte);
+    int r = tlb_fill_common(t, key, b, asid, level, pte, pte_pa, allow);
+    return r >= 0 ? r != 0 : tlb_fill_general(t, key, b, asid, level, pte, pte_pa, allow);
   }
   // Refreshed in place: same key, so same bucket and chain.
   e->asid = asid;

@@ -227,7 +227,7 @@ static inline void tlb_put_alone(struct tlb *t, uint32_t i, uint64_t key, uint32
 // victim (tlb.c's victim says how it is chosen) is the next way in its set's order, it is
 // free or alone in its chain, and bucket b is empty once it has left. Returns whether a
 // valid entry was evicted, or -1 having changed nothing when the case is another (for
-// tlb_fill_at).
+// tlb_fill_general).
 static inline int tlb_fill_common(struct tlb *t, uint64_t key, uint32_t b, uint16_t asid,
                                   int level, uint64_t pte, uint64_t pte_pa,
                                   uint32_t allow) {
@@ -256,15 +256,9 @@ static inline int tlb_fill_common(struct tlb *t, uint64_t key, uint32_t b, uint1
   return evicted;
 }
 
-// tlb_fill_common's other cases, in tlb.c.
+// tlb_fill_common's fill in every case, in tlb.c: returns whether a valid entry was
+// evicted.
 bool tlb_fill_general(struct tlb *t, uint64_t key, uint32_t b, uint16_t asid, int level,
                       uint64_t pte, uint64_t pte_pa, uint32_t allow);
-
-// tlb_fill_common in every case: returns whether a valid entry was evicted.
-static inline bool tlb_fill_at(struct tlb *t, uint64_t key, uint32_t b, uint16_t asid,
-                               int level, uint64_t pte, uint64_t pte_pa, uint32_t allow) {
-  int r = tlb_fill_common(t, key, b, asid, level, pte, pte_pa, allow);
-  return r >= 0 ? r != 0 : tlb_fill_general(t, key, b, asid, level, pte, pte_pa, allow);
-}
 
 #endif
