@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sv39sim/machine.h"
+#include "sv39sim/xv6/machine.h"
 
 // A machine with the default configuration (128 MiB, a stock kernel's symbols).
 static inline struct machine *test_machine(void) {

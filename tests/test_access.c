@@ -4,10 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sv39sim/access.h"
-#include "sv39sim/cmd.h"
-#include "sv39sim/machine.h"
-#include "sv39sim/tlb.h"
+#include "sv39sim/tools/access.h"
+#include "sv39sim/cli/cmd.h"
+#include "sv39sim/xv6/machine.h"
+#include "sv39sim/hw/tlb.h"
 
 static struct machine *m;
 static char *outbuf;

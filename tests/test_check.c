@@ -4,14 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sv39sim/check.h"
-#include "sv39sim/exec.h"
-#include "sv39sim/kalloc.h"
-#include "sv39sim/kvm.h"
-#include "sv39sim/machine.h"
-#include "sv39sim/proc.h"
+#include "sv39sim/tools/check.h"
+#include "sv39sim/xv6/exec.h"
+#include "sv39sim/xv6/kalloc.h"
+#include "sv39sim/xv6/kvm.h"
+#include "sv39sim/xv6/machine.h"
+#include "sv39sim/xv6/proc.h"
 #include "sv39sim/sv39.h"
-#include "sv39sim/vm.h"
+#include "sv39sim/xv6/vm.h"
 
 static struct machine *m;
 static struct check_report r;

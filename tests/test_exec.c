@@ -1,12 +1,12 @@
 #include <string.h>
 
 #include "helpers.h"
-#include "sv39sim/exec.h"
-#include "sv39sim/kvm.h"
-#include "sv39sim/proc.h"
-#include "sv39sim/render.h"
+#include "sv39sim/xv6/exec.h"
+#include "sv39sim/xv6/kvm.h"
+#include "sv39sim/xv6/proc.h"
+#include "sv39sim/view/render.h"
 #include "sv39sim/sv39.h"
-#include "sv39sim/vm.h"
+#include "sv39sim/xv6/vm.h"
 
 static struct machine *m;
 static int slot;

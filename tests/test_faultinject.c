@@ -18,9 +18,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "sv39sim/check.h"
-#include "sv39sim/cmd.h"
-#include "sv39sim/machine.h"
+#include "sv39sim/tools/check.h"
+#include "sv39sim/cli/cmd.h"
+#include "sv39sim/xv6/machine.h"
 
 #define MAX_TRACES 64
 

@@ -1,5 +1,5 @@
 #include "helpers.h"
-#include "sv39sim/kalloc.h"
+#include "sv39sim/xv6/kalloc.h"
 #include "sv39sim/sv39.h"
 
 static struct machine *m;

@@ -2,8 +2,8 @@
 // tables built by hand in an unbooted machine (RAM is zeros, as before boot).
 #include <criterion/criterion.h>
 
-#include "sv39sim/machine.h"
-#include "sv39sim/mmu.h"
+#include "sv39sim/xv6/machine.h"
+#include "sv39sim/hw/mmu.h"
 #include "sv39sim/sv39.h"
 
 #define ROOT 0x80001000ULL

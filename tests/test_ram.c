@@ -4,7 +4,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "sv39sim/ram.h"
+#include "sv39sim/hw/ram.h"
 #include "sv39sim/sv39.h"
 
 static struct ram r;

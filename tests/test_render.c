@@ -2,11 +2,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sv39sim/cmd.h"
-#include "sv39sim/machine.h"
-#include "sv39sim/render.h"
+#include "sv39sim/cli/cmd.h"
+#include "sv39sim/xv6/machine.h"
+#include "sv39sim/view/render.h"
 #include "sv39sim/sv39.h"
-#include "sv39sim/vm.h"
+#include "sv39sim/xv6/vm.h"
 
 static struct machine *m;
 static struct session s;

@@ -3,10 +3,10 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "sv39sim/machine.h"
-#include "sv39sim/mmu.h"
+#include "sv39sim/xv6/machine.h"
+#include "sv39sim/hw/mmu.h"
 #include "sv39sim/sv39.h"
-#include "sv39sim/tlb.h"
+#include "sv39sim/hw/tlb.h"
 
 static struct machine *m;
 

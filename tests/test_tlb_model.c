@@ -14,11 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sv39sim/machine.h"
-#include "sv39sim/mmu.h"
-#include "sv39sim/ram.h"
+#include "sv39sim/xv6/machine.h"
+#include "sv39sim/hw/mmu.h"
+#include "sv39sim/hw/ram.h"
 #include "sv39sim/sv39.h"
-#include "sv39sim/tlb.h"
+#include "sv39sim/hw/tlb.h"
 
 // A small machine: two pages of "kernel image" and the rest for page tables.
 #define RAM_SIZE (128 * PGSIZE)

@@ -1,9 +1,9 @@
 #include <string.h>
 
 #include "helpers.h"
-#include "sv39sim/kalloc.h"
+#include "sv39sim/xv6/kalloc.h"
 #include "sv39sim/sv39.h"
-#include "sv39sim/vm.h"
+#include "sv39sim/xv6/vm.h"
 
 static struct machine *m;
 static uint64_t pt;

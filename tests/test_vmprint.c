@@ -1,8 +1,8 @@
 #include "helpers.h"
-#include "sv39sim/kalloc.h"
-#include "sv39sim/render.h"
+#include "sv39sim/xv6/kalloc.h"
+#include "sv39sim/view/render.h"
 #include "sv39sim/sv39.h"
-#include "sv39sim/vm.h"
+#include "sv39sim/xv6/vm.h"
 
 static struct machine *m;
 

@@ -19,15 +19,15 @@
 
 #include <cjson/cJSON.h>
 
-#include "sv39sim/access.h"
-#include "sv39sim/kvm.h"
-#include "sv39sim/machine.h"
-#include "sv39sim/mmu.h"
-#include "sv39sim/proc.h"
-#include "sv39sim/ram.h"
-#include "sv39sim/render.h"
-#include "sv39sim/tlb.h"
-#include "sv39sim/vm.h"
+#include "sv39sim/tools/access.h"
+#include "sv39sim/xv6/kvm.h"
+#include "sv39sim/xv6/machine.h"
+#include "sv39sim/hw/mmu.h"
+#include "sv39sim/xv6/proc.h"
+#include "sv39sim/hw/ram.h"
+#include "sv39sim/view/render.h"
+#include "sv39sim/hw/tlb.h"
+#include "sv39sim/xv6/vm.h"
 
 #define MAXREP 32
 

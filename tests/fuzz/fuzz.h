@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "sv39sim/cmd.h"
-#include "sv39sim/machine.h"
+#include "sv39sim/cli/cmd.h"
+#include "sv39sim/xv6/machine.h"
 
 // libFuzzer's entry point; regress.c calls it on corpus files without libFuzzer.
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

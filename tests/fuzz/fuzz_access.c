@@ -8,10 +8,10 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "sv39sim/access.h"
-#include "sv39sim/exec.h"
-#include "sv39sim/kvm.h"
-#include "sv39sim/proc.h"
+#include "sv39sim/tools/access.h"
+#include "sv39sim/xv6/exec.h"
+#include "sv39sim/xv6/kvm.h"
+#include "sv39sim/xv6/proc.h"
 
 // pid 1 after exec of two-segments.elf (text at va 0, data and bss at 0x1000, then the
 // guard and stack pages) and sbrk of two pages, switched to: its table is in satp.

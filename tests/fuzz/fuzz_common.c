@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "sv39sim/kvm.h"
-#include "sv39sim/replay.h"
-#include "sv39sim/tlb.h"
+#include "sv39sim/xv6/kvm.h"
+#include "sv39sim/cli/replay.h"
+#include "sv39sim/hw/tlb.h"
 
 #ifndef FUZZ_LIBFUZZER
 #define FUZZ_LIBFUZZER 0 // meson.build sets it for the libFuzzer binaries

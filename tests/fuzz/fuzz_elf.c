@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "sv39sim/exec.h"
-#include "sv39sim/kvm.h"
-#include "sv39sim/proc.h"
+#include "sv39sim/xv6/exec.h"
+#include "sv39sim/xv6/kvm.h"
+#include "sv39sim/xv6/proc.h"
 
 #define KNOWN "two-segments.elf"
 

@@ -8,9 +8,9 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "sv39sim/kvm.h"
-#include "sv39sim/proc.h"
-#include "sv39sim/render.h"
+#include "sv39sim/xv6/kvm.h"
+#include "sv39sim/xv6/proc.h"
+#include "sv39sim/view/render.h"
 #include "sv39sim/sv39.h"
 
 // Tables of up to RENDER_MAX_ENTRIES PTEs are rendered and compared; larger ones must be

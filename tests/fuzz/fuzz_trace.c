@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "sv39sim/check.h"
-#include "sv39sim/kalloc.h"
-#include "sv39sim/kvm.h"
+#include "sv39sim/tools/check.h"
+#include "sv39sim/xv6/kalloc.h"
+#include "sv39sim/xv6/kvm.h"
 #include "sv39sim/sv39.h"
 
 // Power-on: nothing allocated or booted, no process, the hart in S-mode with satp 0, and

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sv39sim/cmd.h"
+#include "sv39sim/cli/cmd.h"
 
 // Whether the dictionary holds the entry "word" (quotes included).
 static bool dict_has(const char *dict, const char *word) {

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "sv39sim/replay.h"
+#include "sv39sim/cli/replay.h"
 
 // The output of the trace and a summary of the final state; snap: through fuzz_run_trace.
 static char *run(const uint8_t *data, size_t size, bool snap, int *boots) {

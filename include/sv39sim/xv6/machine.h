@@ -1,0 +1,107 @@
+#ifndef SV39SIM_MACHINE_H
+#define SV39SIM_MACHINE_H
+// One simulated machine: RAM, the kernel's allocator, the hart, the process table and the
+// configuration. Every function takes the machine it works on; there is no global state.
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sv39sim/xv6/kalloc.h"
+#include "sv39sim/hw/mmu.h"
+#include "sv39sim/xv6/proc.h"
+#include "sv39sim/hw/ram.h"
+#include "sv39sim/sv39.h"
+#include "sv39sim/hw/tlb.h"
+
+// Results of operations on the simulated kernel. SIM_FAIL is the kernel's own error
+// return (xv6's -1 or 0); SIM_PANIC means the kernel panicked and the machine is halted.
+enum sim_status { SIM_OK = 0, SIM_FAIL = -1, SIM_PANIC = -2 };
+
+// The page-table lab's kernel page-table modes.
+enum kpt_mode { KPT_GLOBAL, KPT_PER_PROCESS, KPT_PER_PROCESS_USER };
+
+enum priv_mode { PRIV_U = 0, PRIV_S = 1 };
+
+struct config {
+  uint64_t ram_size;     // PHYSTOP - KERNBASE
+  enum kpt_mode kpt;
+  bool kpt_clint;        // keep CLINT in per-process kernel tables of mode 3
+  uint64_t etext;        // kernel image symbols
+  uint64_t end;
+  uint64_t trampoline;
+  enum ad_policy ad;     // --ad hw|fault
+  unsigned tlb_entries;  // --tlb ENTRIES[xWAYS]; 0 entries: no TLB
+  unsigned tlb_ways;     // 0: fully associative
+};
+
+// The defaults are a fall-2020 xv6 kernel's (etext and trampoline as in any stock build;
+// end as one lab build's kernel.sym lists it: it sets only how many pages kinit frees).
+#define DEFAULT_RAM_SIZE (128ULL << 20)
+#define DEFAULT_ETEXT 0x80008000ULL
+#define DEFAULT_END 0x80026000ULL
+#define DEFAULT_TRAMPOLINE 0x80007000ULL
+
+// The page-table lab's statistics (kernel/vmcopyin.c): calls of copyin_new and
+// copyinstr_new, which only mode 3 makes.
+struct stats {
+  uint64_t ncopyin;
+  uint64_t ncopyinstr;
+};
+
+struct hart {
+  uint64_t satp;
+  enum priv_mode priv;
+  bool sum, mxr;
+};
+
+// Host memory is owned by ram, tlb and held; everything else is plain values. Code that
+// copies a whole machine over another (the fuzz targets' snapshot restore, in
+// tests/fuzz/fuzz_common.c) must keep the destination's host-owned fields.
+struct machine {
+  struct config cfg;
+  struct ram ram;
+  struct kmem kmem;
+  struct hart hart;
+  struct tlb tlb;
+  uint64_t kernel_pagetable; // 0 until boot
+  bool booted;
+  struct proc proc[NPROC];
+  int nextpid;
+  int initproc;              // slot of pid 1, -1 before userinit
+  int current;               // slot whose tables the hart uses, -1 when idle
+  struct stats stats;
+  bool halted;               // the simulated kernel panicked
+  char panic_msg[64];        // xv6's words
+  char panic_detail[160];    // what the simulator saw, for the reader
+  // Pages the user took with the `kalloc` command (check_hold): the checker counts them as
+  // held, not leaked. Reset forgets them.
+  uint64_t *held;
+  size_t nheld, held_cap;
+  // Fault injection for tests: kalloc calls made so far on a running kernel, and the call
+  // (counted from 1) that returns 0 as if the list were empty; 0 is off. Unlike kmem's
+  // failat, both survive reset, so a number names one call of a whole session.
+  uint64_t kalloc_calls;
+  uint64_t kalloc_fail_call;
+};
+
+void config_defaults(struct config *cfg);
+
+// Build a machine in its power-on state (RAM reads as zeros). Returns NULL, with a
+// message in err, when the configuration is unusable or the host is out of memory.
+struct machine *machine_new(const struct config *cfg, char *err, size_t errlen);
+void machine_free(struct machine *m);
+
+// Throw the machine's state away and power it on again with the same configuration.
+// Returns 0, or -1 if the host is out of memory (m then stays as it was).
+int machine_reset(struct machine *m);
+
+// The simulated kernel panics with xv6's words (and an optional detail of what the
+// simulator saw). Marks the machine halted and returns SIM_PANIC for the caller to pass up.
+int machine_panic(struct machine *m, const char *words, const char *detail_fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static inline uint64_t machine_phystop(const struct machine *m) {
+  return m->ram.base + m->ram.size;
+}
+
+#endif

@@ -1,0 +1,163 @@
+// sv39sim: replay what xv6 does to RISC-V Sv39 page tables.
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "repl.h"
+#include "sv39sim/cli/cmd.h"
+#include "sv39sim/xv6/machine.h"
+#include "sv39sim/cli/replay.h"
+#include "sv39sim/hw/tlb.h"
+
+// Exit statuses (README lists them).
+enum { EXIT_OK = 0, EXIT_CMD_FAILED = 1, EXIT_USAGE = 2, EXIT_PANIC = 3 };
+
+static void usage(FILE *f) {
+  fputs("usage: sv39sim [OPTION]... [TRACE]...\n"
+        "Replay what xv6 does to RISC-V Sv39 page tables, one command per line.\n"
+        "With no TRACE, read commands from standard input, or give a prompt on a terminal.\n"
+        "A TRACE of '-' is standard input.\n"
+        "\n"
+        "  -e, --execute CMDS  run CMDS ('boot; userinit; vmprint 1'), before any TRACE\n"
+        "  -i, --interactive   give a prompt after the traces (plain lines when standard\n"
+        "                      input is not a terminal); errors there never end it\n"
+        "  -k, --keep-going    go on after a command fails\n"
+        "      --json          print each command's result as one JSON object per line\n"
+        "      --kpt MODE      kernel page-table mode: global (default), per-process,\n"
+        "                      per-process-user\n"
+        "      --ram SIZE      simulated RAM, PHYSTOP - KERNBASE (default 128M)\n"
+        "      --tlb ENTRIES[xWAYS]  TLB geometry: 32 (default) is fully associative,\n"
+        "                      16x4 is 4 sets of 4 ways, 0 is no TLB; LRU replacement\n"
+        "      --ad hw|fault   a walk that finds A or D clear sets it (hw, default, as QEMU)\n"
+        "                      or raises a page fault (fault, as Svade)\n"
+        "  -h, --help          print this help and exit\n"
+        "      --version       print the version and exit\n"
+        "\n"
+        "Exit status: 0 success; 1 a command failed; 2 bad usage or an unreadable trace;\n"
+        "3 the simulated kernel panicked.\n"
+        "Colour on a terminal unless NO_COLOR is set. History: $XDG_STATE_HOME/sv39sim/history\n"
+        "(else ~/.local/state/sv39sim/history).\n"
+        "'sv39sim -e help' lists the commands; traces/README.md documents them.\n",
+        f);
+}
+
+// Colour on a terminal unless NO_COLOR is set to anything but "" (no-color.org).
+static bool want_color(int fd) {
+  const char *no = getenv("NO_COLOR");
+  return isatty(fd) && (no == NULL || no[0] == '\0');
+}
+
+int main(int argc, char **argv) {
+  enum { OPT_JSON = 256, OPT_KPT, OPT_RAM, OPT_TLB, OPT_AD, OPT_VERSION };
+  static const struct option opts[] = {
+      {"execute", required_argument, NULL, 'e'},
+      {"interactive", no_argument, NULL, 'i'},
+      {"keep-going", no_argument, NULL, 'k'},
+      {"json", no_argument, NULL, OPT_JSON},
+      {"kpt", required_argument, NULL, OPT_KPT},
+      {"ram", required_argument, NULL, OPT_RAM},
+      {"tlb", required_argument, NULL, OPT_TLB},
+      {"ad", required_argument, NULL, OPT_AD},
+      {"help", no_argument, NULL, 'h'},
+      {"version", no_argument, NULL, OPT_VERSION},
+      {NULL, 0, NULL, 0},
+  };
+  struct config cfg;
+  config_defaults(&cfg);
+  const char *execute = NULL;
+  const char *kpt = NULL;
+  bool interactive = false, keep_going = false, json = false;
+  int opt;
+  while ((opt = getopt_long(argc, argv, "e:ikh", opts, NULL)) != -1) {
+    switch (opt) {
+    case 'e': execute = optarg; break;
+    case 'i': interactive = true; break;
+    case 'k': keep_going = true; break;
+    case OPT_JSON: json = true; break;
+    case OPT_KPT: kpt = optarg; break;
+    case OPT_RAM:
+      if (cmd_parse_u64(optarg, true, &cfg.ram_size) != 0) {
+        fprintf(stderr, "sv39sim: --ram: '%s' is not a size (like 128M or 0x8000000)\n",
+                optarg);
+        return EXIT_USAGE;
+      }
+      break;
+    case OPT_TLB: {
+      const char *why;
+      if (tlb_parse_geometry(optarg, &cfg.tlb_entries, &cfg.tlb_ways, &why) != 0) {
+        fprintf(stderr, "sv39sim: --tlb: '%s': %s\n", optarg, why);
+        return EXIT_USAGE;
+      }
+      break;
+    }
+    case OPT_AD:
+      if (strcmp(optarg, "hw") == 0) {
+        cfg.ad = AD_HW;
+      } else if (strcmp(optarg, "fault") == 0) {
+        cfg.ad = AD_FAULT;
+      } else {
+        fprintf(stderr, "sv39sim: --ad: '%s' is not hw or fault\n", optarg);
+        return EXIT_USAGE;
+      }
+      break;
+    case 'h': usage(stdout); return EXIT_OK;
+    case OPT_VERSION: printf("sv39sim %s\n", SV39SIM_VERSION); return EXIT_OK;
+    default:
+      fputs("Try 'sv39sim --help' for more information.\n", stderr);
+      return EXIT_USAGE;
+    }
+  }
+
+  char err[256];
+  struct machine *m = machine_new(&cfg, err, sizeof(err));
+  if (m == NULL) {
+    fprintf(stderr, "sv39sim: %s\n", err);
+    return EXIT_USAGE;
+  }
+  struct session s = {.m = m, .out = stdout, .err = stderr, .json = json, .file = "sv39sim",
+                      .color = !json && want_color(STDOUT_FILENO),
+                      .color_err = want_color(STDERR_FILENO)};
+  if (kpt != NULL) {
+    char line[64];
+    snprintf(line, sizeof(line), "mode %s", kpt);
+    s.file = "--kpt";
+    if (cmd_run_line(&s, line) != CMD_OK) {
+      machine_free(m);
+      return EXIT_USAGE;
+    }
+  }
+
+  enum cmd_status st = CMD_OK;
+  if (execute != NULL)
+    st = replay_commands(&s, execute, "-e", keep_going);
+  for (int i = optind; i < argc && (st == CMD_OK || keep_going); i++) {
+    struct stat st_trace;
+    if (strcmp(argv[i], "-") != 0 &&
+        (access(argv[i], R_OK) != 0 ||
+         (stat(argv[i], &st_trace) == 0 && S_ISDIR(st_trace.st_mode)))) {
+      fprintf(stderr, "sv39sim: cannot read trace '%s'%s\n", argv[i],
+              access(argv[i], R_OK) == 0 ? ": it is a directory" : "");
+      machine_free(m);
+      return EXIT_USAGE;
+    }
+    if (replay_file(&s, argv[i], keep_going) != CMD_OK)
+      st = CMD_ERROR;
+  }
+  bool no_input = execute == NULL && optind == argc;
+  // Interactive: an error never ends the session nor changes the exit status. Without a
+  // terminal there is no prompt and no readline, just lines.
+  if (interactive && !isatty(STDIN_FILENO))
+    replay_stream(&s, stdin, "<stdin>", true);
+  else if (interactive || (no_input && isatty(STDIN_FILENO)))
+    repl_run(&s);
+  else if (no_input && replay_stream(&s, stdin, "<stdin>", keep_going) != CMD_OK)
+    st = CMD_ERROR;
+
+  machine_free(m);
+  if (st != CMD_OK)
+    return EXIT_CMD_FAILED;
+  return s.panicked ? EXIT_PANIC : EXIT_OK;
+}

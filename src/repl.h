@@ -1,8 +1,0 @@
-#ifndef SV39SIM_REPL_H
-#define SV39SIM_REPL_H
-#include "sv39sim/cmd.h"
-
-// The interactive prompt on a terminal. Returns when the user leaves (Ctrl-D or quit).
-void repl_run(struct session *s);
-
-#endif

@@ -1,0 +1,354 @@
+// A page table as a Graphviz digraph, for `dot`: tables are record nodes, the physical
+// memory they map is one node per range (as `ranges` lists them), so a slide shows the
+// structure without 32768 boxes for the kernel's direct map.
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include "sv39sim/xv6/machine.h"
+#include "sv39sim/view/render.h"
+#include "sv39sim/sv39.h"
+#include "sv39sim/xv6/vm.h"
+
+struct dot {
+  struct machine *m;
+  FILE *out;
+  struct render_range *ranges; // in va order, as render_ranges_walk reports them
+  size_t nranges, rangecap;
+  bool *used; // which ranges some field points at
+  uint64_t *seen; // tables drawn already: a table built by hand may be shared or cyclic
+  size_t nseen, seencap;
+};
+
+// What one field of a table node stands for: consecutive entries drawn as one.
+enum group_kind { G_LEAVES, G_STRIDE, G_TABLE, G_TABLES, G_STOP };
+
+struct group {
+  enum group_kind kind;
+  unsigned first, last; // entry indices
+  unsigned stride;      // G_STRIDE: entries first, first + stride, ... last
+  uint64_t pte;         // the first entry's
+  long range;           // G_LEAVES, G_TABLES: the range node the leaves belong to
+};
+
+static uint64_t canonical(uint64_t va) {
+  return (va & (1ULL << 38)) ? va | ~((1ULL << 39) - 1) : va;
+}
+
+static bool is_leaf(uint64_t pte) {
+  return (pte & (PTE_R | PTE_W | PTE_X)) != 0;
+}
+
+static bool enterable(struct machine *m, uint64_t pte, int level) {
+  uint64_t pa = PTE2PA(pte);
+  return level > 0 && !is_leaf(pte) && pa % PGSIZE == 0 && ram_contains(&m->ram, pa, PGSIZE);
+}
+
+static int collect_range(void *ctx, const struct render_range *r) {
+  struct dot *d = ctx;
+  if (d->nranges == RENDER_MAX_ENTRIES)
+    return -1;
+  if (d->nranges == d->rangecap) {
+    size_t cap = d->rangecap ? 2 * d->rangecap : 64;
+    struct render_range *a = realloc(d->ranges, cap * sizeof(*a));
+    if (a == NULL)
+      return -1;
+    d->ranges = a;
+    d->rangecap = cap;
+  }
+  d->ranges[d->nranges++] = *r;
+  return 0;
+}
+
+// The index of the range holding canonical va, or -1.
+static long range_of(const struct dot *d, uint64_t va) {
+  size_t lo = 0, hi = d->nranges;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (d->ranges[mid].va <= va)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  if (lo == 0 || va - d->ranges[lo - 1].va >= d->ranges[lo - 1].size)
+    return -1;
+  return (long)(lo - 1);
+}
+
+// Marks table as drawn. Returns 1 if it was drawn before, 0 if not, -1 out of memory.
+static int seen_before(struct dot *d, uint64_t table) {
+  for (size_t i = 0; i < d->nseen; i++) {
+    if (d->seen[i] == table)
+      return 1;
+  }
+  if (d->nseen == d->seencap) {
+    size_t cap = d->seencap ? 2 * d->seencap : 64;
+    uint64_t *a = realloc(d->seen, cap * sizeof(*a));
+    if (a == NULL)
+      return -1;
+    d->seen = a;
+    d->seencap = cap;
+  }
+  d->seen[d->nseen++] = table;
+  return 0;
+}
+
+// A table whose 512 entries are leaves with the same bits mapping contiguous memory: one
+// piece of a long run, which the parent may draw together with its neighbours.
+static bool uniform(struct machine *m, uint64_t table, int level) {
+  uint64_t first = vm_pte_read(m, table);
+  if ((first & PTE_V) == 0 || !is_leaf(first))
+    return false;
+  for (uint64_t i = 1; i < 512; i++) {
+    uint64_t pte = vm_pte_read(m, table + 8 * i);
+    if ((pte & 0xff) != (first & 0xff) ||
+        PTE2PA(pte) != PTE2PA(first) + (i << PXSHIFT(level)))
+      return false;
+  }
+  return true;
+}
+
+// The single-page range that the leaf at index i of a table maps, or -1 when it is part of
+// a longer range.
+static long lone_page(const struct dot *d, uint64_t pte, int level, uint64_t va, unsigned i) {
+  if ((pte & PTE_V) == 0 || !is_leaf(pte))
+    return -1;
+  long r = range_of(d, canonical(va + ((uint64_t)i << PXSHIFT(level))));
+  return r >= 0 && d->ranges[r].size == 1ULL << PXSHIFT(level) ? r : -1;
+}
+
+// Extend a one-page leaf group into a run of pages at a fixed index stride with invalid
+// entries between them and physically consecutive pages, with the same bits: how procinit
+// lays out kernel stacks with their guard pages. Three pages make a run worth drawing.
+static void try_stride(struct dot *d, uint64_t table, int level, uint64_t va, struct group *g) {
+  if (lone_page(d, g->pte, level, va, g->first) < 0)
+    return;
+  unsigned stride = 0, last = g->first;
+  uint64_t pa = PTE2PA(g->pte), page = 1ULL << PXSHIFT(level);
+  for (unsigned i = g->first + 1; i < 512; i++) {
+    uint64_t pte = vm_pte_read(d->m, table + 8ULL * i);
+    if ((pte & PTE_V) == 0)
+      continue;
+    if (stride == 0)
+      stride = i - g->first;
+    if (i - last != stride || (pte & 0xff) != (g->pte & 0xff) || PTE2PA(pte) != pa + page ||
+        lone_page(d, pte, level, va, i) < 0)
+      break;
+    last = i;
+    pa += page;
+  }
+  if (stride >= 2 && (last - g->first) / stride >= 2) {
+    g->kind = G_STRIDE;
+    g->stride = stride;
+    g->last = last;
+  }
+}
+
+// Split a table's valid entries into the fields its node shows. Returns the count.
+static unsigned group_entries(struct dot *d, uint64_t table, int level, uint64_t va,
+                              struct group *g) {
+  struct machine *m = d->m;
+  unsigned n = 0;
+  for (unsigned i = 0; i < 512;) {
+    uint64_t pte = vm_pte_read(m, table + 8ULL * i);
+    if ((pte & PTE_V) == 0) {
+      i++;
+      continue;
+    }
+    struct group *cur = &g[n++];
+    *cur = (struct group){.kind = G_STOP, .first = i, .last = i, .pte = pte, .range = -1};
+    if (is_leaf(pte)) {
+      cur->kind = G_LEAVES;
+      cur->range = range_of(d, canonical(va + ((uint64_t)i << PXSHIFT(level))));
+      while (cur->last + 1 < 512) {
+        uint64_t next = vm_pte_read(m, table + 8ULL * (cur->last + 1));
+        uint64_t nva = canonical(va + ((uint64_t)(cur->last + 1) << PXSHIFT(level)));
+        if ((next & PTE_V) == 0 || !is_leaf(next) || range_of(d, nva) != cur->range)
+          break;
+        cur->last++;
+      }
+      if (cur->last == cur->first)
+        try_stride(d, table, level, va, cur);
+    } else if (enterable(m, pte, level)) {
+      cur->kind = G_TABLE;
+      if (uniform(m, PTE2PA(pte), level - 1)) {
+        cur->range = range_of(d, canonical(va + ((uint64_t)i << PXSHIFT(level))));
+        while (cur->last + 1 < 512) {
+          uint64_t next = vm_pte_read(m, table + 8ULL * (cur->last + 1));
+          uint64_t nva = canonical(va + ((uint64_t)(cur->last + 1) << PXSHIFT(level)));
+          if ((next & PTE_V) == 0 || !enterable(m, next, level) ||
+              !uniform(m, PTE2PA(next), level - 1) || range_of(d, nva) != cur->range)
+            break;
+          cur->last++;
+        }
+        if (cur->last > cur->first)
+          cur->kind = G_TABLES;
+      }
+    }
+    i = cur->last + 1;
+  }
+  return n;
+}
+
+// A byte count as people write it: "4 KiB", "127 MiB", "32760 KiB".
+static void size_text(uint64_t size, char *buf, size_t len) {
+  if (size % (1ULL << 30) == 0)
+    snprintf(buf, len, "%" PRIu64 " GiB", size >> 30);
+  else if (size % (1ULL << 20) == 0)
+    snprintf(buf, len, "%" PRIu64 " MiB", size >> 20);
+  else
+    snprintf(buf, len, "%" PRIu64 " KiB", size >> 10);
+}
+
+static const char *fill_for(unsigned attr) {
+  if (attr & PTE_U)
+    return "lightblue";
+  if (attr & PTE_X)
+    return "pink";
+  if (attr & PTE_W)
+    return "lightyellow";
+  return "white";
+}
+
+static void emit_ranges(struct dot *d) {
+  for (size_t i = 0; i < d->nranges; i++) {
+    const struct render_range *r = &d->ranges[i];
+    if (!d->used[i])
+      continue;
+    char letters[8], size[32];
+    render_attr(r->attr, letters);
+    size_text(r->size, size, sizeof(size));
+    fprintf(d->out,
+            "  r%zu [shape=box, style=\"rounded,filled\", fillcolor=%s, "
+            "label=\"pa 0x%" PRIx64 "..0x%" PRIx64 "\\lva 0x%" PRIx64 "\\l%s %s\\l\"];\n",
+            i, fill_for(r->attr), r->pa, r->pa + (r->size - 1), r->va, size, letters);
+  }
+}
+
+static int emit_table(struct dot *d, uint64_t table, int level, uint64_t va);
+
+// The node for a run of uniform tables g->first..g->last under table, and its edge.
+static void emit_tables(struct dot *d, uint64_t table, int level, const struct group *g) {
+  uint64_t last = vm_pte_read(d->m, table + 8ULL * g->last);
+  char letters[8];
+  render_attr((unsigned)(vm_pte_read(d->m, PTE2PA(g->pte)) & 0xff), letters);
+  fprintf(d->out,
+          "  c%" PRIx64 " [label=\"%u level-%d tables|0x%" PRIx64 " .. 0x%" PRIx64
+          "|<e0> 0..511 each: %s\"];\n",
+          PTE2PA(g->pte), g->last - g->first + 1, level - 1, PTE2PA(g->pte), PTE2PA(last),
+          letters);
+  fprintf(d->out, "  t%" PRIx64 ":e%u -> c%" PRIx64 ";\n", table, g->first, PTE2PA(g->pte));
+  if (g->range >= 0) {
+    d->used[g->range] = true;
+    fprintf(d->out, "  c%" PRIx64 ":e0 -> r%ld;\n", PTE2PA(g->pte), g->range);
+  }
+}
+
+// The node for pages at a stride (kernel stacks between their guard pages), and its edge.
+static void emit_stride(struct dot *d, uint64_t table, int level, uint64_t va,
+                        const struct group *g) {
+  unsigned n = (g->last - g->first) / g->stride + 1;
+  uint64_t page = 1ULL << PXSHIFT(level), pa = PTE2PA(g->pte);
+  uint64_t va0 = canonical(va + ((uint64_t)g->first << PXSHIFT(level)));
+  uint64_t va1 = canonical(va + ((uint64_t)g->last << PXSHIFT(level)));
+  char letters[8], size[32];
+  render_attr((unsigned)(g->pte & 0xff), letters);
+  size_text(page, size, sizeof(size));
+  fprintf(d->out,
+          "  s%" PRIx64 "_%u [shape=box, style=\"rounded,filled\", fillcolor=%s, "
+          "label=\"pa 0x%" PRIx64 "..0x%" PRIx64 "\\lva 0x%" PRIx64 "..0x%" PRIx64
+          ", every %u pages\\l%u x %s %s\\l\"];\n",
+          table, g->first, fill_for((unsigned)(g->pte & 0xff)), pa, pa + n * page - 1, va0,
+          va1 + page - 1, g->stride, n, size, letters);
+  fprintf(d->out, "  t%" PRIx64 ":e%u -> s%" PRIx64 "_%u;\n", table, g->first, table,
+          g->first);
+}
+
+static void emit_label(struct dot *d, uint64_t table, int level, const struct group *g,
+                       unsigned n) {
+  fprintf(d->out, "  t%" PRIx64 " [label=\"level %d: 0x%" PRIx64, table, level, table);
+  for (unsigned k = 0; k < n; k++) {
+    char letters[8];
+    render_attr((unsigned)(g[k].pte & 0xff), letters);
+    fprintf(d->out, "|<e%u> %u", g[k].first, g[k].first);
+    if (g[k].last > g[k].first)
+      fprintf(d->out, "..%u", g[k].last);
+    switch (g[k].kind) {
+    case G_LEAVES: fprintf(d->out, ": %s", letters); break;
+    case G_STRIDE:
+      fprintf(d->out, " step %u: %u x %s", g[k].stride,
+              (g[k].last - g[k].first) / g[k].stride + 1, letters);
+      break;
+    case G_TABLE: break;
+    case G_TABLES: fprintf(d->out, ": %u tables", g[k].last - g[k].first + 1); break;
+    case G_STOP:
+      fprintf(d->out, ": 0x%" PRIx64 " (%s)", PTE2PA(g[k].pte),
+              level == 0 ? "not a leaf" : "not in RAM");
+      break;
+    }
+  }
+  fputs("\"];\n", d->out);
+}
+
+// Draw table (once) and everything under it, parents before children so that Graphviz
+// lays the levels out in index order. Returns 0, or -1 when out of host memory.
+static int emit_table(struct dot *d, uint64_t table, int level, uint64_t va) {
+  int r = seen_before(d, table);
+  if (r != 0)
+    return r < 0 ? -1 : 0;
+  struct group g[512];
+  unsigned n = group_entries(d, table, level, va, g);
+  emit_label(d, table, level, g, n);
+  for (unsigned k = 0; k < n; k++) {
+    uint64_t child = PTE2PA(g[k].pte);
+    switch (g[k].kind) {
+    case G_LEAVES:
+      if (g[k].range >= 0) {
+        d->used[g[k].range] = true;
+        fprintf(d->out, "  t%" PRIx64 ":e%u -> r%ld;\n", table, g[k].first, g[k].range);
+      }
+      break;
+    case G_STRIDE: emit_stride(d, table, level, va, &g[k]); break;
+    case G_TABLE:
+      fprintf(d->out, "  t%" PRIx64 ":e%u -> t%" PRIx64 ";\n", table, g[k].first, child);
+      if (emit_table(d, child, level - 1, va + ((uint64_t)g[k].first << PXSHIFT(level))))
+        return -1;
+      break;
+    case G_TABLES: emit_tables(d, table, level, &g[k]); break;
+    case G_STOP: break;
+    }
+  }
+  return 0;
+}
+
+int render_dot(struct machine *m, const struct render_table *t, FILE *out) {
+  // Drawn into memory first, so a failure leaves out untouched.
+  char *text = NULL;
+  size_t len = 0;
+  FILE *mem = open_memstream(&text, &len);
+  if (mem == NULL)
+    return -1;
+  struct dot d = {.m = m, .out = mem};
+  int r = render_ranges_walk(m, t->root, collect_range, &d);
+  if (r == 0 && d.nranges > 0 && (d.used = calloc(d.nranges, sizeof(*d.used))) == NULL)
+    r = -1;
+  if (r == 0) {
+    fputs("digraph pagetable {\n  graph [rankdir=LR, labelloc=t, label=\"", mem);
+    if (t->pid > 0)
+      fprintf(mem, "pid %d %s", t->pid, t->which);
+    else
+      fputs(t->which, mem);
+    fprintf(mem, " page table, satp 0x%016" PRIx64 "\"];\n  node [shape=record];\n", t->satp);
+    if (t->root % PGSIZE == 0 && ram_contains(&m->ram, t->root, PGSIZE))
+      r = emit_table(&d, t->root, 2, 0);
+    emit_ranges(&d);
+    fputs("}\n", mem);
+  }
+  bool bad = fclose(mem) != 0 || r != 0;
+  if (!bad)
+    fwrite(text, 1, len, out);
+  free(text);
+  free(d.ranges);
+  free(d.used);
+  free(d.seen);
+  return bad ? -1 : 0;
+}

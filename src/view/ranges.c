@@ -1,0 +1,154 @@
+// QEMU's `info mem` for RISC-V (target/riscv/monitor.c): runs of leaves that are virtually
+// and physically contiguous and carry the same PTE bits 7..0, one line each.
+#include <inttypes.h>
+
+#include "sv39sim/xv6/machine.h"
+#include "sv39sim/view/render.h"
+#include "sv39sim/sv39.h"
+#include "sv39sim/xv6/vm.h"
+
+struct walk {
+  int (*fn)(void *ctx, const struct render_range *r);
+  void *ctx;
+  bool open;               // cur holds a run not yet reported
+  struct render_range cur; // va still raw (not sign-extended) while open
+};
+
+// Bit 38 set means the upper half: bits 63..39 copy it.
+static uint64_t canonical(uint64_t va) {
+  return (va & (1ULL << 38)) ? va | ~((1ULL << 39) - 1) : va;
+}
+
+// Report the open run, if any. Returns what the callback returned.
+static int flush(struct walk *w) {
+  if (!w->open)
+    return 0;
+  w->open = false;
+  struct render_range r = w->cur;
+  r.va = canonical(r.va);
+  return w->fn(w->ctx, &r);
+}
+
+// Visit one table in index order, which is va order. QEMU restarts the run at every
+// page-table page; this walk lets a run continue into the next table, so the kernel's
+// direct map is one line, not one per 2 MiB. It never joins across bit 38, where the
+// canonical addresses jump.
+static int walk_level(struct machine *m, uint64_t table, int level, uint64_t va,
+                      struct walk *w) {
+  for (uint64_t i = 0; i < 512; i++) {
+    uint64_t pte = vm_pte_read(m, table + 8 * i);
+    uint64_t start = va + (i << PXSHIFT(level));
+    if ((pte & PTE_V) == 0)
+      continue;
+    uint64_t pa = PTE2PA(pte);
+    if ((pte & (PTE_R | PTE_W | PTE_X)) == 0) {
+      if (level > 0 && pa % PGSIZE == 0 && ram_contains(&m->ram, pa, PGSIZE)) {
+        int r = walk_level(m, pa, level - 1, start, w);
+        if (r != 0)
+          return r;
+      }
+      continue;
+    }
+    uint64_t size = 1ULL << PXSHIFT(level);
+    unsigned attr = (unsigned)(pte & 0xff);
+    struct render_range *c = &w->cur;
+    if (w->open && c->attr == attr && c->pa + c->size == pa && c->va + c->size == start &&
+        start != (1ULL << 38)) {
+      c->size += size;
+      continue;
+    }
+    int r = flush(w);
+    if (r != 0)
+      return r;
+    *c = (struct render_range){.va = start, .pa = pa, .size = size, .attr = attr};
+    w->open = true;
+  }
+  return 0;
+}
+
+int render_ranges_walk(struct machine *m, uint64_t root,
+                       int (*fn)(void *ctx, const struct render_range *r), void *ctx) {
+  struct walk w = {.fn = fn, .ctx = ctx};
+  if (root % PGSIZE != 0 || !ram_contains(&m->ram, root, PGSIZE))
+    return 0;
+  int r = walk_level(m, root, 2, 0, &w);
+  return r != 0 ? r : flush(&w);
+}
+
+void render_attr(unsigned attr, char letters[8]) {
+  static const char names[] = "rwxugad";
+  for (int i = 0; i < 7; i++)
+    letters[i] = (attr & (PTE_R << i)) ? names[i] : '-';
+  letters[7] = '\0';
+}
+
+struct text_ctx {
+  FILE *out;
+  bool color;
+};
+
+static int print_range(void *ctx, const struct render_range *r) {
+  struct text_ctx *t = ctx;
+  static const enum render_hue hues[] = {HUE_READ, HUE_WRITE, HUE_EXEC, HUE_USER,
+                                         HUE_DIM,  HUE_DIM,   HUE_DIM};
+  char letters[8];
+  render_attr(r->attr, letters);
+  fprintf(t->out, "%016" PRIx64 " %016" PRIx64 " %016" PRIx64 " ", r->va, r->pa, r->size);
+  for (int i = 0; i < 7; i++) {
+    if (t->color && letters[i] != '-')
+      fprintf(t->out, "%s%c%s", render_sgr(true, hues[i]), letters[i],
+              render_sgr(true, HUE_RESET));
+    else
+      fputc(letters[i], t->out);
+  }
+  fputc('\n', t->out);
+  return 0;
+}
+
+void render_ranges(struct machine *m, uint64_t root, FILE *out, bool color) {
+  fputs("vaddr            paddr            size             attr\n"
+        "---------------- ---------------- ---------------- -------\n",
+        out);
+  struct text_ctx t = {out, color};
+  render_ranges_walk(m, root, print_range, &t);
+}
+
+struct json_ctx {
+  cJSON *array;
+  unsigned long n;
+};
+
+static void add_hex(cJSON *o, const char *key, uint64_t v) {
+  char buf[24];
+  snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
+  cJSON_AddStringToObject(o, key, buf);
+}
+
+static int add_range(void *ctx, const struct render_range *r) {
+  struct json_ctx *j = ctx;
+  if (++j->n > RENDER_MAX_ENTRIES)
+    return -1;
+  cJSON *o = cJSON_CreateObject();
+  if (o == NULL)
+    return -1;
+  char letters[8];
+  render_attr(r->attr, letters);
+  add_hex(o, "va", r->va);
+  add_hex(o, "pa", r->pa);
+  add_hex(o, "size", r->size);
+  cJSON_AddStringToObject(o, "attr", letters);
+  cJSON_AddItemToArray(j->array, o);
+  return 0;
+}
+
+int render_ranges_json(struct machine *m, uint64_t root, cJSON *obj) {
+  struct json_ctx j = {.array = cJSON_CreateArray()};
+  if (j.array == NULL)
+    return -1;
+  if (render_ranges_walk(m, root, add_range, &j) != 0) {
+    cJSON_Delete(j.array);
+    return -1;
+  }
+  cJSON_AddItemToObject(obj, "ranges", j.array);
+  return 0;
+}

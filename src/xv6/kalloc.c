@@ -1,0 +1,75 @@
+#include "sv39sim/xv6/kalloc.h"
+
+#include "sv39sim/xv6/machine.h"
+#include "sv39sim/sv39.h"
+
+static bool kfree_ok(const struct machine *m, uint64_t pa) {
+  return pa % PGSIZE == 0 && pa >= m->cfg.end && pa < machine_phystop(m);
+}
+
+void kmem_freerange(struct machine *m, uint64_t pa_start, uint64_t pa_end) {
+  for (uint64_t p = PGROUNDUP(pa_start); p + PGSIZE <= pa_end; p += PGSIZE)
+    kmem_kfree(m, p);
+}
+
+void kmem_kinit(struct machine *m) {
+  uint64_t lo = PGROUNDUP(m->cfg.end);
+  if (lo < m->ram.base || lo + PGSIZE > machine_phystop(m)) {
+    kmem_freerange(m, lo, machine_phystop(m));
+    return;
+  }
+  // The first kfree links to whatever the list held; every later page links to the one
+  // below it, which RAM can set for the whole run at once. Every page passes kfree's
+  // checks: aligned, at or above end, below PHYSTOP.
+  kmem_kfree(m, lo);
+  uint64_t rest = (machine_phystop(m) - lo) / PGSIZE - 1;
+  if (rest == 0 || ram_fill_chain(&m->ram, lo + PGSIZE, rest, 0x01, lo) != 0) {
+    kmem_freerange(m, lo + PGSIZE, machine_phystop(m));
+    return;
+  }
+  m->kmem.freelist = lo + rest * PGSIZE;
+  m->kmem.nfree += rest;
+  m->kmem.nkfree += rest;
+}
+
+int kmem_kfree(struct machine *m, uint64_t pa) {
+  if (!kfree_ok(m, pa))
+    return machine_panic(m, "kfree", "pa 0x%016llx is %s", (unsigned long long)pa,
+                         pa % PGSIZE ? "not page-aligned"
+                                     : pa < m->cfg.end ? "below the kernel's end"
+                                                       : "at or above PHYSTOP");
+  ram_fill_page(&m->ram, pa, 0x01);
+  ram_store(&m->ram, pa, 8, m->kmem.freelist);
+  m->kmem.freelist = pa;
+  m->kmem.nfree++;
+  m->kmem.nkfree++;
+  return SIM_OK;
+}
+
+uint64_t kmem_kalloc(struct machine *m) {
+  if (m->halted)
+    return 0;
+  if (m->kmem.failat > 0 && --m->kmem.failat == 0)
+    return 0;
+  // After failat, so that a trace's own failat counts the same calls under injection.
+  if (++m->kalloc_calls == m->kalloc_fail_call)
+    return 0;
+  uint64_t r = m->kmem.freelist;
+  if (r == 0)
+    return 0;
+  uint64_t next;
+  if (!kfree_ok(m, r) || ram_load(&m->ram, r, 8, &next) != 0) {
+    // xv6 would memset the bogus page and take a store page fault in the kernel.
+    machine_panic(m, "kerneltrap",
+                  "kalloc: the free list's head 0x%016llx is not a free page "
+                  "(the list was overwritten)",
+                  (unsigned long long)r);
+    return 0;
+  }
+  m->kmem.freelist = next;
+  ram_fill_page(&m->ram, r, 0x05);
+  if (m->kmem.nfree > 0)
+    m->kmem.nfree--;
+  m->kmem.nkalloc++;
+  return r;
+}

@@ -1,0 +1,121 @@
+#include "sv39sim/xv6/machine.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sv39sim/sv39.h"
+
+// Large enough for the kernel image and a few pages; small enough that the page index
+// fits RAM's 32-bit link words and PHYSTOP stays far below the kernel stacks.
+#define RAM_MAX (64ULL << 30)
+
+void config_defaults(struct config *cfg) {
+  memset(cfg, 0, sizeof(*cfg));
+  cfg->ram_size = DEFAULT_RAM_SIZE;
+  cfg->kpt = KPT_GLOBAL;
+  cfg->etext = DEFAULT_ETEXT;
+  cfg->end = DEFAULT_END;
+  cfg->trampoline = DEFAULT_TRAMPOLINE;
+  cfg->ad = AD_HW;
+  cfg->tlb_entries = TLB_DEFAULT_ENTRIES;
+  cfg->tlb_ways = 0;
+}
+
+static const char *config_problem(const struct config *c) {
+  uint64_t phystop = KERNBASE + c->ram_size;
+  if (c->ram_size % PGSIZE != 0)
+    return "RAM size must be a multiple of 4096";
+  if (c->ram_size > RAM_MAX)
+    return "RAM size must be at most 64G";
+  if (c->etext <= KERNBASE || c->etext % PGSIZE != 0)
+    return "etext must be a page boundary above KERNBASE (0x80000000)";
+  if (c->trampoline < KERNBASE || c->trampoline % PGSIZE != 0 || c->trampoline >= c->etext)
+    return "trampoline must be a page of kernel text (page-aligned, below etext)";
+  if (c->end < c->etext)
+    return "end must not be below etext";
+  const char *tlb_problem = tlb_geometry_problem(c->tlb_entries, c->tlb_ways);
+  if (tlb_problem != NULL)
+    return tlb_problem;
+  if (c->end >= phystop || c->etext >= phystop)
+    return "RAM is too small to hold the kernel image (end must lie below PHYSTOP)";
+  return NULL;
+}
+
+static void power_on(struct machine *m) {
+  memset(&m->kmem, 0, sizeof(m->kmem));
+  memset(&m->hart, 0, sizeof(m->hart));
+  m->hart.priv = PRIV_S;
+  tlb_clear(&m->tlb);
+  m->kernel_pagetable = 0;
+  m->booted = false;
+  memset(m->proc, 0, sizeof(m->proc));
+  for (int i = 0; i < NPROC; i++)
+    m->proc[i].parent = -1;
+  m->nextpid = 1;
+  m->initproc = -1;
+  m->current = -1;
+  memset(&m->stats, 0, sizeof(m->stats));
+  m->halted = false;
+  m->panic_msg[0] = '\0';
+  m->panic_detail[0] = '\0';
+}
+
+struct machine *machine_new(const struct config *cfg, char *err, size_t errlen) {
+  const char *problem = config_problem(cfg);
+  if (problem != NULL) {
+    snprintf(err, errlen, "%s", problem);
+    return NULL;
+  }
+  struct machine *m = calloc(1, sizeof(*m));
+  if (m == NULL || ram_init(&m->ram, KERNBASE, cfg->ram_size) != 0 ||
+      tlb_init(&m->tlb, cfg->tlb_entries, cfg->tlb_ways) != 0) {
+    if (m != NULL) {
+      ram_destroy(&m->ram);
+      tlb_destroy(&m->tlb);
+    }
+    free(m);
+    snprintf(err, errlen, "out of host memory for a %llu-byte machine",
+             (unsigned long long)cfg->ram_size);
+    return NULL;
+  }
+  m->cfg = *cfg;
+  power_on(m);
+  return m;
+}
+
+void machine_free(struct machine *m) {
+  if (m == NULL)
+    return;
+  ram_destroy(&m->ram);
+  tlb_destroy(&m->tlb);
+  free(m->held);
+  free(m);
+}
+
+int machine_reset(struct machine *m) {
+  struct ram fresh;
+  if (ram_init(&fresh, KERNBASE, m->cfg.ram_size) != 0)
+    return -1;
+  ram_destroy(&m->ram);
+  m->ram = fresh;
+  m->nheld = 0;
+  power_on(m);
+  return 0;
+}
+
+int machine_panic(struct machine *m, const char *words, const char *detail_fmt, ...) {
+  if (m->halted)
+    return SIM_PANIC; // the first panic is the one xv6 would have printed
+  m->halted = true;
+  snprintf(m->panic_msg, sizeof(m->panic_msg), "%s", words);
+  m->panic_detail[0] = '\0';
+  if (detail_fmt != NULL) {
+    va_list ap;
+    va_start(ap, detail_fmt);
+    vsnprintf(m->panic_detail, sizeof(m->panic_detail), detail_fmt, ap);
+    va_end(ap);
+  }
+  return SIM_PANIC;
+}

@@ -1,0 +1,401 @@
+#include "sv39sim/xv6/proc.h"
+
+#include <string.h>
+
+#include "sv39sim/xv6/kalloc.h"
+#include "sv39sim/xv6/kvm.h"
+#include "sv39sim/xv6/machine.h"
+#include "sv39sim/sv39.h"
+#include "sv39sim/hw/tlb.h"
+#include "sv39sim/xv6/vm.h"
+
+// user/initcode.S assembled: exec("/init", {"/init", 0}), then exit if that returns.
+static const uint8_t initcode[] = {
+    0x17, 0x05, 0x00, 0x00, 0x13, 0x05, 0x45, 0x02, 0x97, 0x05, 0x00, 0x00, 0x93,
+    0x85, 0x35, 0x02, 0x93, 0x08, 0x70, 0x00, 0x73, 0x00, 0x00, 0x00, 0x93, 0x08,
+    0x20, 0x00, 0x73, 0x00, 0x00, 0x00, 0xef, 0xf0, 0x9f, 0xff, 0x2f, 0x69, 0x6e,
+    0x69, 0x74, 0x00, 0x00, 0x24, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
+
+void proc_tf_write(struct machine *m, int slot, unsigned off, uint64_t v) {
+  ram_store(&m->ram, m->proc[slot].trapframe + off, 8, v);
+}
+
+int proc_slot(const struct machine *m, int pid) {
+  if (pid <= 0)
+    return -1;
+  for (int i = 0; i < NPROC; i++) {
+    if (m->proc[i].state != UNUSED && m->proc[i].pid == pid)
+      return i;
+  }
+  return -1;
+}
+
+int proc_pagetable(struct machine *m, int slot, uint64_t *pagetable) {
+  struct proc *p = &m->proc[slot];
+  uint64_t pt;
+  *pagetable = 0;
+  int r = vm_uvmcreate(m, &pt);
+  if (r == SIM_FAIL)
+    return SIM_OK;
+  if (r != SIM_OK)
+    return r;
+  r = vm_mappages(m, pt, TRAMPOLINE, PGSIZE, m->cfg.trampoline, PTE_R | PTE_X);
+  if (r == SIM_FAIL) {
+    r = vm_uvmfree(m, pt, 0);
+    return r;
+  }
+  if (r != SIM_OK)
+    return r;
+  r = vm_mappages(m, pt, TRAPFRAME, PGSIZE, p->trapframe, PTE_R | PTE_W);
+  if (r == SIM_FAIL) {
+    r = vm_uvmunmap(m, pt, TRAMPOLINE, 1, 0);
+    if (r == SIM_OK)
+      r = vm_uvmfree(m, pt, 0);
+    return r;
+  }
+  if (r != SIM_OK)
+    return r;
+  *pagetable = pt;
+  return SIM_OK;
+}
+
+int proc_freepagetable(struct machine *m, uint64_t pagetable, uint64_t sz) {
+  int r = vm_uvmunmap(m, pagetable, TRAMPOLINE, 1, 0);
+  if (r == SIM_OK)
+    r = vm_uvmunmap(m, pagetable, TRAPFRAME, 1, 0);
+  if (r == SIM_OK)
+    r = vm_uvmfree(m, pagetable, sz);
+  return r;
+}
+
+int proc_freeproc(struct machine *m, int slot) {
+  struct proc *p = &m->proc[slot];
+  if (p->trapframe != 0 && kmem_kfree(m, p->trapframe) != SIM_OK)
+    return SIM_PANIC;
+  p->trapframe = 0;
+  if (p->pagetable != 0) {
+    int r = proc_freepagetable(m, p->pagetable, p->sz);
+    if (r != SIM_OK)
+      return r;
+  }
+  p->pagetable = 0;
+  if (p->kstack_pa != 0) {
+    int r = vm_uvmunmap(m, p->kpagetable, p->kstack, 1, 1);
+    if (r != SIM_OK)
+      return r;
+  }
+  p->kstack_pa = 0;
+  if (p->kpagetable != 0) {
+    int r = vm_kvmfree(m, p->kpagetable);
+    if (r != SIM_OK)
+      return r;
+  }
+  p->kpagetable = 0;
+  p->sz = 0;
+  p->pid = 0;
+  p->parent = -1;
+  p->name[0] = '\0';
+  p->killed = 0;
+  p->xstate = 0;
+  p->state = UNUSED;
+  return SIM_OK;
+}
+
+// The lab's additions to allocproc: the process's own kernel table, then its kernel stack
+// mapped in it. *ok is false when out of memory; the caller then runs freeproc.
+static int alloc_kernel_table(struct machine *m, struct proc *p, bool *ok) {
+  *ok = false;
+  int r = kvm_kvmcreate(m, &p->kpagetable);
+  if (r != SIM_OK || p->kpagetable == 0)
+    return r;
+  uint64_t pa = kmem_kalloc(m);
+  if (pa == 0)
+    return m->halted ? SIM_PANIC : SIM_OK;
+  r = vm_mappages(m, p->kpagetable, p->kstack, PGSIZE, pa, PTE_R | PTE_W);
+  if (r == SIM_FAIL)
+    return kmem_kfree(m, pa);
+  if (r != SIM_OK)
+    return r;
+  p->kstack_pa = pa;
+  *ok = true;
+  return SIM_OK;
+}
+
+int proc_allocproc(struct machine *m, int *slot) {
+  *slot = -1;
+  int i;
+  for (i = 0; i < NPROC; i++) {
+    if (m->proc[i].state == UNUSED)
+      break;
+  }
+  if (i == NPROC)
+    return SIM_OK;
+  struct proc *p = &m->proc[i];
+  p->pid = m->nextpid++;
+  p->trapframe = kmem_kalloc(m);
+  if (p->trapframe == 0)
+    return m->halted ? SIM_PANIC : SIM_OK;
+  int r = proc_pagetable(m, i, &p->pagetable);
+  if (r != SIM_OK)
+    return r;
+  if (p->pagetable == 0)
+    return proc_freeproc(m, i);
+  if (m->cfg.kpt != KPT_GLOBAL) {
+    bool ok;
+    if ((r = alloc_kernel_table(m, p, &ok)) != SIM_OK)
+      return r;
+    if (!ok)
+      return proc_freeproc(m, i);
+  }
+  // The slot is claimed; xv6 keeps it locked (and so invisible) until its caller is done.
+  p->state = SLEEPING;
+  *slot = i;
+  tlb_slot_reset(&m->tlb, i, p->pid); // its TLB counts are the new process's from now
+  return SIM_OK;
+}
+
+int proc_userinit(struct machine *m, int *slot) {
+  int r = proc_allocproc(m, slot);
+  if (r != SIM_OK)
+    return r;
+  if (*slot < 0)
+    return machine_panic(m, "kerneltrap",
+                         "userinit: allocproc returned 0 and xv6 uses it without checking");
+  struct proc *p = &m->proc[*slot];
+  m->initproc = *slot;
+  r = vm_uvminit(m, p->pagetable, initcode, sizeof(initcode));
+  if (r == SIM_FAIL)
+    // xv6 ignores it: pid 1 runs from an unmapped page 0, faults, and usertrap kills it.
+    return machine_panic(m, "init exiting",
+                         "uvminit's mappages failed, so initcode's page is unmapped and "
+                         "pid 1's first instruction faults");
+  if (r != SIM_OK)
+    return r;
+  if (m->cfg.kpt == KPT_PER_PROCESS_USER) {
+    r = vm_u2kvmcopy(m, p->pagetable, p->kpagetable, 0, PGSIZE);
+    if (r == SIM_FAIL)
+      return machine_panic(m, "kvmmap", "userinit: no page-table page for initcode's mirror");
+    if (r != SIM_OK)
+      return r;
+  }
+  p->sz = PGSIZE;
+  proc_tf_write(m, *slot, TF_EPC, 0);      // the user program counter
+  proc_tf_write(m, *slot, TF_SP, PGSIZE);  // the user stack pointer
+  strcpy(p->name, "initcode");
+  p->state = RUNNABLE;
+  return SIM_OK;
+}
+
+static int forkproc(struct machine *m, int slot, int *pid) {
+  struct proc *p = &m->proc[slot];
+  int cs;
+  *pid = -1;
+  int r = proc_allocproc(m, &cs);
+  if (r != SIM_OK || cs < 0)
+    return r;
+  struct proc *np = &m->proc[cs];
+  r = vm_uvmcopy(m, p->pagetable, np->pagetable, p->sz);
+  if (r == SIM_FAIL)
+    return proc_freeproc(m, cs);
+  if (r != SIM_OK)
+    return r;
+  // sz before the mirror, so that a failed mirror's freeproc frees the copied pages.
+  np->sz = p->sz;
+  if (m->cfg.kpt == KPT_PER_PROCESS_USER) {
+    r = vm_u2kvmcopy(m, np->pagetable, np->kpagetable, 0, np->sz);
+    if (r == SIM_FAIL)
+      return proc_freeproc(m, cs);
+    if (r != SIM_OK)
+      return r;
+  }
+  np->parent = slot;
+  // *(np->trapframe) = *(p->trapframe): the struct, not the page.
+  uint8_t tf[TRAPFRAME_SIZE];
+  ram_read(&m->ram, p->trapframe, tf, sizeof(tf));
+  ram_write(&m->ram, np->trapframe, tf, sizeof(tf));
+  proc_tf_write(m, cs, TF_A0, 0); // fork returns 0 in the child
+  memcpy(np->name, p->name, sizeof(np->name));
+  np->state = RUNNABLE;
+  *pid = np->pid;
+  return SIM_OK;
+}
+
+// growproc(n) grows: the lab's PLIC check, uvmalloc, then the mirror. *sz is growproc's
+// `uint sz`, updated on success; SIM_FAIL where growproc returns -1.
+static int grow(struct machine *m, struct proc *p, int32_t n, uint32_t *sz) {
+  uint32_t want = *sz + (uint32_t)n;
+  bool mirror = m->cfg.kpt == KPT_PER_PROCESS_USER;
+  if (mirror && want >= PLIC)
+    return SIM_FAIL;
+  uint64_t newsz;
+  int r = vm_uvmalloc(m, p->pagetable, *sz, want, &newsz);
+  if (r == SIM_PANIC)
+    return r;
+  if (newsz == 0)
+    return SIM_FAIL;
+  if (mirror && newsz > *sz) {
+    r = vm_u2kvmcopy(m, p->pagetable, p->kpagetable, *sz, newsz);
+    if (r == SIM_FAIL) {
+      uint64_t ignored;
+      r = vm_uvmdealloc(m, p->pagetable, newsz, *sz, &ignored);
+      return r == SIM_OK ? SIM_FAIL : r;
+    }
+    if (r != SIM_OK)
+      return r;
+  }
+  *sz = (uint32_t)newsz;
+  return SIM_OK;
+}
+
+// growproc(n) shrinks: uvmdealloc, then (mode 3) the mirror of the freed pages goes.
+static int shrink(struct machine *m, struct proc *p, int32_t n, uint32_t *sz) {
+  uint64_t oldsz = *sz, newsz;
+  int r = vm_uvmdealloc(m, p->pagetable, oldsz, (uint32_t)(*sz + (uint32_t)n), &newsz);
+  if (r != SIM_OK)
+    return r;
+  if (m->cfg.kpt == KPT_PER_PROCESS_USER && PGROUNDUP(newsz) < PGROUNDUP(oldsz)) {
+    uint64_t npages = (PGROUNDUP(oldsz) - PGROUNDUP(newsz)) / PGSIZE;
+    r = vm_uvmunmap(m, p->kpagetable, PGROUNDUP(newsz), npages, 0);
+    if (r != SIM_OK)
+      return r;
+  }
+  *sz = (uint32_t)newsz;
+  return SIM_OK;
+}
+
+int proc_sbrk(struct machine *m, int slot, int32_t n, int64_t *ret) {
+  struct proc *p = &m->proc[slot];
+  // sys_sbrk's `int addr = myproc()->sz` and growproc's `uint sz`.
+  int32_t addr = (int32_t)(uint32_t)p->sz;
+  uint32_t sz = (uint32_t)p->sz;
+  int r = SIM_OK;
+  *ret = -1;
+  if (n > 0)
+    r = grow(m, p, n, &sz);
+  else if (n < 0)
+    r = shrink(m, p, n, &sz);
+  if (r == SIM_PANIC)
+    return r;
+  if (r == SIM_OK) {
+    p->sz = sz;
+    *ret = addr;
+  }
+  proc_tf_write(m, slot, TF_A0, (uint64_t)*ret);
+  return r;
+}
+
+int proc_switch(struct machine *m, int slot) {
+  if (slot == m->current)
+    return SIM_OK;
+  if (m->current >= 0) {
+    // Back in the scheduler, which (in the lab) loads the global table: kvminithart.
+    struct proc *old = &m->proc[m->current];
+    if (old->state == RUNNING)
+      old->state = RUNNABLE;
+    m->current = -1;
+    if (m->cfg.kpt != KPT_GLOBAL)
+      kvm_kvminithart(m);
+  }
+  if (slot < 0)
+    return SIM_OK;
+  struct proc *p = &m->proc[slot];
+  p->state = RUNNING;
+  m->current = slot;
+  if (m->cfg.kpt != KPT_GLOBAL) {
+    // The lab's scheduler: w_satp(MAKE_SATP(p->kpagetable)); sfence_vma();
+    m->hart.satp = MAKE_SATP(p->kpagetable);
+    tlb_sfence(m, true, 0, true, 0);
+  }
+  return SIM_OK;
+}
+
+int proc_exit(struct machine *m, int slot, int status) {
+  if (slot == m->initproc)
+    return machine_panic(m, "init exiting", NULL);
+  for (int i = 0; i < NPROC; i++) {
+    if (m->proc[i].state != UNUSED && m->proc[i].parent == slot)
+      m->proc[i].parent = m->initproc;
+  }
+  struct proc *p = &m->proc[slot];
+  p->xstate = status;
+  p->state = ZOMBIE;
+  if (m->current == slot)
+    return proc_switch(m, -1); // sched(): never to return
+  return SIM_OK;
+}
+
+int proc_fork(struct machine *m, int slot, int *pid) {
+  int r = forkproc(m, slot, pid);
+  if (r == SIM_OK)
+    proc_tf_write(m, slot, TF_A0, (uint64_t)(int64_t)*pid); // syscall(): a0 = return value
+  return r;
+}
+
+static int waitchild(struct machine *m, int slot, int *pid, bool *blocked) {
+  bool havekids = false;
+  *pid = -1;
+  *blocked = false;
+  for (int i = 0; i < NPROC; i++) {
+    struct proc *np = &m->proc[i];
+    if (np->state == UNUSED || np->parent != slot)
+      continue;
+    havekids = true;
+    if (np->state == ZOMBIE) {
+      int child = np->pid;
+      int r = proc_freeproc(m, i);
+      if (r != SIM_OK)
+        return r;
+      *pid = child;
+      return SIM_OK;
+    }
+  }
+  if (havekids && !m->proc[slot].killed)
+    *blocked = true;
+  return SIM_OK;
+}
+
+int proc_wait(struct machine *m, int slot, int *pid, bool *blocked) {
+  int r = waitchild(m, slot, pid, blocked);
+  if (r == SIM_OK && !*blocked)
+    proc_tf_write(m, slot, TF_A0, (uint64_t)(int64_t)*pid);
+  return r;
+}
+
+int proc_kill(struct machine *m, int pid, int *ret) {
+  *ret = -1;
+  int slot = proc_slot(m, pid);
+  if (slot < 0)
+    return SIM_OK;
+  struct proc *p = &m->proc[slot];
+  *ret = 0;
+  p->killed = 1;
+  if (p->state == SLEEPING)
+    p->state = RUNNABLE;
+  if (p->state == ZOMBIE)
+    return SIM_OK;
+  return proc_exit(m, slot, -1); // usertrap: if(p->killed) exit(-1);
+}
+
+int proc_copyin(struct machine *m, int slot, void *dst, uint64_t srcva, uint64_t len,
+                int *ret) {
+  struct proc *p = &m->proc[slot];
+  int r;
+  if (m->cfg.kpt == KPT_PER_PROCESS_USER)
+    r = vm_copyin_new(m, p->kpagetable, p->sz, dst, srcva, len);
+  else
+    r = vm_copyin(m, p->pagetable, dst, srcva, len);
+  *ret = r == SIM_OK ? 0 : -1;
+  return r == SIM_PANIC ? r : SIM_OK;
+}
+
+int proc_copyinstr(struct machine *m, int slot, char *dst, uint64_t srcva, uint64_t max,
+                   int *ret) {
+  struct proc *p = &m->proc[slot];
+  int r;
+  if (m->cfg.kpt == KPT_PER_PROCESS_USER)
+    r = vm_copyinstr_new(m, p->kpagetable, p->sz, dst, srcva, max);
+  else
+    r = vm_copyinstr(m, p->pagetable, dst, srcva, max);
+  *ret = r == SIM_OK ? 0 : -1;
+  return r == SIM_PANIC ? r : SIM_OK;
+}
