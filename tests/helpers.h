@@ -43,11 +43,11 @@ static inline struct machine *small_machine(uint64_t npages) {
 // stands for): every byte of RAM, kmem, and the panic, if any. The first differing page
 // is named.
 static inline void assert_same_state(struct machine *a, struct machine *b) {
-  cr_assert_eq(a->ram.size, b->ram.size);
+  cr_assert_eq(a->hw.ram.size, b->hw.ram.size);
   static uint8_t x[4096], y[4096];
-  for (uint64_t pa = a->ram.base; pa < a->ram.base + a->ram.size; pa += 4096) {
-    cr_assert_eq(ram_read(&a->ram, pa, x, 4096), 0);
-    cr_assert_eq(ram_read(&b->ram, pa, y, 4096), 0);
+  for (uint64_t pa = a->hw.ram.base; pa < a->hw.ram.base + a->hw.ram.size; pa += 4096) {
+    cr_assert_eq(ram_read(&a->hw.ram, pa, x, 4096), 0);
+    cr_assert_eq(ram_read(&b->hw.ram, pa, y, 4096), 0);
     cr_assert_eq(memcmp(x, y, 4096), 0, "page 0x%lx differs", (unsigned long)pa);
   }
   cr_assert_eq(a->kmem.freelist, b->kmem.freelist, "freelist 0x%lx vs 0x%lx",

@@ -168,7 +168,7 @@ Test(access, the_bundled_trace_gives_the_counts_in_its_golden_output) {
   cr_assert_eq(st.hits, 23, "%lu hits", st.hits);
   cr_assert_eq(st.misses, 11, "%lu misses", st.misses);
   cr_assert_eq(st.faults, 3, "%lu faults", st.faults);
-  cr_assert_eq(m->hart.priv, PRIV_S, "the hart did not return to S-mode");
+  cr_assert_eq(m->hw.hart.priv, PRIV_S, "the hart did not return to S-mode");
   cr_assert_eq(m->current, -1, "current stayed on the process");
 }
 

@@ -177,7 +177,7 @@ Test(check, free_list_links_outside_the_pool_or_misaligned_are_bad_links) {
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     power_on(KPT_GLOBAL);
     cr_assert_eq(kvm_boot(m), SIM_OK);
-    ram_store(&m->ram, m->kmem.freelist, 8, bad[i]);
+    ram_store(&m->hw.ram, m->kmem.freelist, 8, bad[i]);
     run_check();
     cr_assert_not_null(find(CHECK_BAD_LINK, bad[i]), "link 0x%lx not reported",
                        (unsigned long)bad[i]);

@@ -213,7 +213,7 @@ Test(exec, more_than_31_arguments_fail_in_sys_exec) {
 
 static uint64_t tf(unsigned off) {
   uint64_t v;
-  cr_assert_eq(ram_load(&m->ram, m->proc[slot].trapframe + off, 8, &v), 0);
+  cr_assert_eq(ram_load(&m->hw.ram, m->proc[slot].trapframe + off, 8, &v), 0);
   return v;
 }
 

@@ -41,23 +41,23 @@ Test(kalloc, kfree_pushes_and_kalloc_pops_lifo) {
 
 Test(kalloc, kalloc_fills_with_5_and_kfree_with_1_and_the_link) {
   uint64_t a = kmem_kalloc(m), v;
-  ram_load(&m->ram, a, 8, &v);
+  ram_load(&m->hw.ram, a, 8, &v);
   cr_assert_eq(v, 0x0505050505050505ULL, "kalloc'd page reads 0x%lx", v);
-  ram_load(&m->ram, a + PGSIZE - 8, 8, &v);
+  ram_load(&m->hw.ram, a + PGSIZE - 8, 8, &v);
   cr_assert_eq(v, 0x0505050505050505ULL);
   uint64_t head = m->kmem.freelist;
   kmem_kfree(m, a);
-  ram_load(&m->ram, a, 8, &v);
+  ram_load(&m->hw.ram, a, 8, &v);
   cr_assert_eq(v, head, "a free page starts with the next free page: 0x%lx", v);
-  ram_load(&m->ram, a + 8, 8, &v);
+  ram_load(&m->hw.ram, a + 8, 8, &v);
   cr_assert_eq(v, 0x0101010101010101ULL, "the rest is 0x01 junk: 0x%lx", v);
 }
 
 Test(kalloc, the_lowest_free_page_ends_the_list) {
   uint64_t v = 1;
-  ram_load(&m->ram, 0x80026000, 8, &v);
+  ram_load(&m->hw.ram, 0x80026000, 8, &v);
   cr_assert_eq(v, 0, "kinit frees PGROUNDUP(end) first, when the list is empty");
-  ram_load(&m->ram, 0x80027000, 8, &v);
+  ram_load(&m->hw.ram, 0x80027000, 8, &v);
   cr_assert_eq(v, 0x80026000);
 }
 
@@ -114,7 +114,7 @@ Test(kalloc, failat_fails_exactly_the_nth_kalloc_once) {
 }
 
 Test(kalloc, a_free_list_overwritten_by_hand_panics_kalloc) {
-  ram_store(&m->ram, 0x87fff000, 8, 0x0505050505050505ULL);
+  ram_store(&m->hw.ram, 0x87fff000, 8, 0x0505050505050505ULL);
   cr_assert_eq(kmem_kalloc(m), 0x87fff000);
   cr_assert_eq(kmem_kalloc(m), 0);
   cr_assert(m->halted);
@@ -143,7 +143,7 @@ Test(kalloc, kinit_leaves_ram_and_the_list_as_one_kfree_per_page_does) {
     uint64_t pa = fast->kmem.freelist, n = 0;
     while (pa != 0) {
       uint64_t next;
-      cr_assert_eq(ram_load(&fast->ram, pa, 8, &next), 0);
+      cr_assert_eq(ram_load(&fast->hw.ram, pa, 8, &next), 0);
       cr_assert(next == 0 || next == pa - PGSIZE, "after 0x%lx comes 0x%lx", pa, next);
       pa = next;
       n++;
@@ -158,19 +158,19 @@ Test(kalloc, kinit_over_pages_written_before_boot_leaves_the_same_junk) {
   struct machine *fast, *slow;
   twins(40, &fast, &slow);
   for (struct machine *x = fast; x != NULL; x = x == fast ? slow : NULL) {
-    ram_store(&x->ram, 0x80026000 + 5 * PGSIZE + 100, 8, 0xdeadbeef); // a free page
-    ram_store(&x->ram, 0x80001000, 8, 0xfeed);                          // kernel text
-    ram_copy_page(&x->ram, 0x80026000 + 7 * PGSIZE, 0x80001000);       // a copy
+    ram_store(&x->hw.ram, 0x80026000 + 5 * PGSIZE + 100, 8, 0xdeadbeef); // a free page
+    ram_store(&x->hw.ram, 0x80001000, 8, 0xfeed);                          // kernel text
+    ram_copy_page(&x->hw.ram, 0x80026000 + 7 * PGSIZE, 0x80001000);       // a copy
   }
   kmem_kinit(fast);
   kmem_freerange(slow, slow->cfg.end, machine_phystop(slow));
   assert_same_state(fast, slow);
   uint64_t v;
-  ram_load(&fast->ram, 0x80026000 + 5 * PGSIZE + 100, 8, &v);
+  ram_load(&fast->hw.ram, 0x80026000 + 5 * PGSIZE + 100, 8, &v);
   cr_assert_eq(v, 0x0101010101010101ULL, "the freed page reads 0x%lx", v);
-  ram_load(&fast->ram, 0x80001000, 8, &v);
+  ram_load(&fast->hw.ram, 0x80001000, 8, &v);
   cr_assert_eq(v, 0xfeed, "kernel text below end is not freed: 0x%lx", v);
-  cr_assert_eq(fast->ram.materialised, 1, "only the kernel's page keeps host bytes");
+  cr_assert_eq(fast->hw.ram.materialised, 1, "only the kernel's page keeps host bytes");
   machine_free(fast);
   machine_free(slow);
 }
@@ -184,7 +184,7 @@ Test(kalloc, kinit_on_a_nonempty_list_links_its_first_page_to_the_old_head) {
   kmem_freerange(slow, slow->cfg.end, machine_phystop(slow));
   assert_same_state(fast, slow);
   uint64_t v;
-  ram_load(&fast->ram, 0x80026000, 8, &v);
+  ram_load(&fast->hw.ram, 0x80026000, 8, &v);
   cr_assert_eq(v, 0x80026000 + 9 * PGSIZE, "the lowest page links to the old head 0x%lx", v);
   machine_free(fast);
   machine_free(slow);

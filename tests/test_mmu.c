@@ -15,12 +15,12 @@
 static struct machine *m;
 
 static void put(uint64_t pa, uint64_t pte) {
-  cr_assert_eq(ram_store(&m->ram, pa, 8, pte), 0, "poke 0x%lx", pa);
+  cr_assert_eq(ram_store(&m->hw.ram, pa, 8, pte), 0, "poke 0x%lx", pa);
 }
 
 static uint64_t get(uint64_t pa) {
   uint64_t v = 0;
-  cr_assert_eq(ram_load(&m->ram, pa, 8, &v), 0, "peek 0x%lx", pa);
+  cr_assert_eq(ram_load(&m->hw.ram, pa, 8, &v), 0, "peek 0x%lx", pa);
   return v;
 }
 
@@ -42,7 +42,7 @@ static void setup(void) {
   cr_assert_not_null(m, "%s", err);
   put(ROOT, PA2PTE(L1) | PTE_V);
   put(L1, PA2PTE(L0) | PTE_V);
-  cr_assert(mmu_write_satp(m, MAKE_SATP(ROOT)));
+  cr_assert(mmu_write_satp(&m->hw, MAKE_SATP(ROOT)));
 }
 
 static void teardown(void) {
@@ -54,7 +54,7 @@ TestSuite(mmu, .init = setup, .fini = teardown);
 static void expect_pa(uint64_t va, enum access acc, uint64_t want) {
   uint64_t pa = 0;
   struct fault f = {0};
-  int r = mmu_translate(m, va, acc, &pa, &f, NULL);
+  int r = mmu_translate(&m->hw, va, acc, &pa, &f, NULL);
   cr_assert_eq(r, 0, "va 0x%lx acc %d: fault cause %d rule %s, want pa 0x%lx", va, acc,
                f.cause, mmu_rule_name(f.rule), want);
   cr_assert_eq(pa, want, "va 0x%lx: pa 0x%lx, want 0x%lx", va, pa, want);
@@ -63,7 +63,7 @@ static void expect_pa(uint64_t va, enum access acc, uint64_t want) {
 static void expect_fault(uint64_t va, enum access acc, int cause, enum mmu_rule rule) {
   uint64_t pa = 0;
   struct fault f = {0};
-  int r = mmu_translate(m, va, acc, &pa, &f, NULL);
+  int r = mmu_translate(&m->hw, va, acc, &pa, &f, NULL);
   cr_assert_eq(r, -1, "va 0x%lx acc %d: translated to 0x%lx, want rule %s", va, acc, pa,
                mmu_rule_name(rule));
   cr_assert_eq(f.cause, cause, "va 0x%lx: cause %d, want %d", va, f.cause, cause);
@@ -77,7 +77,7 @@ Test(mmu, translates_a_4k_page_through_three_levels_and_records_each_step) {
   struct walk_steps s;
   uint64_t pa;
   struct fault f;
-  cr_assert_eq(mmu_translate(m, 0x5123, ACC_R, &pa, &f, &s), 0);
+  cr_assert_eq(mmu_translate(&m->hw, 0x5123, ACC_R, &pa, &f, &s), 0);
   cr_assert_eq(pa, DATA + 0x123, "pa 0x%lx", pa);
   cr_assert_eq(s.n, 3, "%d steps", s.n);
   cr_assert_eq(s.step[0].kind, STEP_TABLE);
@@ -90,14 +90,14 @@ Test(mmu, translates_a_4k_page_through_three_levels_and_records_each_step) {
 }
 
 Test(mmu, bare_mode_gives_pa_equal_to_va) {
-  cr_assert(mmu_write_satp(m, 0));
+  cr_assert(mmu_write_satp(&m->hw, 0));
   expect_pa(0x80000123, ACC_W, 0x80000123);
 }
 
 Test(mmu, a_satp_write_of_an_unsupported_mode_has_no_effect) {
-  uint64_t before = m->hart.satp;
-  cr_assert_not(mmu_write_satp(m, (9ULL << 60) | 0x80005), "Sv48 is not modelled");
-  cr_assert_eq(m->hart.satp, before, "satp 0x%lx, want 0x%lx", m->hart.satp, before);
+  uint64_t before = m->hw.hart.satp;
+  cr_assert_not(mmu_write_satp(&m->hw, (9ULL << 60) | 0x80005), "Sv48 is not modelled");
+  cr_assert_eq(m->hw.hart.satp, before, "satp 0x%lx, want 0x%lx", m->hw.hart.satp, before);
 }
 
 Test(mmu, translates_a_sign_extended_va_at_the_top) {
@@ -193,25 +193,25 @@ Test(mmu, faults_on_a_u_page_loaded_from_s_without_sum) {
 
 Test(mmu, loads_a_u_page_from_s_with_sum) {
   map4k(3, DATA, PTE_R | PTE_X | PTE_U | AD);
-  m->hart.sum = true;
+  m->hw.hart.sum = true;
   expect_pa(0x3000, ACC_R, DATA);
 }
 
 Test(mmu, faults_on_a_u_page_executed_from_s_even_with_sum) {
   map4k(3, DATA, PTE_R | PTE_X | PTE_U | AD);
-  m->hart.sum = true;
+  m->hw.hart.sum = true;
   expect_fault(0x3000, ACC_X, CAUSE_FETCH_PAGE, RULE_U_EXEC_FROM_S);
 }
 
 Test(mmu, executes_a_u_page_from_u) {
   map4k(3, DATA, PTE_R | PTE_X | PTE_U | AD);
-  m->hart.priv = PRIV_U;
+  m->hw.hart.priv = PRIV_U;
   expect_pa(0x3000, ACC_X, DATA);
 }
 
 Test(mmu, faults_on_an_s_page_from_u) {
   map4k(3, DATA, PTE_R | PTE_X | AD);
-  m->hart.priv = PRIV_U;
+  m->hw.hart.priv = PRIV_U;
   expect_fault(0x3000, ACC_R, CAUSE_LOAD_PAGE, RULE_S_FROM_U);
 }
 
@@ -222,7 +222,7 @@ Test(mmu, faults_on_an_execute_only_page_loaded_without_mxr) {
 
 Test(mmu, loads_an_execute_only_page_with_mxr) {
   map4k(4, DATA, PTE_X | AD);
-  m->hart.mxr = true;
+  m->hw.hart.mxr = true;
   expect_pa(0x4000, ACC_R, DATA);
 }
 
@@ -244,7 +244,7 @@ Test(mmu, sets_a_in_memory_under_ad_hw) {
 }
 
 Test(mmu, faults_on_a_clear_under_ad_fault) {
-  m->cfg.ad = AD_FAULT;
+  m->hw.ad = AD_FAULT;
   map4k(6, DATA, PTE_R | PTE_W);
   expect_fault(0x6000, ACC_R, CAUSE_LOAD_PAGE, RULE_A_CLEAR);
   uint64_t pte = get(L0 + 8 * 6);
@@ -259,7 +259,7 @@ Test(mmu, sets_a_and_d_in_memory_on_a_store_under_ad_hw) {
 }
 
 Test(mmu, faults_on_d_clear_under_ad_fault) {
-  m->cfg.ad = AD_FAULT;
+  m->hw.ad = AD_FAULT;
   map4k(7, DATA, PTE_R | PTE_W | PTE_A);
   expect_pa(0x7000, ACC_R, DATA); // a load needs only A
   expect_fault(0x7000, ACC_W, CAUSE_STORE_PAGE, RULE_D_CLEAR);
@@ -275,7 +275,7 @@ Test(mmu, gives_an_access_fault_for_a_load_from_a_device_page) {
   map4k(8, UART0, PTE_R | PTE_W | AD);
   uint64_t pa = 0, v;
   struct fault f = {0};
-  cr_assert_eq(mmu_load(m, 0x8000, 1, &v, &pa, &f, NULL), -1);
+  cr_assert_eq(mmu_load(&m->hw, 0x8000, 1, &v, &pa, &f, NULL), -1);
   cr_assert_eq(pa, UART0, "translated to 0x%lx", pa);
   cr_assert_eq(f.cause, CAUSE_LOAD_ACCESS, "cause %d", f.cause);
   cr_assert_eq(f.rule, RULE_PA_NOT_RAM);
@@ -285,9 +285,9 @@ Test(mmu, stores_and_loads_through_the_mmu) {
   map4k(9, DATA, PTE_R | PTE_W | AD);
   uint64_t pa, v = 0;
   struct fault f;
-  cr_assert_eq(mmu_store(m, 0x9010, 4, 0xdeadbeef, &pa, &f, NULL), 0);
+  cr_assert_eq(mmu_store(&m->hw, 0x9010, 4, 0xdeadbeef, &pa, &f, NULL), 0);
   cr_assert_eq(get(DATA + 0x10) & 0xffffffff, 0xdeadbeef);
-  cr_assert_eq(mmu_load(m, 0x9010, 2, &v, &pa, &f, NULL), 0);
+  cr_assert_eq(mmu_load(&m->hw, 0x9010, 2, &v, &pa, &f, NULL), 0);
   cr_assert_eq(v, 0xbeef, "loaded 0x%lx", v);
 }
 
@@ -295,8 +295,8 @@ Test(mmu, walk_table_is_a_dry_run_that_writes_nothing) {
   map4k(6, DATA, PTE_R | PTE_W);
   uint64_t pa;
   struct fault f;
-  cr_assert_eq(mmu_walk_table(m, ROOT, false, 0x6000, ACC_W, &pa, &f, NULL), 0);
+  cr_assert_eq(mmu_walk_table(&m->hw, ROOT, false, 0x6000, ACC_W, &pa, &f, NULL), 0);
   cr_assert_eq(pa, DATA);
   cr_assert_eq(get(L0 + 8 * 6), leaf(DATA, PTE_R | PTE_W), "the PTE gained A/D");
-  cr_assert_eq(m->tlb.total.misses + m->tlb.total.hits, 0, "the TLB was used");
+  cr_assert_eq(m->hw.tlb.total.misses + m->hw.tlb.total.hits, 0, "the TLB was used");
 }

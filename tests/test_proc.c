@@ -442,12 +442,12 @@ Test(life, switch_loads_the_process_kernel_table_only_in_the_lab_modes) {
     uint64_t global = MAKE_SATP(m->kernel_pagetable);
     cr_assert_eq(proc_switch(m, 0), SIM_OK);
     uint64_t want = mode == KPT_GLOBAL ? global : MAKE_SATP(m->proc[0].kpagetable);
-    cr_assert_eq(m->hart.satp, want, "%s: satp 0x%lx, want 0x%lx", mode_name[mode],
-                 m->hart.satp, want);
+    cr_assert_eq(m->hw.hart.satp, want, "%s: satp 0x%lx, want 0x%lx", mode_name[mode],
+                 m->hw.hart.satp, want);
     cr_assert_eq(m->current, 0);
     cr_assert_eq(m->proc[0].state, RUNNING);
     cr_assert_eq(proc_switch(m, -1), SIM_OK);
-    cr_assert_eq(m->hart.satp, global, "%s: idle satp 0x%lx", mode_name[mode], m->hart.satp);
+    cr_assert_eq(m->hw.hart.satp, global, "%s: idle satp 0x%lx", mode_name[mode], m->hw.hart.satp);
     cr_assert_eq(m->proc[0].state, RUNNABLE);
   }
 }
@@ -602,16 +602,16 @@ Test(life, switch_flushes_the_tlb_only_when_it_writes_satp) {
     boot_mode((enum kpt_mode)mode, 128ULL << 20, false);
     uint64_t pa;
     struct fault f;
-    cr_assert_eq(mmu_translate(m, KERNBASE + 0x1000, ACC_R, &pa, &f, NULL), 0);
+    cr_assert_eq(mmu_translate(&m->hw, KERNBASE + 0x1000, ACC_R, &pa, &f, NULL), 0);
     cr_assert_eq(pa, KERNBASE + 0x1000);
-    cr_assert_not_null(tlb_lookup(&m->tlb, KERNBASE + 0x1000, 0), "%s: not cached",
+    cr_assert_not_null(tlb_lookup(&m->hw.tlb, KERNBASE + 0x1000, 0), "%s: not cached",
                        mode_name[mode]);
-    uint64_t flushes = m->tlb.total.flushes;
+    uint64_t flushes = m->hw.tlb.total.flushes;
     cr_assert_eq(proc_switch(m, 0), SIM_OK);
-    bool kept = tlb_lookup(&m->tlb, KERNBASE + 0x1000, 0) != NULL;
+    bool kept = tlb_lookup(&m->hw.tlb, KERNBASE + 0x1000, 0) != NULL;
     cr_assert_eq(kept, mode == KPT_GLOBAL, "%s: entry %s the switch", mode_name[mode],
                  kept ? "survived" : "was flushed by");
-    cr_assert_eq(m->tlb.total.flushes, flushes + (mode == KPT_GLOBAL ? 0 : 1), "%s",
+    cr_assert_eq(m->hw.tlb.total.flushes, flushes + (mode == KPT_GLOBAL ? 0 : 1), "%s",
                  mode_name[mode]);
   }
 }
@@ -622,33 +622,33 @@ Test(life, switch_flushes_the_tlb_only_when_it_writes_satp) {
 Test(life, tlb_counts_of_a_slot_start_afresh_when_allocproc_gives_it_a_new_pid) {
   boot_mode(KPT_GLOBAL, SMALL_RAM, false);
   cr_assert_eq(fork_of(0), 2);
-  cr_assert_eq(m->tlb.per_pid[1], 2);
+  cr_assert_eq(m->tlb_pid[1], 2);
   cr_assert_eq(proc_switch(m, 1), SIM_OK);
   uint64_t pa;
   struct fault f;
   for (int i = 0; i < 2; i++)
-    cr_assert_eq(mmu_translate(m, KERNBASE + 0x1000, ACC_R, &pa, &f, NULL), 0);
-  cr_assert(m->tlb.per[1].misses == 1 && m->tlb.per[1].hits == 1,
-            "pid 2: %" PRIu64 " misses, %" PRIu64 " hits", m->tlb.per[1].misses,
-            m->tlb.per[1].hits);
+    cr_assert_eq(mmu_translate(&m->hw, KERNBASE + 0x1000, ACC_R, &pa, &f, NULL), 0);
+  cr_assert(m->tlb_per[1].misses == 1 && m->tlb_per[1].hits == 1,
+            "pid 2: %" PRIu64 " misses, %" PRIu64 " hits", m->tlb_per[1].misses,
+            m->tlb_per[1].hits);
   int pid;
   bool blocked;
   cr_assert_eq(proc_exit(m, 1, 0), SIM_OK);
   cr_assert_eq(proc_wait(m, 0, &pid, &blocked), SIM_OK);
   cr_assert_eq(pid, 2);
-  cr_assert(m->tlb.per_pid[1] == 2 && m->tlb.per[1].misses == 1 && m->tlb.per[1].hits == 1,
+  cr_assert(m->tlb_pid[1] == 2 && m->tlb_per[1].misses == 1 && m->tlb_per[1].hits == 1,
             "pid 2's counts outlive it until slot 1 is given again");
   m->kmem.failat = 1; // the trapframe: pid 3 is used up, slot 1 stays free
   cr_assert_eq(fork_of(0), -1);
-  cr_assert(m->tlb.per_pid[1] == 2 && m->tlb.per[1].misses == 1,
+  cr_assert(m->tlb_pid[1] == 2 && m->tlb_per[1].misses == 1,
             "a failed allocproc took pid 2's counts");
-  uint64_t hits = m->tlb.total.hits, misses = m->tlb.total.misses;
+  uint64_t hits = m->hw.tlb.total.hits, misses = m->hw.tlb.total.misses;
   cr_assert_eq(fork_of(0), 4);
-  cr_assert_eq(m->tlb.per_pid[1], 4);
-  cr_assert(m->tlb.per[1].misses == 0 && m->tlb.per[1].hits == 0 &&
-                m->tlb.per[1].flushes == 0 && m->tlb.per[1].evictions == 0,
+  cr_assert_eq(m->tlb_pid[1], 4);
+  cr_assert(m->tlb_per[1].misses == 0 && m->tlb_per[1].hits == 0 &&
+                m->tlb_per[1].flushes == 0 && m->tlb_per[1].evictions == 0,
             "pid 4 inherited pid 2's counts");
-  cr_assert(m->tlb.total.hits == hits && m->tlb.total.misses == misses,
+  cr_assert(m->hw.tlb.total.hits == hits && m->hw.tlb.total.misses == misses,
             "the totals do not restart");
 }
 
@@ -656,15 +656,15 @@ Test(life, fork_copies_the_trapframe_struct_and_returns_0_in_the_child) {
   boot_mode(KPT_GLOBAL, SMALL_RAM, false);
   cr_assert_eq(fork_of(0), 2);
   uint64_t ptf = m->proc[0].trapframe, ctf = m->proc[1].trapframe, v;
-  ram_load(&m->ram, ctf + TF_SP, 8, &v);
+  ram_load(&m->hw.ram, ctf + TF_SP, 8, &v);
   cr_assert_eq(v, PGSIZE, "the child's sp is the parent's");
-  ram_load(&m->ram, ctf + TF_A0, 8, &v);
+  ram_load(&m->hw.ram, ctf + TF_A0, 8, &v);
   cr_assert_eq(v, 0, "fork returns 0 in the child");
-  ram_load(&m->ram, ptf + TF_A0, 8, &v);
+  ram_load(&m->hw.ram, ptf + TF_A0, 8, &v);
   cr_assert_eq(v, 2, "and the child's pid in the parent");
-  ram_store(&m->ram, ptf + TRAPFRAME_SIZE, 8, 0x1234);
+  ram_store(&m->hw.ram, ptf + TRAPFRAME_SIZE, 8, 0x1234);
   cr_assert_eq(fork_of(0), 3);
-  ram_load(&m->ram, m->proc[2].trapframe + TRAPFRAME_SIZE, 8, &v);
+  ram_load(&m->hw.ram, m->proc[2].trapframe + TRAPFRAME_SIZE, 8, &v);
   cr_assert_eq(v, 0x0505050505050505ULL, "bytes past the struct are not copied: 0x%lx", v);
 }
 
@@ -676,23 +676,23 @@ Test(life, after_fork_stores_by_parent_and_child_stay_their_own) {
   cr_assert_eq(proc_sbrk(m, 0, 3 * PGSIZE, &old), SIM_OK);
   uint64_t sz = m->proc[0].sz;
   for (uint64_t va = 0; va < sz; va += PGSIZE)
-    ram_store(&m->ram, PTE2PA(leaf(m->proc[0].pagetable, va)) + 64, 8, 0x1000 + va);
-  uint64_t before = m->ram.materialised;
+    ram_store(&m->hw.ram, PTE2PA(leaf(m->proc[0].pagetable, va)) + 64, 8, 0x1000 + va);
+  uint64_t before = m->hw.ram.materialised;
   cr_assert_eq(fork_of(0), 2);
   uint64_t ppt = m->proc[0].pagetable, cpt = m->proc[1].pagetable, v;
   // The child's trapframe, its root, the level-1 and level-0 tables of the trampoline and
   // of va 0 (6), and the 4 copied user pages: 10.
-  cr_assert_eq(m->ram.materialised - before, 10, "fork materialised %lu host pages",
-               m->ram.materialised - before);
-  ram_store(&m->ram, PTE2PA(leaf(ppt, 0)) + 64, 8, 0xaaaa);
-  ram_store(&m->ram, PTE2PA(leaf(cpt, PGSIZE)) + 64, 8, 0xbbbb);
+  cr_assert_eq(m->hw.ram.materialised - before, 10, "fork materialised %lu host pages",
+               m->hw.ram.materialised - before);
+  ram_store(&m->hw.ram, PTE2PA(leaf(ppt, 0)) + 64, 8, 0xaaaa);
+  ram_store(&m->hw.ram, PTE2PA(leaf(cpt, PGSIZE)) + 64, 8, 0xbbbb);
   const uint64_t want_parent[] = {0xaaaa, 0x2000, 0x3000, 0x4000};
   const uint64_t want_child[] = {0x1000, 0xbbbb, 0x3000, 0x4000};
   for (uint64_t i = 0; i < 4; i++) {
-    ram_load(&m->ram, PTE2PA(leaf(ppt, i * PGSIZE)) + 64, 8, &v);
+    ram_load(&m->hw.ram, PTE2PA(leaf(ppt, i * PGSIZE)) + 64, 8, &v);
     cr_assert_eq(v, want_parent[i], "parent page %lu reads 0x%lx, want 0x%lx", i, v,
                  want_parent[i]);
-    ram_load(&m->ram, PTE2PA(leaf(cpt, i * PGSIZE)) + 64, 8, &v);
+    ram_load(&m->hw.ram, PTE2PA(leaf(cpt, i * PGSIZE)) + 64, 8, &v);
     cr_assert_eq(v, want_child[i], "child page %lu reads 0x%lx, want 0x%lx", i, v,
                  want_child[i]);
   }
@@ -703,8 +703,8 @@ Test(life, after_fork_stores_by_parent_and_child_stay_their_own) {
   cr_assert_eq(proc_exit(m, 1, 0), SIM_OK);
   cr_assert_eq(proc_wait(m, 0, &pid, &blocked), SIM_OK);
   cr_assert_eq(pid, 2);
-  ram_load(&m->ram, child_page2 + 64, 8, &v);
+  ram_load(&m->hw.ram, child_page2 + 64, 8, &v);
   cr_assert_eq(v, 0x0101010101010101ULL, "the child's freed page reads 0x%lx", v);
-  ram_load(&m->ram, PTE2PA(leaf(ppt, 2 * PGSIZE)) + 64, 8, &v);
+  ram_load(&m->hw.ram, PTE2PA(leaf(ppt, 2 * PGSIZE)) + 64, 8, &v);
   cr_assert_eq(v, 0x3000, "the parent's page reads 0x%lx", v);
 }

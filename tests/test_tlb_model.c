@@ -219,7 +219,7 @@ struct outcome {
 static struct outcome ref_translate(struct machine *mm, struct ref_tlb *t, uint64_t va,
                                     enum access acc, struct coverage *cov) {
   struct outcome o = {.ret = 0, .leaf_level = -1};
-  uint64_t satp = mm->hart.satp;
+  uint64_t satp = mm->hw.hart.satp;
   if (SATP_MODE(satp) == SATP_MODE_BARE) {
     o.bare = true;
     o.pa = va;
@@ -232,12 +232,12 @@ static struct outcome ref_translate(struct machine *mm, struct ref_tlb *t, uint6
     o.f = (struct fault){.cause = cause, .tval = va, .rule = RULE_NONCANONICAL, .level = -1};
     return o;
   }
-  bool user = mm->hart.priv == PRIV_U;
+  bool user = mm->hw.hart.priv == PRIV_U;
   uint64_t need = acc == ACC_W ? PTE_A | PTE_D : PTE_A;
   uint16_t asid = SATP_ASID(satp);
   struct ref_entry *e = ref_lookup(t, va, asid);
   if (e != NULL) {
-    enum mmu_rule rule = ref_leaf_rule(e->pte, acc, user, mm->hart.sum, mm->hart.mxr);
+    enum mmu_rule rule = ref_leaf_rule(e->pte, acc, user, mm->hw.hart.sum, mm->hw.hart.mxr);
     if (rule != RULE_NONE || (e->pte & need) == need) {
       t->st.hits++;
       o.tlb_hit = true;
@@ -253,7 +253,7 @@ static struct outcome ref_translate(struct machine *mm, struct ref_tlb *t, uint6
       }
       uint64_t now_pa = 0;
       struct fault now_f;
-      int now = mmu_walk_table(mm, SATP_ROOT(satp), user, va, acc, &now_pa, &now_f, NULL);
+      int now = mmu_walk_table(&mm->hw, SATP_ROOT(satp), user, va, acc, &now_pa, &now_f, NULL);
       if (now != o.ret || (now == 0 && now_pa != o.pa))
         cov->stale++;
       return o;
@@ -263,17 +263,17 @@ static struct outcome ref_translate(struct machine *mm, struct ref_tlb *t, uint6
     cov->ad_rewalks++;
   t->st.misses++;
   struct walk_steps s;
-  if (mmu_walk_table(mm, SATP_ROOT(satp), user, va, acc, &o.pa, &o.f, &s) != 0) {
+  if (mmu_walk_table(&mm->hw, SATP_ROOT(satp), user, va, acc, &o.pa, &o.f, &s) != 0) {
     t->st.faults++;
     o.ret = -1;
     return o;
   }
   const struct walk_step *leaf = &s.step[s.n - 1];
   uint64_t pte = leaf->pte;
-  if (mm->cfg.ad == AD_HW && (pte & need) != need) {
+  if (mm->hw.ad == AD_HW && (pte & need) != need) {
     o.ad_set = need & ~pte;
     pte |= need;
-    cr_assert_eq(ram_store(&mm->ram, leaf->pte_pa, 8, pte), 0, "model A/D store at %#" PRIx64,
+    cr_assert_eq(ram_store(&mm->hw.ram, leaf->pte_pa, 8, pte), 0, "model A/D store at %#" PRIx64,
                  leaf->pte_pa);
   }
   uint64_t global = 0;
@@ -349,8 +349,8 @@ static struct machine *new_machine(unsigned entries, unsigned ways, enum ad_poli
 
 // The same PTE into both machines' RAM.
 static void poke(uint64_t pa, uint64_t pte) {
-  cr_assert_eq(ram_store(&w.real->ram, pa, 8, pte), 0, "poke %#" PRIx64, pa);
-  cr_assert_eq(ram_store(&w.model->ram, pa, 8, pte), 0, "poke %#" PRIx64, pa);
+  cr_assert_eq(ram_store(&w.real->hw.ram, pa, 8, pte), 0, "poke %#" PRIx64, pa);
+  cr_assert_eq(ram_store(&w.model->hw.ram, pa, 8, pte), 0, "poke %#" PRIx64, pa);
 }
 
 // A fresh (zero) table page, or 0 when the table area is used up.
@@ -440,7 +440,7 @@ static void build(uint64_t table, int level, uint64_t vbase, struct rng *shape,
     bool pointer = level > 0 && rng_chance(shape, level == 2 ? 60 : 40);
     uint64_t pte_pa = table + 8 * i;
     uint64_t old;
-    cr_assert_eq(ram_load(&w.real->ram, pte_pa, 8, &old), 0);
+    cr_assert_eq(ram_load(&w.real->hw.ram, pte_pa, 8, &old), 0);
     if (old != 0)
       continue; // taken already
     uint64_t va = slot_va(vbase, level, i);
@@ -464,7 +464,7 @@ static void build(uint64_t table, int level, uint64_t vbase, struct rng *shape,
   for (unsigned k = 0; k < 2; k++) { // vas that find an empty slot
     unsigned i = rng_below(shape, 512);
     uint64_t old;
-    cr_assert_eq(ram_load(&w.real->ram, table + 8 * i, 8, &old), 0);
+    cr_assert_eq(ram_load(&w.real->hw.ram, table + 8 * i, 8, &old), 0);
     if (old == 0) {
       add_slot(table + 8 * i, level, 0);
       add_va(slot_va(vbase, level, i), level);
@@ -497,7 +497,7 @@ static void build_world(void) {
       uint64_t pa;
       struct fault f;
       unsigned root = rng_below(&w.rng, NROOTS);
-      if (mmu_walk_table(w.model, w.roots[root], true, w.hot[i], ACC_R, &pa, &f, NULL) == 0)
+      if (mmu_walk_table(&w.model->hw, w.roots[root], true, w.hot[i], ACC_R, &pa, &f, NULL) == 0)
         break;
     }
   }
@@ -525,7 +525,7 @@ static void describe_op(const struct op *o, char *buf, size_t len) {
   case OP_TRANSLATE:
     snprintf(buf, len, "translate va=%#" PRIx64 " %c priv=%c sum=%d mxr=%d steps=%d satp=%#" PRIx64,
              o->va, accs[o->acc], o->user ? 'u' : 's', o->sum, o->mxr, o->with_steps,
-             w.real->hart.satp);
+             w.real->hw.hart.satp);
     break;
   case OP_EDIT:
     snprintf(buf, len, "edit pte at %#" PRIx64 ": %#" PRIx64 " -> %#" PRIx64, o->pte_pa,
@@ -595,7 +595,7 @@ static struct op next_op(void) {
     o.kind = OP_EDIT;
     const struct slot *s = &w.slots[rng_below(r, (unsigned)w.nslots)];
     o.pte_pa = s->pa;
-    cr_assert_eq(ram_load(&w.real->ram, s->pa, 8, &o.old_pte), 0);
+    cr_assert_eq(ram_load(&w.real->hw.ram, s->pa, 8, &o.old_pte), 0);
     o.new_pte = edited(s, o.old_pte);
   } else if (pick < w.pct_edit + w.pct_satp) {
     o.kind = OP_SATP;
@@ -618,9 +618,9 @@ static struct op next_op(void) {
     o.va = pick_va();
     unsigned a = rng_below(r, 10);
     o.acc = a < 6 ? ACC_R : a < 9 ? ACC_W : ACC_X;
-    o.user = w.real->hart.priv == PRIV_U;
-    o.sum = w.real->hart.sum;
-    o.mxr = w.real->hart.mxr;
+    o.user = w.real->hw.hart.priv == PRIV_U;
+    o.sum = w.real->hw.hart.sum;
+    o.mxr = w.real->hw.hart.mxr;
     if (rng_chance(r, 10)) { // a context lasts a while, as a trap handler's would
       o.user = rng_chance(r, 60);
       o.sum = rng_chance(r, 70);
@@ -650,7 +650,7 @@ static void describe_outcome(const struct outcome *o, const struct ref_stats *st
 
 // The library's total counts in the model's terms.
 static struct ref_stats real_stats(void) {
-  const struct tlb_stats *t = &w.real->tlb.total;
+  const struct tlb_stats *t = &w.real->hw.tlb.total;
   return (struct ref_stats){.hits = t->hits, .misses = t->misses, .faults = t->faults,
                             .evictions = t->evictions, .flushes = t->flushes,
                             .flushed = t->flushed};
@@ -690,8 +690,8 @@ static void fail_op(long index, const struct op *o, const char *what, const char
 static void compare_ram(long index) {
   static uint8_t a[PGSIZE], b[PGSIZE];
   for (uint64_t pa = KERNBASE; pa < KERNBASE + RAM_SIZE; pa += PGSIZE) {
-    cr_assert_eq(ram_read(&w.real->ram, pa, a, PGSIZE), 0);
-    cr_assert_eq(ram_read(&w.model->ram, pa, b, PGSIZE), 0);
+    cr_assert_eq(ram_read(&w.real->hw.ram, pa, a, PGSIZE), 0);
+    cr_assert_eq(ram_read(&w.model->hw.ram, pa, b, PGSIZE), 0);
     if (memcmp(a, b, PGSIZE) == 0)
       continue;
     unsigned i = 0;
@@ -715,8 +715,8 @@ static void compare_ram(long index) {
 // totals. Also every way against the reference's same way: what it holds and its stamp
 // (both clocks tick on the same events), so that a wrong victim shows at once.
 static void check_structure(long index) {
-  const struct tlb *t = &w.real->tlb;
-  const struct tlb_stats *ps = &t->per[0], *ts = &t->total;
+  const struct tlb *t = &w.real->hw.tlb;
+  const struct tlb_stats *ps = &w.real->tlb_per[0], *ts = &t->total;
   cr_assert(ps->hits == ts->hits && ps->misses == ts->misses && ps->faults == ts->faults &&
                 ps->evictions == ts->evictions && ps->flushes == ts->flushes &&
                 ps->flushed == ts->flushed,
@@ -808,13 +808,13 @@ static void run_op(long index, const struct op *o) {
   case OP_TRANSLATE: {
     for (int i = 0; i < 2; i++) {
       struct machine *m = i == 0 ? w.real : w.model;
-      m->hart.priv = o->user ? PRIV_U : PRIV_S;
-      m->hart.sum = o->sum;
-      m->hart.mxr = o->mxr;
+      m->hw.hart.priv = o->user ? PRIV_U : PRIV_S;
+      m->hw.hart.sum = o->sum;
+      m->hw.hart.mxr = o->mxr;
     }
     struct outcome got = {.pa = 0xBAD, .leaf_level = -7};
     struct walk_steps s;
-    got.ret = mmu_translate(w.real, o->va, o->acc, &got.pa, &got.f,
+    got.ret = mmu_translate(&w.real->hw, o->va, o->acc, &got.pa, &got.f,
                             o->with_steps ? &s : NULL);
     if (o->with_steps) {
       got.bare = s.bare;
@@ -836,7 +836,7 @@ static void run_op(long index, const struct op *o) {
   }
   case OP_EDIT: {
     uint64_t mine;
-    cr_assert_eq(ram_load(&w.model->ram, o->pte_pa, 8, &mine), 0);
+    cr_assert_eq(ram_load(&w.model->hw.ram, o->pte_pa, 8, &mine), 0);
     if (mine != o->old_pte) {
       snprintf(real, sizeof(real), "%#" PRIx64, o->old_pte);
       snprintf(model, sizeof(model), "%#" PRIx64, mine);
@@ -846,16 +846,16 @@ static void run_op(long index, const struct op *o) {
     break;
   }
   case OP_SATP: {
-    bool a = mmu_write_satp(w.real, o->satp), b = mmu_write_satp(w.model, o->satp);
-    if (a != b || w.real->hart.satp != w.model->hart.satp) {
-      snprintf(real, sizeof(real), "accepted=%d satp=%#" PRIx64, a, w.real->hart.satp);
-      snprintf(model, sizeof(model), "accepted=%d satp=%#" PRIx64, b, w.model->hart.satp);
+    bool a = mmu_write_satp(&w.real->hw, o->satp), b = mmu_write_satp(&w.model->hw, o->satp);
+    if (a != b || w.real->hw.hart.satp != w.model->hw.hart.satp) {
+      snprintf(real, sizeof(real), "accepted=%d satp=%#" PRIx64, a, w.real->hw.hart.satp);
+      snprintf(model, sizeof(model), "accepted=%d satp=%#" PRIx64, b, w.model->hw.hart.satp);
       fail_op(index, o, "satp", real, model);
     }
     break;
   }
   case OP_SFENCE: {
-    unsigned a = tlb_sfence(w.real, o->all_va, o->va, o->all_asid, o->asid);
+    unsigned a = tlb_sfence(&w.real->hw, o->all_va, o->va, o->all_asid, o->asid);
     unsigned b = ref_sfence(&w.ref, o->all_va, o->va, o->all_asid, o->asid);
     if (a != b) {
       snprintf(real, sizeof(real), "%u entries", a);
@@ -888,8 +888,8 @@ static void run_seed(unsigned entries, unsigned ways, enum ad_policy ad, uint64_
   // The hart runs slot 0 (pid 1) from the start, so its per-slot counts must equal the
   // totals throughout (check_structure).
   w.real->proc[0].pid = 1;
-  tlb_slot_reset(&w.real->tlb, 0, 1); // as allocproc does
-  w.real->current = 0;
+  machine_slot_reset(w.real, 0, 1); // as allocproc does
+  machine_set_current(w.real, 0);
   w.model = new_machine(0, 0, ad);
   w.ref = (struct ref_tlb){0};
   if (entries > 0) {

@@ -93,7 +93,7 @@ Test(vm, uvmalloc_then_uvmdealloc_restores_the_free_count) {
   uint64_t pte = pte_of(pt, 5 * PGSIZE);
   cr_assert_eq(PTE_FLAGS(pte), PTE_R | PTE_W | PTE_X | PTE_U | PTE_V);
   uint64_t v;
-  ram_load(&m->ram, PTE2PA(pte) + 16, 8, &v);
+  ram_load(&m->hw.ram, PTE2PA(pte) + 16, 8, &v);
   cr_assert_eq(v, 0, "uvmalloc zeroes its pages");
   cr_assert_eq(vm_uvmdealloc(m, pt, sz, 0, &sz), SIM_OK);
   cr_assert_eq(sz, 0);
@@ -129,7 +129,7 @@ static void fill_user_page(uint64_t va, uint8_t seed) {
   uint8_t buf[PGSIZE];
   for (int i = 0; i < (int)PGSIZE; i++)
     buf[i] = (uint8_t)(seed + i * 7);
-  ram_write(&m->ram, pa, buf, PGSIZE);
+  ram_write(&m->hw.ram, pa, buf, PGSIZE);
 }
 
 Test(vm, uvmcopy_copies_bytes_and_flags_into_new_pages) {
@@ -146,8 +146,8 @@ Test(vm, uvmcopy_copies_bytes_and_flags_into_new_pages) {
                  PTE_FLAGS(a), PTE_FLAGS(b));
     cr_assert_neq(PTE2PA(a), PTE2PA(b), "va 0x%lx shares its page", va);
     uint8_t x[PGSIZE], y[PGSIZE];
-    ram_read(&m->ram, PTE2PA(a), x, PGSIZE);
-    ram_read(&m->ram, PTE2PA(b), y, PGSIZE);
+    ram_read(&m->hw.ram, PTE2PA(a), x, PGSIZE);
+    ram_read(&m->hw.ram, PTE2PA(b), y, PGSIZE);
     cr_assert_eq(memcmp(x, y, PGSIZE), 0, "va 0x%lx: bytes differ", va);
   }
   cr_assert_eq(PTE_FLAGS(pte_of(child, PGSIZE)) & PTE_U, 0, "the guard stays a guard");
@@ -218,7 +218,7 @@ Test(vm, copyout_and_copyin_cross_a_page_boundary) {
   uint64_t va = PGSIZE - 10;
   cr_assert_eq(vm_copyout(m, pt, va, msg, sizeof(msg)), SIM_OK);
   char tail[sizeof(msg)];
-  ram_read(&m->ram, PTE2PA(pte_of(pt, PGSIZE)), tail, sizeof(msg) - 10);
+  ram_read(&m->hw.ram, PTE2PA(pte_of(pt, PGSIZE)), tail, sizeof(msg) - 10);
   cr_assert_eq(memcmp(tail, msg + 10, sizeof(msg) - 10), 0, "second page holds the rest");
   char back[sizeof(msg)];
   cr_assert_eq(vm_copyin(m, pt, back, va, sizeof(msg)), SIM_OK);

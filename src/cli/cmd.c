@@ -410,12 +410,12 @@ static int cmd_switch(struct cmd_ctx *c, int argc, char **argv) {
   if (r != SIM_OK)
     return cmd_sim(r);
   if (c->json) {
-    cmd_json_hex(c->json, "satp", c->m->hart.satp);
+    cmd_json_hex(c->json, "satp", c->m->hw.hart.satp);
   } else if (slot < 0) {
-    fprintf(c->out, "switch: idle, satp 0x%016" PRIx64 "\n", c->m->hart.satp);
+    fprintf(c->out, "switch: idle, satp 0x%016" PRIx64 "\n", c->m->hw.hart.satp);
   } else {
     fprintf(c->out, "switch: pid %d, satp 0x%016" PRIx64 "\n", c->m->proc[slot].pid,
-            c->m->hart.satp);
+            c->m->hw.hart.satp);
   }
   return CMD_OK;
 }
@@ -527,7 +527,7 @@ static int arg_table(struct cmd_ctx *c, int argc, char **argv, struct render_tab
   struct machine *m = c->m;
   *t = (struct render_table){.pid = -1}; // set on every path, as optimisers can prove
   if (argc == 2 && strcmp(argv[1], "satp") == 0) {
-    uint64_t satp = m->hart.satp;
+    uint64_t satp = m->hw.hart.satp;
     if (satp >> 60 != SATP_SV39 >> 60)
       return cmd_fail(c, "satp 0x%" PRIx64 " is not in Sv39 mode: no translation or protection",
                   satp);
@@ -716,7 +716,7 @@ static int cmd_check(struct cmd_ctx *c, int argc, char **argv) {
 
 static int ram_range_error(struct cmd_ctx *c, uint64_t pa) {
   return cmd_fail(c, "pa 0x%" PRIx64 " is not in RAM (0x%" PRIx64 "..0x%" PRIx64 ")", pa,
-              c->m->ram.base, machine_phystop(c->m));
+              c->m->hw.ram.base, machine_phystop(c->m));
 }
 
 static int cmd_peek(struct cmd_ctx *c, int argc, char **argv) {
@@ -724,7 +724,7 @@ static int cmd_peek(struct cmd_ctx *c, int argc, char **argv) {
   unsigned size = 8;
   if (cmd_arg_u64(c, "PA", argv[1], false, &pa) || (argc == 3 && cmd_arg_size(c, argv[2], &size)))
     return CMD_ERROR;
-  if (ram_load(&c->m->ram, pa, size, &v) != 0)
+  if (ram_load(&c->m->hw.ram, pa, size, &v) != 0)
     return ram_range_error(c, pa);
   if (c->json)
     cmd_json_hex(c->json, "value", v);
@@ -741,7 +741,7 @@ static int cmd_poke(struct cmd_ctx *c, int argc, char **argv) {
     return CMD_ERROR;
   if (size < 8 && v >> (8 * size) != 0)
     return cmd_fail(c, "VALUE 0x%" PRIx64 " does not fit in %u bytes", v, size);
-  if (ram_store(&c->m->ram, pa, size, v) != 0)
+  if (ram_store(&c->m->hw.ram, pa, size, v) != 0)
     return ram_range_error(c, pa);
   return CMD_OK;
 }

@@ -156,7 +156,7 @@ struct shown {
 };
 
 static const char *priv_word(const struct machine *m) {
-  return m->hart.priv == PRIV_U ? "U-mode" : "S-mode";
+  return m->hw.hart.priv == PRIV_U ? "U-mode" : "S-mode";
 }
 
 // The step display of one MMU access, in text or JSON; on a TLB hit it also asks the
@@ -168,14 +168,14 @@ static void show_translation(struct cmd_ctx *c, const char *what, const struct s
   uint64_t now_pa = 0;
   struct fault now_f;
   bool stale = t->steps.tlb_hit &&
-               mmu_stale(m, t->va, t->acc, pa_valid ? 0 : -1, t->pa, &now_result, &now_pa,
+               mmu_stale(&m->hw, t->va, t->acc, pa_valid ? 0 : -1, t->pa, &now_result, &now_pa,
                          &now_f);
   char flags[9];
   if (c->json) {
     cmd_json_hex(c->json, "va", t->va);
     cJSON_AddStringToObject(c->json, "access", access_letters[t->acc]);
-    cJSON_AddStringToObject(c->json, "priv", m->hart.priv == PRIV_U ? "u" : "s");
-    cmd_json_hex(c->json, "satp", m->hart.satp);
+    cJSON_AddStringToObject(c->json, "priv", m->hw.hart.priv == PRIV_U ? "u" : "s");
+    cmd_json_hex(c->json, "satp", m->hw.hart.satp);
     if (t->steps.bare)
       cJSON_AddBoolToObject(c->json, "bare", true);
     else if (!(t->result != 0 && t->f.rule == RULE_NONCANONICAL))
@@ -195,7 +195,7 @@ static void show_translation(struct cmd_ctx *c, const char *what, const struct s
     return;
   }
   fprintf(c->out, "%s 0x%016" PRIx64 " (%s, %s), satp 0x%016" PRIx64 ": ", what, t->va,
-          access_words[t->acc], priv_word(m), m->hart.satp);
+          access_words[t->acc], priv_word(m), m->hw.hart.satp);
   if (t->steps.bare)
     fputs("Bare, pa = va\n", c->out);
   else if (t->result != 0 && t->f.rule == RULE_NONCANONICAL)
@@ -212,7 +212,7 @@ static void show_translation(struct cmd_ctx *c, const char *what, const struct s
     text_step(c->out, &t->steps, &t->steps.step[i]);
   if (pa_valid) {
     fprintf(c->out, "  pa 0x%016" PRIx64 "%s\n", t->pa,
-            t->result == 0 && !ram_contains(&m->ram, t->pa, 1)
+            t->result == 0 && !ram_contains(&m->hw.ram, t->pa, 1)
                 ? " (not RAM: a load or store there is an access fault)"
                 : "");
   }
@@ -231,7 +231,7 @@ int cmd_translate(struct cmd_ctx *c, int argc, char **argv) {
   struct shown t = {.acc = ACC_R};
   if (arg_va(c, argv[1], &t.va) || (argc == 3 && arg_access(c, argv[2], &t.acc)))
     return CMD_ERROR;
-  t.result = mmu_translate(c->m, t.va, t.acc, &t.pa, &t.f, &t.steps);
+  t.result = mmu_translate(&c->m->hw, t.va, t.acc, &t.pa, &t.f, &t.steps);
   show_translation(c, "translate", &t);
   return CMD_OK;
 }
@@ -250,7 +250,7 @@ int cmd_load(struct cmd_ctx *c, int argc, char **argv) {
       arg_aligned(c, t.va, size))
     return CMD_ERROR;
   uint64_t value = 0;
-  t.result = mmu_load(c->m, t.va, size, &value, &t.pa, &t.f, &t.steps);
+  t.result = mmu_load(&c->m->hw, t.va, size, &value, &t.pa, &t.f, &t.steps);
   show_translation(c, "load", &t);
   if (t.result == 0) {
     if (c->json)
@@ -270,7 +270,7 @@ int cmd_store(struct cmd_ctx *c, int argc, char **argv) {
     return CMD_ERROR;
   if (size < 8 && value >> (8 * size) != 0)
     return cmd_fail(c, "VALUE 0x%" PRIx64 " does not fit in %u bytes", value, size);
-  t.result = mmu_store(c->m, t.va, size, value, &t.pa, &t.f, &t.steps);
+  t.result = mmu_store(&c->m->hw, t.va, size, value, &t.pa, &t.f, &t.steps);
   show_translation(c, "store", &t);
   if (t.result == 0 && !c->json)
     fprintf(c->out, "  stored 0x%0*" PRIx64 "\n", (int)size * 2, value);
@@ -296,21 +296,21 @@ static void describe_satp(struct cmd_ctx *c, uint64_t satp) {
 
 int cmd_satp(struct cmd_ctx *c, int argc, char **argv) {
   if (argc == 1) {
-    describe_satp(c, c->m->hart.satp);
+    describe_satp(c, c->m->hw.hart.satp);
     return CMD_OK;
   }
   uint64_t v;
   if (cmd_arg_u64(c, "VALUE", argv[1], false, &v))
     return CMD_ERROR;
-  if (mmu_write_satp(c->m, v))
+  if (mmu_write_satp(&c->m->hw, v))
     return CMD_OK;
   if (c->json) {
     cJSON_AddBoolToObject(c->json, "ignored", true);
-    describe_satp(c, c->m->hart.satp);
+    describe_satp(c, c->m->hw.hart.satp);
   } else {
     fprintf(c->out, "satp: MODE %" PRIu64 " is not supported, so the write has no effect\n",
             SATP_MODE(v));
-    describe_satp(c, c->m->hart.satp);
+    describe_satp(c, c->m->hw.hart.satp);
   }
   return CMD_OK;
 }
@@ -318,9 +318,9 @@ int cmd_satp(struct cmd_ctx *c, int argc, char **argv) {
 int cmd_priv(struct cmd_ctx *c, int argc, char **argv) {
   (void)argc;
   if (strcmp(argv[1], "u") == 0)
-    c->m->hart.priv = PRIV_U;
+    c->m->hw.hart.priv = PRIV_U;
   else if (strcmp(argv[1], "s") == 0)
-    c->m->hart.priv = PRIV_S;
+    c->m->hw.hart.priv = PRIV_S;
   else
     return cmd_fail(c, "privilege '%s' must be u or s", argv[1]);
   if (c->json)
@@ -329,7 +329,7 @@ int cmd_priv(struct cmd_ctx *c, int argc, char **argv) {
 }
 
 int cmd_sstatus(struct cmd_ctx *c, int argc, char **argv) {
-  bool sum = c->m->hart.sum, mxr = c->m->hart.mxr;
+  bool sum = c->m->hw.hart.sum, mxr = c->m->hw.hart.mxr;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     bool *bit = strncmp(a, "sum=", 4) == 0 ? &sum : strncmp(a, "mxr=", 4) == 0 ? &mxr : NULL;
@@ -337,8 +337,8 @@ int cmd_sstatus(struct cmd_ctx *c, int argc, char **argv) {
       return cmd_fail(c, "'%s': want sum=0, sum=1, mxr=0 or mxr=1", a);
     *bit = a[4] == '1';
   }
-  c->m->hart.sum = sum;
-  c->m->hart.mxr = mxr;
+  c->m->hw.hart.sum = sum;
+  c->m->hw.hart.mxr = mxr;
   if (c->json) {
     cJSON_AddNumberToObject(c->json, "sum", sum);
     cJSON_AddNumberToObject(c->json, "mxr", mxr);
@@ -358,7 +358,7 @@ int cmd_sfence(struct cmd_ctx *c, int argc, char **argv) {
     return CMD_ERROR;
   if (asid > 0xffff)
     return cmd_fail(c, "ASID %" PRIu64 " does not fit Sv39's 16 bits", asid);
-  unsigned n = tlb_sfence(c->m, all_va, va, all_asid, (uint16_t)asid);
+  unsigned n = tlb_sfence(&c->m->hw, all_va, va, all_asid, (uint16_t)asid);
   if (c->json) {
     cJSON_AddNumberToObject(c->json, "flushed", n);
     return CMD_OK;
@@ -397,7 +397,7 @@ static bool stats_empty(const struct tlb_stats *s) {
 }
 
 static void describe_geometry(struct cmd_ctx *c) {
-  const struct tlb *t = &c->m->tlb;
+  const struct tlb *t = &c->m->hw.tlb;
   unsigned entries = t->nsets * t->ways;
   if (c->json) {
     cJSON_AddNumberToObject(c->json, "size", entries);
@@ -417,30 +417,30 @@ static void tlb_stats_show(struct cmd_ctx *c) {
   describe_geometry(c);
   cJSON *per = NULL;
   if (c->json) {
-    json_stats(c->json, &m->tlb.total);
+    json_stats(c->json, &m->hw.tlb.total);
     per = cJSON_AddArrayToObject(c->json, "processes");
   } else {
-    text_stats(c->out, "total:", &m->tlb.total);
+    text_stats(c->out, "total:", &m->hw.tlb.total);
   }
   for (int i = 0; i < NPROC; i++) {
-    const struct tlb_stats *s = &m->tlb.per[i];
-    if (m->tlb.per_pid[i] == 0 || stats_empty(s))
+    const struct tlb_stats *s = &m->tlb_per[i];
+    if (m->tlb_pid[i] == 0 || stats_empty(s))
       continue;
     if (per != NULL) {
       cJSON *j = cJSON_CreateObject();
-      cJSON_AddNumberToObject(j, "pid", m->tlb.per_pid[i]);
+      cJSON_AddNumberToObject(j, "pid", m->tlb_pid[i]);
       json_stats(j, s);
       cJSON_AddItemToArray(per, j);
     } else {
       char who[24];
-      snprintf(who, sizeof(who), "pid %d:", m->tlb.per_pid[i]);
+      snprintf(who, sizeof(who), "pid %d:", m->tlb_pid[i]);
       text_stats(c->out, who, s);
     }
   }
 }
 
 static void tlb_show(struct cmd_ctx *c) {
-  const struct tlb *t = &c->m->tlb;
+  const struct tlb *t = &c->m->hw.tlb;
   describe_geometry(c);
   cJSON *arr = c->json ? cJSON_AddArrayToObject(c->json, "valid") : NULL;
   char flags[9];
@@ -481,7 +481,7 @@ int cmd_tlb(struct cmd_ctx *c, int argc, char **argv) {
   } else if (strcmp(what, "show") == 0) {
     tlb_show(c);
   } else if (strcmp(what, "flush") == 0) {
-    unsigned n = tlb_sfence(c->m, true, 0, true, 0);
+    unsigned n = tlb_sfence(&c->m->hw, true, 0, true, 0);
     if (c->json)
       cJSON_AddNumberToObject(c->json, "flushed", n);
     else
@@ -515,7 +515,7 @@ int cmd_walk(struct cmd_ctx *c, int argc, char **argv) {
       (argc == 5 && arg_access(c, argv[4], &t.acc)))
     return CMD_ERROR;
   bool user = strcmp(argv[2], "user") == 0;
-  t.result = mmu_walk_table(c->m, table, user, t.va, t.acc, &t.pa, &t.f, &t.steps);
+  t.result = mmu_walk_table(&c->m->hw, table, user, t.va, t.acc, &t.pa, &t.f, &t.steps);
   if (c->json) {
     cJSON_AddNumberToObject(c->json, "pid", c->m->proc[slot].pid);
     cmd_json_hex(c->json, "pagetable", table);

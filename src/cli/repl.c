@@ -295,7 +295,7 @@ static void make_prompt(const struct machine *m, char *buf, size_t len) {
   else if (m->current >= 0)
     snprintf(buf, len, "sv39sim [%s, pid %d]> ", mode, m->proc[m->current].pid);
   else
-    snprintf(buf, len, "sv39sim [%s, satp 0x%" PRIx64 "]> ", mode, m->hart.satp);
+    snprintf(buf, len, "sv39sim [%s, satp 0x%" PRIx64 "]> ", mode, m->hw.hart.satp);
 }
 
 static bool is_quit(const char *line) {

@@ -2,8 +2,7 @@
 
 #include <string.h>
 
-#include "sv39sim/xv6/machine.h"
-#include "sv39sim/hw/tlb.h"
+#include "sv39sim/hw/hw.h"
 
 // What a walk runs with: the hart's state, or a table chosen by the 'walk' command.
 struct walk_ctx {
@@ -102,11 +101,11 @@ static void steps_start(struct walk_steps *s) {
     *s = (struct walk_steps){.leaf_level = -1};
 }
 
-bool mmu_write_satp(struct machine *m, uint64_t satp) {
+bool mmu_write_satp(struct hw *hw, uint64_t satp) {
   uint64_t mode = SATP_MODE(satp);
   if (mode != SATP_MODE_BARE && mode != SATP_MODE_SV39)
     return false;
-  m->hart.satp = satp;
+  hw->hart.satp = satp;
   return true;
 }
 
@@ -164,7 +163,7 @@ const uint32_t mmu_allow_table[256] = {ALLOW_64(0u), ALLOW_64(64u), ALLOW_64(128
 
 // The privileged spec's Sv39 walk (section 4.3.2) in Spike's check order. Returns 0 with
 // *pa and *leaf, or -1 with *f.
-static int walk(struct machine *m, const struct walk_ctx *w, uint64_t va, enum access acc,
+static int walk(struct hw *hw, const struct walk_ctx *w, uint64_t va, enum access acc,
                 uint64_t *pa, struct leaf *leaf, struct fault *f, struct walk_steps *s) {
   int cause = mmu_page_fault_cause(acc);
   if (!mmu_canonical(va))
@@ -174,7 +173,7 @@ static int walk(struct machine *m, const struct walk_ctx *w, uint64_t va, enum a
   for (int level = 2; level >= 0; level--) {
     uint64_t pte_pa = table + 8 * PX(level, va);
     uint64_t pte;
-    if (ram_load(&m->ram, pte_pa, 8, &pte) != 0) {
+    if (ram_load(&hw->ram, pte_pa, 8, &pte) != 0) {
       record(s, level, va, pte_pa, 0, STEP_FAULT);
       if (s != NULL)
         s->step[s->n - 1].not_ram = true;
@@ -211,7 +210,7 @@ static int walk(struct machine *m, const struct walk_ctx *w, uint64_t va, enum a
       if (s != NULL)
         s->ad_set = need & ~pte;
       pte |= need;
-      ram_store(&m->ram, pte_pa, 8, pte);
+      ram_store(&hw->ram, pte_pa, 8, pte);
     }
     if (s != NULL)
       s->leaf_level = level;
@@ -256,19 +255,18 @@ static inline int walk_fast(const struct ram *r, uint64_t root, uint64_t va, uns
   return 0;
 }
 
-static struct walk_ctx hart_ctx(const struct machine *m) {
-  return (struct walk_ctx){.root = SATP_ROOT(m->hart.satp),
-                           .user = m->hart.priv == PRIV_U,
-                           .sum = m->hart.sum,
-                           .mxr = m->hart.mxr,
-                           .ad = m->cfg.ad,
+static struct walk_ctx hart_ctx(const struct hw *hw) {
+  return (struct walk_ctx){.root = SATP_ROOT(hw->hart.satp),
+                           .user = hw->hart.priv == PRIV_U,
+                           .sum = hw->hart.sum,
+                           .mxr = hw->hart.mxr,
+                           .ad = hw->ad,
                            .write_ad = true};
 }
 
-// The stats of the slot the hart runs, or NULL when it runs none.
-static struct tlb_stats *current_stats(struct machine *m) {
-  int slot = m->current;
-  return slot < 0 || slot >= NPROC ? NULL : &m->tlb.per[slot];
+// The running context's stats, or NULL.
+static struct tlb_stats *current_stats(struct hw *hw) {
+  return hw->stats;
 }
 
 // What translate_hit found: a hit it served, a miss no entry can serve (translate_miss may
@@ -281,10 +279,10 @@ enum { HIT = 0, GENERAL = -1, SURE_MISS = 1 };
 // head that does not match: its bucket's 'more' is false), else GENERAL, for the
 // general path to decide. *bucket gets va's level-0 bucket (set whenever the answer is
 // SURE_MISS).
-static inline int translate_hit(struct machine *m, uint64_t va, enum access acc,
+static inline int translate_hit(struct hw *hw, uint64_t va, enum access acc,
                                 uint64_t *pa, struct walk_steps *steps, uint32_t *bucket) {
-  const struct hart *h = &m->hart;
-  struct tlb *t = &m->tlb;
+  const struct hart *h = &hw->hart;
+  struct tlb *t = &hw->tlb;
   if (SATP_MODE(h->satp) != SATP_MODE_SV39 || !mmu_canonical(va))
     return GENERAL;
   // One load of the bucket's record decides the common hit; a match further down the
@@ -300,7 +298,7 @@ static inline int translate_hit(struct machine *m, uint64_t va, enum access acc,
     return GENERAL;
   t->used[e->head - 1] = ++t->clock;
   t->total.hits++;
-  struct tlb_stats *ps = current_stats(m);
+  struct tlb_stats *ps = current_stats(hw);
   if (ps != NULL)
     ps->hits++;
   if (steps != NULL) {
@@ -314,19 +312,19 @@ static inline int translate_hit(struct machine *m, uint64_t va, enum access acc,
 
 // Everything but the common hit: bare mode, faults, other hits, misses and walks. Kept
 // out of line so that the hit path needs no stack frame.
-static __attribute__((noinline)) int translate_general(struct machine *m, uint64_t va,
+static __attribute__((noinline)) int translate_general(struct hw *hw, uint64_t va,
                                                        enum access acc, uint64_t *pa,
                                                        struct fault *f,
                                                        struct walk_steps *steps) {
-  const struct hart *h = &m->hart;
+  const struct hart *h = &hw->hart;
   if (SATP_MODE(h->satp) == SATP_MODE_BARE) {
     if (steps != NULL)
       steps->bare = true;
     *pa = va;
     return 0;
   }
-  struct tlb_stats *total = &m->tlb.total;
-  struct tlb_stats *ps = current_stats(m);
+  struct tlb_stats *total = &hw->tlb.total;
+  struct tlb_stats *ps = current_stats(hw);
   if (!mmu_canonical(va)) {
     total->faults++;
     if (ps != NULL)
@@ -335,7 +333,7 @@ static __attribute__((noinline)) int translate_general(struct machine *m, uint64
   }
   uint16_t asid = SATP_ASID(h->satp);
   bool user = h->priv == PRIV_U;
-  struct tlb_entry *e = tlb_lookup(&m->tlb, va, asid);
+  struct tlb_entry *e = tlb_lookup(&hw->tlb, va, asid);
   if (e != NULL) {
     enum mmu_rule rule = leaf_rule(e->pte, acc, user, h->sum, h->mxr);
     uint64_t need = ad_needed(acc);
@@ -363,15 +361,15 @@ static __attribute__((noinline)) int translate_general(struct machine *m, uint64
   total->misses++;
   if (ps != NULL)
     ps->misses++;
-  struct walk_ctx w = hart_ctx(m);
+  struct walk_ctx w = hart_ctx(hw);
   struct leaf leaf;
-  if (walk(m, &w, va, acc, pa, &leaf, f, steps) != 0) {
+  if (walk(hw, &w, va, acc, pa, &leaf, f, steps) != 0) {
     total->faults++;
     if (ps != NULL)
       ps->faults++;
     return -1;
   }
-  if (tlb_fill(&m->tlb, va, asid, leaf.level, leaf.pte, leaf.pte_pa)) {
+  if (tlb_fill(&hw->tlb, va, asid, leaf.level, leaf.pte, leaf.pte_pa)) {
     total->evictions++;
     if (ps != NULL)
       ps->evictions++;
@@ -384,15 +382,15 @@ static __attribute__((noinline)) int translate_general(struct machine *m, uint64
 
 // translate_miss's end when the fill is not tlb_fill_common's case (which changed
 // nothing): the same, with tlb_fill_general, for the leaf walk_fast found. Returns the pa.
-static __attribute__((noinline)) uint64_t translate_miss_rest(struct machine *m, uint64_t va,
+static __attribute__((noinline)) uint64_t translate_miss_rest(struct hw *hw, uint64_t va,
                                                               uint32_t bucket, uint64_t pte,
                                                               uint64_t pte_pa) {
-  struct tlb *t = &m->tlb;
-  struct tlb_stats *ps = current_stats(m);
+  struct tlb *t = &hw->tlb;
+  struct tlb_stats *ps = current_stats(hw);
   t->total.misses++;
   if (ps != NULL)
     ps->misses++;
-  if (tlb_fill_general(t, tlb_key(va >> PGSHIFT, 0), bucket, SATP_ASID(m->hart.satp), 0, pte,
+  if (tlb_fill_general(t, tlb_key(va >> PGSHIFT, 0), bucket, SATP_ASID(hw->hart.satp), 0, pte,
                        pte_pa, mmu_leaf_allow(pte))) {
     t->total.evictions++;
     if (ps != NULL)
@@ -407,22 +405,22 @@ static __attribute__((noinline)) uint64_t translate_miss_rest(struct machine *m,
 // having changed nothing, for translate_general. Makes no call but translate_miss_rest's,
 // in tail position, so that it needs few registers; the pa comes back in a register, as
 // the next access's address often depends on it.
-static __attribute__((noinline)) uint64_t translate_miss(struct machine *m, uint64_t va,
+static __attribute__((noinline)) uint64_t translate_miss(struct hw *hw, uint64_t va,
                                                          enum access acc, uint32_t bucket) {
-  const struct hart *h = &m->hart;
-  struct tlb *t = &m->tlb;
+  const struct hart *h = &hw->hart;
+  struct tlb *t = &hw->tlb;
   struct leaf leaf;
   uint32_t allow;
   unsigned ctx = mmu_access_ctx(acc, h->priv == PRIV_U, h->sum, h->mxr);
-  if (walk_fast(&m->ram, SATP_ROOT(h->satp), va, ctx, &leaf, &allow) != 0)
+  if (walk_fast(&hw->ram, SATP_ROOT(h->satp), va, ctx, &leaf, &allow) != 0)
     return MISS_NOT_DONE;
   int evicted = tlb_fill_common(t, tlb_key(va >> PGSHIFT, 0), bucket, SATP_ASID(h->satp), 0,
                                 leaf.pte, leaf.pte_pa, allow);
   if (evicted < 0)
-    return translate_miss_rest(m, va, bucket, leaf.pte, leaf.pte_pa);
+    return translate_miss_rest(hw, va, bucket, leaf.pte, leaf.pte_pa);
   t->total.misses++;
   t->total.evictions += (unsigned)evicted;
-  struct tlb_stats *ps = current_stats(m);
+  struct tlb_stats *ps = current_stats(hw);
   if (ps != NULL) {
     ps->misses++;
     ps->evictions += (unsigned)evicted;
@@ -430,58 +428,58 @@ static __attribute__((noinline)) uint64_t translate_miss(struct machine *m, uint
   return tlb_pte_page(leaf.pte) | (va & (PGSIZE - 1));
 }
 
-int mmu_translate(struct machine *m, uint64_t va, enum access acc, uint64_t *pa,
+int mmu_translate(struct hw *hw, uint64_t va, enum access acc, uint64_t *pa,
                   struct fault *f, struct walk_steps *steps) {
   steps_start(steps);
   uint32_t bucket;
-  int r = translate_hit(m, va, acc, pa, steps, &bucket);
+  int r = translate_hit(hw, va, acc, pa, steps, &bucket);
   if (r == HIT)
     return 0;
   if (r == SURE_MISS && steps == NULL) {
-    uint64_t p = translate_miss(m, va, acc, bucket);
+    uint64_t p = translate_miss(hw, va, acc, bucket);
     if (p != MISS_NOT_DONE) {
       *pa = p;
       return 0;
     }
   }
-  return translate_general(m, va, acc, pa, f, steps);
+  return translate_general(hw, va, acc, pa, f, steps);
 }
 
-int mmu_walk_table(struct machine *m, uint64_t root, bool user, uint64_t va,
+int mmu_walk_table(struct hw *hw, uint64_t root, bool user, uint64_t va,
                    enum access acc, uint64_t *pa, struct fault *f, struct walk_steps *steps) {
   steps_start(steps);
-  struct walk_ctx w = hart_ctx(m);
+  struct walk_ctx w = hart_ctx(hw);
   w.root = root;
   w.user = user;
   w.write_ad = false;
   struct leaf leaf;
-  return walk(m, &w, va, acc, pa, &leaf, f, steps);
+  return walk(hw, &w, va, acc, pa, &leaf, f, steps);
 }
 
 // Two faults count as agreeing: the trap is the same whichever rule each names.
-bool mmu_stale(struct machine *m, uint64_t va, enum access acc, int hit_result,
+bool mmu_stale(struct hw *hw, uint64_t va, enum access acc, int hit_result,
                uint64_t hit_pa, int *now_result, uint64_t *now_pa, struct fault *now_f) {
-  *now_result = mmu_walk_table(m, SATP_ROOT(m->hart.satp), m->hart.priv == PRIV_U, va, acc,
+  *now_result = mmu_walk_table(hw, SATP_ROOT(hw->hart.satp), hw->hart.priv == PRIV_U, va, acc,
                                now_pa, now_f, NULL);
   if (*now_result != hit_result)
     return true;
   return hit_result == 0 && *now_pa != hit_pa;
 }
 
-int mmu_load(struct machine *m, uint64_t va, unsigned size, uint64_t *val, uint64_t *pa,
+int mmu_load(struct hw *hw, uint64_t va, unsigned size, uint64_t *val, uint64_t *pa,
              struct fault *f, struct walk_steps *steps) {
-  if (mmu_translate(m, va, ACC_R, pa, f, steps) != 0)
+  if (mmu_translate(hw, va, ACC_R, pa, f, steps) != 0)
     return -1;
-  if (ram_load(&m->ram, *pa, size, val) != 0)
+  if (ram_load(&hw->ram, *pa, size, val) != 0)
     return fault_with(f, CAUSE_LOAD_ACCESS, va, RULE_PA_NOT_RAM, -1);
   return 0;
 }
 
-int mmu_store(struct machine *m, uint64_t va, unsigned size, uint64_t val, uint64_t *pa,
+int mmu_store(struct hw *hw, uint64_t va, unsigned size, uint64_t val, uint64_t *pa,
               struct fault *f, struct walk_steps *steps) {
-  if (mmu_translate(m, va, ACC_W, pa, f, steps) != 0)
+  if (mmu_translate(hw, va, ACC_W, pa, f, steps) != 0)
     return -1;
-  if (ram_store(&m->ram, *pa, size, val) != 0)
+  if (ram_store(&hw->ram, *pa, size, val) != 0)
     return fault_with(f, CAUSE_STORE_ACCESS, va, RULE_PA_NOT_RAM, -1);
   return 0;
 }

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sv39sim/xv6/machine.h"
+#include "sv39sim/hw/hw.h"
 #include "sv39sim/hw/mmu.h"
 
 // The model's behaviour is that of a plain scan of the set: first matching way on a
@@ -124,8 +124,6 @@ void tlb_clear(struct tlb *t) {
   t->clock = 0;
   memset(t->nlevel, 0, sizeof(t->nlevel));
   memset(&t->total, 0, sizeof(t->total));
-  memset(t->per, 0, sizeof(t->per));
-  memset(t->per_pid, 0, sizeof(t->per_pid));
 }
 
 // Copy bucket b's new head (or none) into its record, whole. (tlb_put_alone writes a new
@@ -312,19 +310,10 @@ bool tlb_fill(struct tlb *t, uint64_t va, uint16_t asid, int level, uint64_t pte
   return false;
 }
 
-void tlb_slot_reset(struct tlb *t, int slot, int pid) {
-  memset(&t->per[slot], 0, sizeof(t->per[slot]));
-  t->per_pid[slot] = pid;
-}
-
-struct tlb_stats *tlb_slot_stats(struct machine *m, int slot) {
-  return slot < 0 || slot >= NPROC ? NULL : &m->tlb.per[slot];
-}
-
-unsigned tlb_sfence(struct machine *m, bool all_va, uint64_t va, bool all_asid,
+unsigned tlb_sfence(struct hw *hw, bool all_va, uint64_t va, bool all_asid,
                     uint16_t asid) {
-  struct tlb *t = &m->tlb;
-  struct tlb_stats *ps = tlb_slot_stats(m, m->current);
+  struct tlb *t = &hw->tlb;
+  struct tlb_stats *ps = hw->stats;
   t->total.flushes++;
   if (ps != NULL)
     ps->flushes++;

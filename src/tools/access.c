@@ -117,7 +117,7 @@ static void one_access(struct machine *m, struct access_stats *st, unsigned long
   struct fault f;
   if ((va & (PGSIZE - 1)) + size <= PGSIZE) { // inside one page, as nearly all are
     st->translations++;
-    if (mmu_translate(m, va, acc, &pa, &f, NULL) != 0) {
+    if (mmu_translate(&m->hw, va, acc, &pa, &f, NULL) != 0) {
       st->faults++;
       if (st->nfirst < ACCESS_FIRST_FAULTS)
         st->first[st->nfirst++] = (struct access_fault){.line = line, .f = f};
@@ -130,7 +130,7 @@ static void one_access(struct machine *m, struct access_stats *st, unsigned long
   for (uint64_t k = 0; k < npages; k++) {
     uint64_t a = k == 0 ? va : PGROUNDDOWN(va) + k * PGSIZE;
     st->translations++;
-    if (mmu_translate(m, a, acc, &pa, &f, NULL) != 0) {
+    if (mmu_translate(&m->hw, a, acc, &pa, &f, NULL) != 0) {
       st->faults++;
       if (st->nfirst < ACCESS_FIRST_FAULTS)
         st->first[st->nfirst++] = (struct access_fault){.line = line, .f = f};
@@ -205,7 +205,7 @@ int access_replay(struct machine *m, FILE *in, const char *name, struct access_s
   static const enum access din_access[3] = {ACC_R, ACC_W, ACC_X};
   static const int din_kind[3] = {ACCESS_L, ACCESS_S, ACCESS_I};
   memset(st, 0, sizeof(*st));
-  struct tlb_stats before = m->tlb.total;
+  struct tlb_stats before = m->hw.tlb.total;
   struct reader *r = calloc(1, sizeof(*r)); // 64 KiB: too much for a stack frame
   if (r == NULL)
     return problem(err, errlen, name, 0, "out of host memory");
@@ -291,24 +291,24 @@ int access_replay(struct machine *m, FILE *in, const char *name, struct access_s
   if (result == 0 && ferror(in))
     result = problem(err, errlen, name, lineno, "read error");
   free(r);
-  st->hits = m->tlb.total.hits - before.hits;
-  st->misses = m->tlb.total.misses - before.misses;
+  st->hits = m->hw.tlb.total.hits - before.hits;
+  st->misses = m->hw.tlb.total.misses - before.misses;
   return result;
 }
 
 int access_run(struct machine *m, int slot, FILE *in, const char *name,
                struct access_stats *st, char *err, size_t errlen) {
-  struct hart saved = m->hart;
+  struct hart saved = m->hw.hart;
   int saved_current = m->current;
   // userret: the process's table into satp, sfence.vma zero, zero, sret to U-mode.
-  mmu_write_satp(m, MAKE_SATP(m->proc[slot].pagetable));
-  m->hart.priv = PRIV_U;
-  m->current = slot;
-  tlb_sfence(m, true, 0, true, 0);
+  mmu_write_satp(&m->hw, MAKE_SATP(m->proc[slot].pagetable));
+  m->hw.hart.priv = PRIV_U;
+  machine_set_current(m, slot);
+  tlb_sfence(&m->hw, true, 0, true, 0);
   int r = access_replay(m, in, name, st, err, errlen);
   // uservec: the kernel's satp back, sfence.vma zero, zero.
-  m->hart = saved;
-  tlb_sfence(m, true, 0, true, 0);
-  m->current = saved_current;
+  m->hw.hart = saved;
+  tlb_sfence(&m->hw, true, 0, true, 0);
+  machine_set_current(m, saved_current);
   return r;
 }

@@ -90,7 +90,7 @@ static void mark_free(struct pass *p) {
     *s = CHECK_FREE;
     n++;
     uint64_t next = 0;
-    ram_load(&p->m->ram, pa, 8, &next);
+    ram_load(&p->m->hw.ram, pa, 8, &next);
     pa = next;
   }
   p->r->count[CHECK_FREE] = n;
@@ -164,7 +164,7 @@ static void leaf(struct pass *p, const struct table *t, uint64_t va, uint64_t pa
 // The 512 PTEs of the table page at pa (a pool page), little-endian as RAM holds them.
 static void read_table(struct pass *p, uint64_t pa, uint64_t ptes[512]) {
   uint8_t b[PGSIZE];
-  ram_read(&p->m->ram, pa, b, PGSIZE);
+  ram_read(&p->m->hw.ram, pa, b, PGSIZE);
   for (int i = 0; i < 512; i++) {
     uint64_t v = 0;
     for (int k = 7; k >= 0; k--)
@@ -326,7 +326,7 @@ int check_teardown(struct machine *m) {
     }
   }
   m->initproc = -1;
-  m->current = -1;
+  machine_set_current(m, -1);
   if (m->nheld == 0)
     return SIM_OK;
   struct check_report r;

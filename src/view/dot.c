@@ -40,7 +40,7 @@ static bool is_leaf(uint64_t pte) {
 
 static bool enterable(struct machine *m, uint64_t pte, int level) {
   uint64_t pa = PTE2PA(pte);
-  return level > 0 && !is_leaf(pte) && pa % PGSIZE == 0 && ram_contains(&m->ram, pa, PGSIZE);
+  return level > 0 && !is_leaf(pte) && pa % PGSIZE == 0 && ram_contains(&m->hw.ram, pa, PGSIZE);
 }
 
 static int collect_range(void *ctx, const struct render_range *r) {
@@ -338,7 +338,7 @@ int render_dot(struct machine *m, const struct render_table *t, FILE *out) {
     else
       fputs(t->which, mem);
     fprintf(mem, " page table, satp 0x%016" PRIx64 "\"];\n  node [shape=record];\n", t->satp);
-    if (t->root % PGSIZE == 0 && ram_contains(&m->ram, t->root, PGSIZE))
+    if (t->root % PGSIZE == 0 && ram_contains(&m->hw.ram, t->root, PGSIZE))
       r = emit_table(&d, t->root, 2, 0);
     emit_ranges(&d);
     fputs("}\n", mem);

@@ -29,13 +29,13 @@ static void add_hex(cJSON *o, const char *key, uint64_t v) {
 
 // The table page at pa; the caller checked it lies in RAM.
 static void read_table(struct machine *m, uint64_t pa, uint64_t pte[512]) {
-  ram_read(&m->ram, pa, pte, 512 * sizeof(uint64_t));
+  ram_read(&m->hw.ram, pa, pte, 512 * sizeof(uint64_t));
 }
 
 static bool enterable(struct machine *m, uint64_t pte, int level) {
   uint64_t pa = PTE2PA(pte);
   return level > 0 && (pte & (PTE_R | PTE_W | PTE_X)) == 0 && pa % PGSIZE == 0 &&
-         ram_contains(&m->ram, pa, PGSIZE);
+         ram_contains(&m->hw.ram, pa, PGSIZE);
 }
 
 // The number of valid PTEs the tree shows, counting no further than limit + 1.
@@ -55,7 +55,7 @@ static unsigned long count_entries(struct machine *m, uint64_t table, int level,
 }
 
 unsigned long render_count_entries(struct machine *m, uint64_t root, unsigned long limit) {
-  if (root % PGSIZE != 0 || !ram_contains(&m->ram, root, PGSIZE))
+  if (root % PGSIZE != 0 || !ram_contains(&m->hw.ram, root, PGSIZE))
     return 0;
   return count_entries(m, root, 2, 0, limit);
 }
@@ -115,7 +115,7 @@ static cJSON *entries(struct machine *m, uint64_t table, int level, uint64_t va)
 }
 
 int render_json_pagetable(struct machine *m, const struct render_table *t, cJSON *obj) {
-  bool inside = t->root % PGSIZE == 0 && ram_contains(&m->ram, t->root, PGSIZE);
+  bool inside = t->root % PGSIZE == 0 && ram_contains(&m->hw.ram, t->root, PGSIZE);
   if (render_count_entries(m, t->root, RENDER_MAX_ENTRIES) > RENDER_MAX_ENTRIES)
     return -1;
   cJSON *list = inside ? entries(m, t->root, 2, 0) : cJSON_CreateArray();

@@ -42,7 +42,7 @@ static int walk_level(struct machine *m, uint64_t table, int level, uint64_t va,
       continue;
     uint64_t pa = PTE2PA(pte);
     if ((pte & (PTE_R | PTE_W | PTE_X)) == 0) {
-      if (level > 0 && pa % PGSIZE == 0 && ram_contains(&m->ram, pa, PGSIZE)) {
+      if (level > 0 && pa % PGSIZE == 0 && ram_contains(&m->hw.ram, pa, PGSIZE)) {
         int r = walk_level(m, pa, level - 1, start, w);
         if (r != 0)
           return r;
@@ -69,7 +69,7 @@ static int walk_level(struct machine *m, uint64_t table, int level, uint64_t va,
 int render_ranges_walk(struct machine *m, uint64_t root,
                        int (*fn)(void *ctx, const struct render_range *r), void *ctx) {
   struct walk w = {.fn = fn, .ctx = ctx};
-  if (root % PGSIZE != 0 || !ram_contains(&m->ram, root, PGSIZE))
+  if (root % PGSIZE != 0 || !ram_contains(&m->hw.ram, root, PGSIZE))
     return 0;
   int r = walk_level(m, root, 2, 0, &w);
   return r != 0 ? r : flush(&w);

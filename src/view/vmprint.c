@@ -47,7 +47,7 @@ static char *put_index(char *p, unsigned i) {
 
 static void vmprint_level(struct machine *m, uint64_t table, int depth, struct outbuf *b) {
   uint64_t pte[512];
-  ram_read(&m->ram, table, pte, sizeof(pte)); // the caller checked it lies in RAM
+  ram_read(&m->hw.ram, table, pte, sizeof(pte)); // the caller checked it lies in RAM
   for (unsigned i = 0; i < 512; i++) {
     if ((pte[i] & PTE_V) == 0)
       continue;
@@ -65,7 +65,7 @@ static void vmprint_level(struct machine *m, uint64_t table, int depth, struct o
     b->n = (size_t)(p - b->buf);
     uint64_t child = PTE2PA(pte[i]);
     if ((pte[i] & (PTE_R | PTE_W | PTE_X)) == 0 && depth < 3 &&
-        ram_contains(&m->ram, child, PGSIZE) && child % PGSIZE == 0)
+        ram_contains(&m->hw.ram, child, PGSIZE) && child % PGSIZE == 0)
       vmprint_level(m, child, depth + 1, b);
   }
 }
@@ -76,7 +76,7 @@ void render_vmprint(struct machine *m, uint64_t pagetable, FILE *out) {
   p = put_ptr(p, pagetable);
   *p++ = '\n';
   b.n = (size_t)(p - b.buf);
-  if (ram_contains(&m->ram, pagetable, PGSIZE) && pagetable % PGSIZE == 0)
+  if (ram_contains(&m->hw.ram, pagetable, PGSIZE) && pagetable % PGSIZE == 0)
     vmprint_level(m, pagetable, 1, &b);
   flush(&b);
 }

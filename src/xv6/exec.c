@@ -94,7 +94,7 @@ static int loadseg(struct machine *m, uint64_t pagetable, uint64_t va,
     uint32_t n = sz - i < PGSIZE ? sz - i : (uint32_t)PGSIZE;
     if (readi(ip, buf, offset + i, n) != n)
       return SIM_FAIL;
-    if (ram_write(&m->ram, pa, buf, n) != 0)
+    if (ram_write(&m->hw.ram, pa, buf, n) != 0)
       return machine_panic(m, "kerneltrap", "loadseg: pa 0x%016llx is not in RAM",
                            (unsigned long long)pa);
   }
@@ -216,7 +216,7 @@ static int exec(struct machine *m, int slot, const struct inode *ip, const char 
       why(res, "more than %d arguments", MAXARG);
       goto bad;
     }
-    ram_read(&m->ram, argv_pa[argc], arg, PGSIZE);
+    ram_read(&m->hw.ram, argv_pa[argc], arg, PGSIZE);
     uint64_t len = strnlen(arg, PGSIZE - 1) + 1;
     sp -= len;
     sp -= sp % 16; // riscv sp must be 16-byte aligned
@@ -313,7 +313,7 @@ int exec_sys_exec(struct machine *m, int slot, const uint8_t *file, uint64_t len
       why(res, "argument %d is longer than a page", i);
       goto out;
     }
-    ram_write(&m->ram, argv_pa[i], argv[i], n + 1);
+    ram_write(&m->hw.ram, argv_pa[i], argv[i], n + 1);
   }
   if (i >= MAXARG) {
     why(res, "more than %d arguments", MAXARG - 1);

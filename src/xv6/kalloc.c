@@ -14,7 +14,7 @@ void kmem_freerange(struct machine *m, uint64_t pa_start, uint64_t pa_end) {
 
 void kmem_kinit(struct machine *m) {
   uint64_t lo = PGROUNDUP(m->cfg.end);
-  if (lo < m->ram.base || lo + PGSIZE > machine_phystop(m)) {
+  if (lo < m->hw.ram.base || lo + PGSIZE > machine_phystop(m)) {
     kmem_freerange(m, lo, machine_phystop(m));
     return;
   }
@@ -23,7 +23,7 @@ void kmem_kinit(struct machine *m) {
   // checks: aligned, at or above end, below PHYSTOP.
   kmem_kfree(m, lo);
   uint64_t rest = (machine_phystop(m) - lo) / PGSIZE - 1;
-  if (rest == 0 || ram_fill_chain(&m->ram, lo + PGSIZE, rest, 0x01, lo) != 0) {
+  if (rest == 0 || ram_fill_chain(&m->hw.ram, lo + PGSIZE, rest, 0x01, lo) != 0) {
     kmem_freerange(m, lo + PGSIZE, machine_phystop(m));
     return;
   }
@@ -38,8 +38,8 @@ int kmem_kfree(struct machine *m, uint64_t pa) {
                          pa % PGSIZE ? "not page-aligned"
                                      : pa < m->cfg.end ? "below the kernel's end"
                                                        : "at or above PHYSTOP");
-  ram_fill_page(&m->ram, pa, 0x01);
-  ram_store(&m->ram, pa, 8, m->kmem.freelist);
+  ram_fill_page(&m->hw.ram, pa, 0x01);
+  ram_store(&m->hw.ram, pa, 8, m->kmem.freelist);
   m->kmem.freelist = pa;
   m->kmem.nfree++;
   m->kmem.nkfree++;
@@ -58,7 +58,7 @@ uint64_t kmem_kalloc(struct machine *m) {
   if (r == 0)
     return 0;
   uint64_t next;
-  if (!kfree_ok(m, r) || ram_load(&m->ram, r, 8, &next) != 0) {
+  if (!kfree_ok(m, r) || ram_load(&m->hw.ram, r, 8, &next) != 0) {
     // xv6 would memset the bogus page and take a store page fault in the kernel.
     machine_panic(m, "kerneltrap",
                   "kalloc: the free list's head 0x%016llx is not a free page "
@@ -67,7 +67,7 @@ uint64_t kmem_kalloc(struct machine *m) {
     return 0;
   }
   m->kmem.freelist = next;
-  ram_fill_page(&m->ram, r, 0x05);
+  ram_fill_page(&m->hw.ram, r, 0x05);
   if (m->kmem.nfree > 0)
     m->kmem.nfree--;
   m->kmem.nkalloc++;

@@ -56,7 +56,7 @@ int kvm_kvminit(struct machine *m) {
       return SIM_PANIC;
     return machine_panic(m, "kerneltrap", "kvminit: kalloc returned 0 and xv6 writes to it");
   }
-  ram_fill_page(&m->ram, root, 0);
+  ram_fill_page(&m->hw.ram, root, 0);
   m->kernel_pagetable = root;
   int r = kvm_map_kernel(m, root, true);
   if (r == SIM_FAIL)
@@ -65,8 +65,8 @@ int kvm_kvminit(struct machine *m) {
 }
 
 void kvm_kvminithart(struct machine *m) {
-  m->hart.satp = MAKE_SATP(m->kernel_pagetable);
-  tlb_sfence(m, true, 0, true, 0);
+  m->hw.hart.satp = MAKE_SATP(m->kernel_pagetable);
+  tlb_sfence(&m->hw, true, 0, true, 0);
 }
 
 // Stock xv6 gives every process slot its kernel stack at boot; the lab's per-process

@@ -45,9 +45,13 @@ static const char *config_problem(const struct config *c) {
 
 static void power_on(struct machine *m) {
   memset(&m->kmem, 0, sizeof(m->kmem));
-  memset(&m->hart, 0, sizeof(m->hart));
-  m->hart.priv = PRIV_S;
-  tlb_clear(&m->tlb);
+  memset(&m->hw.hart, 0, sizeof(m->hw.hart));
+  m->hw.hart.priv = PRIV_S;
+  tlb_clear(&m->hw.tlb);
+  m->hw.ad = m->cfg.ad;
+  m->hw.stats = NULL;
+  memset(m->tlb_per, 0, sizeof(m->tlb_per));
+  memset(m->tlb_pid, 0, sizeof(m->tlb_pid));
   m->kernel_pagetable = 0;
   m->booted = false;
   memset(m->proc, 0, sizeof(m->proc));
@@ -55,11 +59,21 @@ static void power_on(struct machine *m) {
     m->proc[i].parent = -1;
   m->nextpid = 1;
   m->initproc = -1;
-  m->current = -1;
+  machine_set_current(m, -1);
   memset(&m->stats, 0, sizeof(m->stats));
   m->halted = false;
   m->panic_msg[0] = '\0';
   m->panic_detail[0] = '\0';
+}
+
+void machine_set_current(struct machine *m, int slot) {
+  m->current = slot;
+  m->hw.stats = slot < 0 ? NULL : &m->tlb_per[slot];
+}
+
+void machine_slot_reset(struct machine *m, int slot, int pid) {
+  memset(&m->tlb_per[slot], 0, sizeof(m->tlb_per[slot]));
+  m->tlb_pid[slot] = pid;
 }
 
 struct machine *machine_new(const struct config *cfg, char *err, size_t errlen) {
@@ -69,11 +83,11 @@ struct machine *machine_new(const struct config *cfg, char *err, size_t errlen) 
     return NULL;
   }
   struct machine *m = calloc(1, sizeof(*m));
-  if (m == NULL || ram_init(&m->ram, KERNBASE, cfg->ram_size) != 0 ||
-      tlb_init(&m->tlb, cfg->tlb_entries, cfg->tlb_ways) != 0) {
+  if (m == NULL || ram_init(&m->hw.ram, KERNBASE, cfg->ram_size) != 0 ||
+      tlb_init(&m->hw.tlb, cfg->tlb_entries, cfg->tlb_ways) != 0) {
     if (m != NULL) {
-      ram_destroy(&m->ram);
-      tlb_destroy(&m->tlb);
+      ram_destroy(&m->hw.ram);
+      tlb_destroy(&m->hw.tlb);
     }
     free(m);
     snprintf(err, errlen, "out of host memory for a %llu-byte machine",
@@ -88,8 +102,8 @@ struct machine *machine_new(const struct config *cfg, char *err, size_t errlen) 
 void machine_free(struct machine *m) {
   if (m == NULL)
     return;
-  ram_destroy(&m->ram);
-  tlb_destroy(&m->tlb);
+  ram_destroy(&m->hw.ram);
+  tlb_destroy(&m->hw.tlb);
   free(m->held);
   free(m);
 }
@@ -98,8 +112,8 @@ int machine_reset(struct machine *m) {
   struct ram fresh;
   if (ram_init(&fresh, KERNBASE, m->cfg.ram_size) != 0)
     return -1;
-  ram_destroy(&m->ram);
-  m->ram = fresh;
+  ram_destroy(&m->hw.ram);
+  m->hw.ram = fresh;
   m->nheld = 0;
   power_on(m);
   return 0;

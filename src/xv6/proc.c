@@ -17,7 +17,7 @@ static const uint8_t initcode[] = {
     0x69, 0x74, 0x00, 0x00, 0x24, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
 
 void proc_tf_write(struct machine *m, int slot, unsigned off, uint64_t v) {
-  ram_store(&m->ram, m->proc[slot].trapframe + off, 8, v);
+  ram_store(&m->hw.ram, m->proc[slot].trapframe + off, 8, v);
 }
 
 int proc_slot(const struct machine *m, int pid) {
@@ -150,7 +150,7 @@ int proc_allocproc(struct machine *m, int *slot) {
   // The slot is claimed; xv6 keeps it locked (and so invisible) until its caller is done.
   p->state = SLEEPING;
   *slot = i;
-  tlb_slot_reset(&m->tlb, i, p->pid); // its TLB counts are the new process's from now
+  machine_slot_reset(m, i, p->pid); // its TLB counts are the new process's from now
   return SIM_OK;
 }
 
@@ -211,8 +211,8 @@ static int forkproc(struct machine *m, int slot, int *pid) {
   np->parent = slot;
   // *(np->trapframe) = *(p->trapframe): the struct, not the page.
   uint8_t tf[TRAPFRAME_SIZE];
-  ram_read(&m->ram, p->trapframe, tf, sizeof(tf));
-  ram_write(&m->ram, np->trapframe, tf, sizeof(tf));
+  ram_read(&m->hw.ram, p->trapframe, tf, sizeof(tf));
+  ram_write(&m->hw.ram, np->trapframe, tf, sizeof(tf));
   proc_tf_write(m, cs, TF_A0, 0); // fork returns 0 in the child
   memcpy(np->name, p->name, sizeof(np->name));
   np->state = RUNNABLE;
@@ -292,7 +292,7 @@ int proc_switch(struct machine *m, int slot) {
     struct proc *old = &m->proc[m->current];
     if (old->state == RUNNING)
       old->state = RUNNABLE;
-    m->current = -1;
+    machine_set_current(m, -1);
     if (m->cfg.kpt != KPT_GLOBAL)
       kvm_kvminithart(m);
   }
@@ -300,11 +300,11 @@ int proc_switch(struct machine *m, int slot) {
     return SIM_OK;
   struct proc *p = &m->proc[slot];
   p->state = RUNNING;
-  m->current = slot;
+  machine_set_current(m, slot);
   if (m->cfg.kpt != KPT_GLOBAL) {
     // The lab's scheduler: w_satp(MAKE_SATP(p->kpagetable)); sfence_vma();
-    m->hart.satp = MAKE_SATP(p->kpagetable);
-    tlb_sfence(m, true, 0, true, 0);
+    m->hw.hart.satp = MAKE_SATP(p->kpagetable);
+    tlb_sfence(&m->hw, true, 0, true, 0);
   }
   return SIM_OK;
 }

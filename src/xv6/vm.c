@@ -8,18 +8,18 @@
 
 uint64_t vm_pte_read(struct machine *m, uint64_t pte_pa) {
   uint64_t pte = 0;
-  ram_load(&m->ram, pte_pa, 8, &pte);
+  ram_load(&m->hw.ram, pte_pa, 8, &pte);
   return pte;
 }
 
 void vm_pte_write(struct machine *m, uint64_t pte_pa, uint64_t pte) {
-  ram_store(&m->ram, pte_pa, 8, pte);
+  ram_store(&m->hw.ram, pte_pa, 8, pte);
 }
 
 // xv6 reaches every physical page through the kernel's direct map, which covers RAM only;
 // a table pointer anywhere else would make the kernel fault.
 static int check_table(struct machine *m, uint64_t table, const char *who) {
-  if (table % PGSIZE == 0 && ram_contains(&m->ram, table, PGSIZE))
+  if (table % PGSIZE == 0 && ram_contains(&m->hw.ram, table, PGSIZE))
     return SIM_OK;
   return machine_panic(m, "kerneltrap", "%s: page-table page 0x%016llx is not in RAM", who,
                        (unsigned long long)table);
@@ -46,7 +46,7 @@ int vm_walk(struct machine *m, uint64_t pagetable, uint64_t va, int alloc,
       pagetable = kmem_kalloc(m);
       if (pagetable == 0)
         return m->halted ? SIM_PANIC : SIM_OK;
-      ram_fill_page(&m->ram, pagetable, 0);
+      ram_fill_page(&m->hw.ram, pagetable, 0);
       vm_pte_write(m, slot, PA2PTE(pagetable) | PTE_V);
     }
   }
@@ -77,14 +77,14 @@ int vm_walkaddr(struct machine *m, uint64_t pagetable, uint64_t va, uint64_t *pa
 static int map_run(struct machine *m, uint64_t pte_pa, uint64_t va, uint64_t n,
                    uint64_t pa, uint64_t perm) {
   uint64_t pte[512];
-  ram_read_words(&m->ram, pte_pa, pte, n);
+  ram_read_words(&m->hw.ram, pte_pa, pte, n);
   uint64_t k;
   for (k = 0; k < n && (pte[k] & PTE_V) == 0; k++)
     ;
   uint64_t old = k < n ? pte[k] : 0;
   for (uint64_t i = 0; i < k; i++)
     pte[i] = PA2PTE(pa + i * PGSIZE) | perm | PTE_V;
-  ram_write_words(&m->ram, pte_pa, pte, k);
+  ram_write_words(&m->hw.ram, pte_pa, pte, k);
   if (k < n)
     return machine_panic(m, "remap", "va 0x%016llx is already mapped (pte 0x%016llx)",
                          (unsigned long long)(va + k * PGSIZE), (unsigned long long)old);
@@ -151,7 +151,7 @@ int vm_uvmcreate(struct machine *m, uint64_t *pagetable) {
   *pagetable = kmem_kalloc(m);
   if (*pagetable == 0)
     return m->halted ? SIM_PANIC : SIM_FAIL;
-  ram_fill_page(&m->ram, *pagetable, 0);
+  ram_fill_page(&m->hw.ram, *pagetable, 0);
   return SIM_OK;
 }
 
@@ -166,11 +166,11 @@ int vm_uvminit(struct machine *m, uint64_t pagetable, const uint8_t *src, uint64
       return SIM_PANIC;
     return machine_panic(m, "kerneltrap", "uvminit: kalloc returned 0 and xv6 writes to it");
   }
-  ram_fill_page(&m->ram, mem, 0);
+  ram_fill_page(&m->hw.ram, mem, 0);
   int r = vm_mappages(m, pagetable, 0, PGSIZE, mem, PTE_W | PTE_R | PTE_X | PTE_U);
   if (r != SIM_OK)
     return r; // SIM_FAIL: mappages failed, which xv6 ignores; the caller shows what follows
-  ram_write(&m->ram, mem, src, sz);
+  ram_write(&m->hw.ram, mem, src, sz);
   return SIM_OK;
 }
 
@@ -205,7 +205,7 @@ int vm_uvmalloc(struct machine *m, uint64_t pagetable, uint64_t oldsz, uint64_t 
       int r = vm_uvmdealloc(m, pagetable, a, oldsz, &ignored);
       return r == SIM_OK ? SIM_FAIL : r;
     }
-    ram_fill_page(&m->ram, mem, 0);
+    ram_fill_page(&m->hw.ram, mem, 0);
     int r = vm_mappages(m, pagetable, a, PGSIZE, mem, PTE_W | PTE_X | PTE_R | PTE_U);
     if (r == SIM_PANIC)
       return r;
@@ -292,7 +292,7 @@ int vm_uvmcopy(struct machine *m, uint64_t old, uint64_t new, uint64_t sz) {
     }
     if (check_table(m, pa, "uvmcopy") != SIM_OK)
       return SIM_PANIC;
-    ram_copy_page(&m->ram, mem, pa);
+    ram_copy_page(&m->hw.ram, mem, pa);
     r = vm_mappages(m, new, i, PGSIZE, mem, flags);
     if (r == SIM_PANIC)
       return r;
@@ -340,7 +340,7 @@ int vm_copyout(struct machine *m, uint64_t pagetable, uint64_t dstva, const void
     uint64_t n = PGSIZE - (dstva - va0);
     if (n > len)
       n = len;
-    ram_write(&m->ram, pa0 + (dstva - va0), s, n);
+    ram_write(&m->hw.ram, pa0 + (dstva - va0), s, n);
     len -= n;
     s += n;
     dstva = va0 + PGSIZE;
@@ -360,7 +360,7 @@ int vm_copyin(struct machine *m, uint64_t pagetable, void *dst, uint64_t srcva,
     uint64_t n = PGSIZE - (srcva - va0);
     if (n > len)
       n = len;
-    ram_read(&m->ram, pa0 + (srcva - va0), d, n);
+    ram_read(&m->hw.ram, pa0 + (srcva - va0), d, n);
     len -= n;
     d += n;
     srcva = va0 + PGSIZE;
@@ -380,7 +380,7 @@ int vm_copyinstr(struct machine *m, uint64_t pagetable, char *dst, uint64_t srcv
     if (n > max)
       n = max;
     uint8_t buf[PGSIZE];
-    ram_read(&m->ram, pa0 + (srcva - va0), buf, n);
+    ram_read(&m->hw.ram, pa0 + (srcva - va0), buf, n);
     for (uint64_t i = 0; i < n; i++, max--) {
       *dst++ = (char)buf[i];
       if (buf[i] == '\0')
@@ -451,7 +451,7 @@ static int kernel_load(struct machine *m, uint64_t kpt, uint64_t va, uint8_t *ds
                          "load page fault (scause 13) at va 0x%016llx in the kernel table",
                          (unsigned long long)va);
   uint64_t pa = PTE2PA(pte) + va % PGSIZE;
-  if (ram_read(&m->ram, pa, dst, n) != 0)
+  if (ram_read(&m->hw.ram, pa, dst, n) != 0)
     return machine_panic(m, "kerneltrap", "load access fault at pa 0x%016llx",
                          (unsigned long long)pa);
   return SIM_OK;

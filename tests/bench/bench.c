@@ -144,10 +144,10 @@ static int process(struct machine *m, uint64_t sz) {
 
 // The hart runs the process in slot in U-mode, as xv6's userret leaves it.
 static void enter_user(struct machine *m, int slot) {
-  mmu_write_satp(m, MAKE_SATP(m->proc[slot].pagetable));
-  m->hart.priv = PRIV_U;
-  m->current = slot;
-  tlb_sfence(m, true, 0, true, 0);
+  mmu_write_satp(&m->hw, MAKE_SATP(m->proc[slot].pagetable));
+  m->hw.hart.priv = PRIV_U;
+  machine_set_current(m, slot);
+  tlb_sfence(&m->hw, true, 0, true, 0);
 }
 
 static uint64_t user_pa(struct machine *m, int slot, uint64_t va) {
@@ -169,7 +169,7 @@ static double time_translate(struct machine *m, const uint64_t *vas, uint64_t n)
   double t0 = now();
   for (uint64_t i = 0; i < n; i++) {
     uint64_t va = vas[i & (NVA - 1)] + (pa & mask);
-    if (mmu_translate(m, va, ACC_R, &pa, &f, NULL) != 0)
+    if (mmu_translate(&m->hw, va, ACC_R, &pa, &f, NULL) != 0)
       die("a benchmark translation faulted");
     acc += pa;
   }
@@ -205,9 +205,9 @@ static void row_tlb_hit(void) {
   time_translate(m, vas, NVA); // warm: every page in the TLB
   struct series sim = {0}, base = {0}, ratio = {0};
   for (int r = 0; r < reps; r++) {
-    uint64_t hits = m->tlb.total.hits, misses = m->tlb.total.misses;
+    uint64_t hits = m->hw.tlb.total.hits, misses = m->hw.tlb.total.misses;
     double ts = time_translate(m, vas, nops);
-    if (m->tlb.total.hits - hits != nops || m->tlb.total.misses != misses)
+    if (m->hw.tlb.total.hits - hits != nops || m->hw.tlb.total.misses != misses)
       die("row 1: not every translation was a TLB hit");
     double tb = time_array_load(table, vas, nops);
     add(&sim, ts / (double)nops * 1e9);
@@ -274,9 +274,9 @@ static void row_tlb_miss(void) {
   time_translate(m, vas, NVA); // sets every A bit, so timed walks write nothing
   struct series sim = {0}, base = {0}, ratio = {0};
   for (int r = 0; r < reps; r++) {
-    uint64_t misses = m->tlb.total.misses;
+    uint64_t misses = m->hw.tlb.total.misses;
     double ts = time_translate(m, vas, nops);
-    if (m->tlb.total.misses - misses != nops)
+    if (m->hw.tlb.total.misses - misses != nops)
       die("row 2: not every translation was a TLB miss");
     double tb = time_three_loads(h.pool, vas, nops);
     add(&sim, ts / (double)nops * 1e9);
@@ -473,7 +473,7 @@ static struct machine *fork_machine(int *slot) {
   struct machine *m = booted(256ULL << 20);
   *slot = process(m, FORK_BYTES);
   for (uint64_t va = 0; va < FORK_BYTES; va += PGSIZE) {
-    if (ram_store(&m->ram, user_pa(m, *slot, va), 8, va | 1) != 0)
+    if (ram_store(&m->hw.ram, user_pa(m, *slot, va), 8, va | 1) != 0)
       die("store");
   }
   return m;
@@ -536,7 +536,7 @@ static void copy_tree(struct machine *m, struct host_tree *t, uint64_t pa, int l
   }
   size_t me = t->n++;
   t->pas[me] = pa;
-  if (ram_read(&m->ram, pa, t->tables[me], PGSIZE) != 0)
+  if (ram_read(&m->hw.ram, pa, t->tables[me], PGSIZE) != 0)
     die("a table outside RAM");
   for (int i = 0; i < 512; i++) {
     uint64_t pte = t->tables[me][i];

@@ -81,9 +81,9 @@ static struct machine *restored(int k, const struct config *cfg, int *slot) {
 static void one_machine(int k, const struct config *cfg, const uint8_t *data, size_t size) {
   int slot;
   struct machine *m = restored(k, cfg, &slot);
-  struct hart hart = m->hart;
+  struct hart hart = m->hw.hart;
   uint64_t nfree = m->kmem.nfree;
-  struct tlb_stats before = m->tlb.total;
+  struct tlb_stats before = m->hw.tlb.total;
   static const char empty[] = "\n"; // fmemopen refuses a size of 0
   FILE *in = size > 0 ? fmemopen((void *)(uintptr_t)data, size, "r")
                       : fmemopen((void *)(uintptr_t)empty, 1, "r"); // "r" never writes
@@ -93,14 +93,14 @@ static void one_machine(int k, const struct config *cfg, const uint8_t *data, si
   int r = access_run(m, slot, in, "fuzz", &st, err, sizeof(err));
   fclose(in);
   FUZZ_CHECK(r == 0 || strncmp(err, "fuzz:", 5) == 0, "error without FILE:LINE: '%s'", err);
-  struct tlb_stats d = {.faults = m->tlb.total.faults - before.faults};
+  struct tlb_stats d = {.faults = m->hw.tlb.total.faults - before.faults};
   check_counts(&st, &d);
   FUZZ_CHECK(!m->halted, "an address trace panicked the kernel: %s", m->panic_msg);
   FUZZ_CHECK(m->kmem.nfree == nfree, "%" PRIu64 " pages free after, %" PRIu64 " before",
              m->kmem.nfree, nfree);
-  FUZZ_CHECK(m->hart.satp == hart.satp && m->hart.priv == hart.priv && m->current == slot,
-             "hart not restored: satp 0x%" PRIx64 " priv %d current %d", m->hart.satp,
-             m->hart.priv, m->current);
+  FUZZ_CHECK(m->hw.hart.satp == hart.satp && m->hw.hart.priv == hart.priv && m->current == slot,
+             "hart not restored: satp 0x%" PRIx64 " priv %d current %d", m->hw.hart.satp,
+             m->hw.hart.priv, m->current);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -178,22 +178,22 @@ static uint64_t repeated(uint8_t b) {
 static void check_same(struct machine *a, struct machine *b) {
   static uint8_t pa_bytes[4096], pb_bytes[4096];
   FUZZ_CHECK(a->cfg.ram_size == b->cfg.ram_size, "different RAM sizes");
-  for (uint64_t pa = a->ram.base; pa < machine_phystop(a); pa += 4096) {
-    FUZZ_CHECK(ram_read(&a->ram, pa, pa_bytes, 4096) == 0 &&
-                   ram_read(&b->ram, pa, pb_bytes, 4096) == 0, "pa 0x%" PRIx64, pa);
+  for (uint64_t pa = a->hw.ram.base; pa < machine_phystop(a); pa += 4096) {
+    FUZZ_CHECK(ram_read(&a->hw.ram, pa, pa_bytes, 4096) == 0 &&
+                   ram_read(&b->hw.ram, pa, pb_bytes, 4096) == 0, "pa 0x%" PRIx64, pa);
     FUZZ_CHECK(memcmp(pa_bytes, pb_bytes, 4096) == 0, "restored page 0x%" PRIx64 " differs",
                pa);
   }
   FUZZ_CHECK(memcmp(&a->kmem, &b->kmem, sizeof(a->kmem)) == 0 &&
                  memcmp(a->proc, b->proc, sizeof(a->proc)) == 0 &&
-                 memcmp(&a->hart, &b->hart, sizeof(a->hart)) == 0 &&
+                 memcmp(&a->hw.hart, &b->hw.hart, sizeof(a->hw.hart)) == 0 &&
                  a->kernel_pagetable == b->kernel_pagetable && a->booted == b->booted &&
                  a->nextpid == b->nextpid && a->initproc == b->initproc &&
                  a->current == b->current, "restored kernel state differs");
 }
 
 struct fuzz_snapshot *fuzz_snapshot_take(struct machine *m) {
-  FUZZ_CHECK(m->tlb.nlevel[0] + m->tlb.nlevel[1] + m->tlb.nlevel[2] == 0,
+  FUZZ_CHECK(m->hw.tlb.nlevel[0] + m->hw.tlb.nlevel[1] + m->hw.tlb.nlevel[2] == 0,
              "a snapshot needs an empty TLB");
   struct fuzz_snapshot *s = calloc(1, sizeof(*s));
   FUZZ_CHECK(s != NULL, "out of memory");
@@ -204,7 +204,7 @@ struct fuzz_snapshot *fuzz_snapshot_take(struct machine *m) {
   uint8_t buf[4096];
   for (uint64_t i = 0; i < s->npages; i++) {
     struct snap_page *p = &s->pages[i];
-    FUZZ_CHECK(ram_read(&m->ram, m->ram.base + 4096 * i, buf, 4096) == 0, "page %" PRIu64, i);
+    FUZZ_CHECK(ram_read(&m->hw.ram, m->hw.ram.base + 4096 * i, buf, 4096) == 0, "page %" PRIu64, i);
     memcpy(&p->first, buf, 8); // little-endian host, as ram_load's fast path assumes
     p->fill = buf[8];
     p->uniform = true;
@@ -227,36 +227,35 @@ void fuzz_snapshot_restore(const struct fuzz_snapshot *s, struct machine *m) {
   FUZZ_CHECK(same_boot(&s->m->cfg, &m->cfg), "another configuration");
   for (uint64_t i = 0; i < s->npages; i++) {
     const struct snap_page *p = &s->pages[i];
-    uint64_t pa = m->ram.base + 4096 * i;
+    uint64_t pa = m->hw.ram.base + 4096 * i;
     if (!p->uniform) {
-      ram_write(&m->ram, pa, p->bytes, 4096);
+      ram_write(&m->hw.ram, pa, p->bytes, 4096);
       continue;
     }
-    ram_fill_page(&m->ram, pa, p->fill);
+    ram_fill_page(&m->hw.ram, pa, p->fill);
     if (p->first != repeated(p->fill))
-      ram_store(&m->ram, pa, 8, p->first); // a page address or 0 keeps the page lazy
+      ram_store(&m->hw.ram, pa, 8, p->first); // a page address or 0 keeps the page lazy
   }
   // Everything but RAM, the configuration, the TLB and the held-pages array is plain
   // values (machine.h lists the host-owned fields). The TLB keeps its
   // geometry, loses its entries (the snapshot had none) and takes the snapshot's counts.
-  struct ram ram = m->ram;
+  struct ram ram = m->hw.ram;
   struct config cfg = m->cfg;
-  struct tlb tlb = m->tlb;
+  struct tlb tlb = m->hw.tlb;
   // The list of pages held by hand is host memory of this machine (kept across reset):
   // keep the array, take the snapshot's (empty) contents.
   uint64_t *held = m->held;
   size_t held_cap = m->held_cap;
   FUZZ_CHECK(s->m->nheld == 0, "a snapshot with pages held by hand");
   tlb_clear(&tlb);
-  tlb.total = s->m->tlb.total;
-  memcpy(tlb.per, s->m->tlb.per, sizeof(tlb.per));
-  memcpy(tlb.per_pid, s->m->tlb.per_pid, sizeof(tlb.per_pid));
+  tlb.total = s->m->hw.tlb.total;
   *m = *s->m;
-  m->ram = ram;
+  m->hw.ram = ram;
   m->cfg = cfg;
-  m->tlb = tlb;
+  m->hw.tlb = tlb;
   m->held = held;
   m->held_cap = held_cap;
+  machine_set_current(m, m->current); // hw.stats pointed into the snapshot's machine
 }
 
 const struct machine *fuzz_snapshot_machine(const struct fuzz_snapshot *s) {

@@ -19,14 +19,14 @@
 // The PTE at pa, read as the hardware would.
 static uint64_t pte_at(struct machine *m, uint64_t pa) {
   uint64_t v = 0;
-  FUZZ_CHECK(ram_load(&m->ram, pa, 8, &v) == 0, "table word 0x%" PRIx64 " not in RAM", pa);
+  FUZZ_CHECK(ram_load(&m->hw.ram, pa, 8, &v) == 0, "table word 0x%" PRIx64 " not in RAM", pa);
   return v;
 }
 
 // A pointer PTE whose table is inside RAM (the renderers list the others, unentered).
 static bool enters(struct machine *m, uint64_t pte, int level) {
   uint64_t pa = (pte >> 10) << 12;
-  return level > 0 && (pte & 0xe) == 0 && pa >= m->ram.base && pa < machine_phystop(m);
+  return level > 0 && (pte & 0xe) == 0 && pa >= m->hw.ram.base && pa < machine_phystop(m);
 }
 
 // Valid PTEs under table, counting no further than limit + 1.
@@ -95,7 +95,7 @@ static unsigned long compare(struct machine *m, const cJSON *list, uint64_t tabl
 
 // Count, render, print, parse and compare one table (see the limit above).
 static void check_table(struct machine *m, const struct render_table *t) {
-  bool inside = t->root % 4096 == 0 && t->root >= m->ram.base &&
+  bool inside = t->root % 4096 == 0 && t->root >= m->hw.ram.base &&
                 t->root < machine_phystop(m);
   unsigned long limit = RENDER_MAX_ENTRIES;
   unsigned long count = inside ? walk_count(m, t->root, 2, 0, limit) : 0;
@@ -150,14 +150,14 @@ static void check_tables(struct machine *m, bool kernels) {
                                      .satp = MAKE_SATP(p->kpagetable)};
   }
   // satp's table unless it is one of those, or a kernel table skipped.
-  uint64_t root = SATP_ROOT(m->hart.satp);
+  uint64_t root = SATP_ROOT(m->hw.hart.satp);
   bool seen = root == m->kernel_pagetable;
   for (int i = 0; i < NPROC; i++)
     seen = seen || (m->proc[i].state != UNUSED &&
                     (root == m->proc[i].pagetable || root == m->proc[i].kpagetable));
-  if (SATP_MODE(m->hart.satp) == SATP_MODE_SV39 && !seen)
+  if (SATP_MODE(m->hw.hart.satp) == SATP_MODE_SV39 && !seen)
     t[n++] = (struct render_table){.root = root, .pid = -1, .which = "satp",
-                                   .satp = m->hart.satp};
+                                   .satp = m->hw.hart.satp};
   for (int i = 0; i < n; i++)
     check_table(m, &t[i]);
 }

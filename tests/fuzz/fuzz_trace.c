@@ -20,18 +20,18 @@ static void check_power_on(struct machine *m) {
              "nfree %" PRIu64 " freelist 0x%" PRIx64 " failat %" PRIu64, m->kmem.nfree,
              m->kmem.freelist, m->kmem.failat);
   FUZZ_CHECK(m->kernel_pagetable == 0, "kernel_pagetable 0x%" PRIx64, m->kernel_pagetable);
-  FUZZ_CHECK(m->hart.satp == 0 && m->hart.priv == PRIV_S && !m->hart.sum && !m->hart.mxr,
-             "satp 0x%" PRIx64 " priv %d sum %d mxr %d", m->hart.satp, m->hart.priv,
-             m->hart.sum, m->hart.mxr);
+  FUZZ_CHECK(m->hw.hart.satp == 0 && m->hw.hart.priv == PRIV_S && !m->hw.hart.sum && !m->hw.hart.mxr,
+             "satp 0x%" PRIx64 " priv %d sum %d mxr %d", m->hw.hart.satp, m->hw.hart.priv,
+             m->hw.hart.sum, m->hw.hart.mxr);
   FUZZ_CHECK(m->nextpid == 1 && m->initproc == -1 && m->current == -1,
              "nextpid %d initproc %d current %d", m->nextpid, m->initproc, m->current);
   for (int i = 0; i < NPROC; i++)
     FUZZ_CHECK(m->proc[i].state == UNUSED && m->proc[i].pagetable == 0,
                "slot %d: state %d pagetable 0x%" PRIx64, i, m->proc[i].state,
                m->proc[i].pagetable);
-  for (uint64_t pa = m->ram.base; pa < machine_phystop(m); pa += 4096) {
+  for (uint64_t pa = m->hw.ram.base; pa < machine_phystop(m); pa += 4096) {
     uint64_t first = 1, last = 1;
-    FUZZ_CHECK(ram_load(&m->ram, pa, 8, &first) == 0 && ram_load(&m->ram, pa + 4088, 8, &last) == 0,
+    FUZZ_CHECK(ram_load(&m->hw.ram, pa, 8, &first) == 0 && ram_load(&m->hw.ram, pa + 4088, 8, &last) == 0,
                "pa 0x%" PRIx64 " unreadable", pa);
     FUZZ_CHECK(first == 0 && last == 0, "pa 0x%" PRIx64 " reads 0x%" PRIx64 " / 0x%" PRIx64
                " after reset", pa, first, last);

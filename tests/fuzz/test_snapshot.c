@@ -29,9 +29,9 @@ static char *run(const uint8_t *data, size_t size, bool snap, int *boots) {
   }
   fprintf(o, "end: free %llu satp %llx booted %d halted %d nextpid %d tlb hits %llu misses "
              "%llu flushes %llu\n", (unsigned long long)m->kmem.nfree,
-          (unsigned long long)m->hart.satp, m->booted, m->halted, m->nextpid,
-          (unsigned long long)m->tlb.total.hits, (unsigned long long)m->tlb.total.misses,
-          (unsigned long long)m->tlb.total.flushes);
+          (unsigned long long)m->hw.hart.satp, m->booted, m->halted, m->nextpid,
+          (unsigned long long)m->hw.tlb.total.hits, (unsigned long long)m->hw.tlb.total.misses,
+          (unsigned long long)m->hw.tlb.total.flushes);
   fclose(o);
   machine_free(m);
   // Drop the boot lines, counting them.

@@ -7,7 +7,7 @@
 
 #include "sv39sim/sv39.h"
 
-struct machine;
+struct hw;
 
 enum access { ACC_R, ACC_W, ACC_X }; // load, store/AMO, instruction fetch
 
@@ -94,31 +94,31 @@ static inline bool mmu_canonical(uint64_t va) {
 
 // Write satp. A MODE other than Bare (0) or Sv39 (8) is unsupported and the write has
 // no effect (returns false), as the spec says. No TLB flush, as in hardware.
-bool mmu_write_satp(struct machine *m, uint64_t satp);
+bool mmu_write_satp(struct hw *hw, uint64_t satp);
 
 // Translate va for one access at the hart's privilege, through the TLB (filling it on a
 // miss) and setting A/D in memory under AD_HW. Returns 0 and sets *pa, or -1 and fills *f.
 // Never prints or allocates; the walk's steps go to *steps when it is not NULL.
-int mmu_translate(struct machine *m, uint64_t va, enum access acc, uint64_t *pa,
+int mmu_translate(struct hw *hw, uint64_t va, enum access acc, uint64_t *pa,
                   struct fault *f, struct walk_steps *steps);
 
 // The same checks against the tables in memory, with no TLB and no writes: what a fresh
 // walk from root would give in U-mode (user) or S-mode (A/D clear passes under AD_HW, since the
 // walk would set them). For 'walk' and for spotting stale TLB entries.
-int mmu_walk_table(struct machine *m, uint64_t root, bool user, uint64_t va,
+int mmu_walk_table(struct hw *hw, uint64_t root, bool user, uint64_t va,
                    enum access acc, uint64_t *pa, struct fault *f, struct walk_steps *steps);
 
 // After a TLB hit that returned hit_result (and hit_pa): does a fresh walk from the
 // current satp agree? Returns true when it does not, with what the table now says in
 // *now_result and *now_pa or *now_f.
-bool mmu_stale(struct machine *m, uint64_t va, enum access acc, int hit_result,
+bool mmu_stale(struct hw *hw, uint64_t va, enum access acc, int hit_result,
                uint64_t hit_pa, int *now_result, uint64_t *now_pa, struct fault *now_f);
 
 // A physical access of size bytes at pa, after translation: load or store, or an access
 // fault (cause 5 or 7, RULE_PA_NOT_RAM) outside RAM. Returns 0 or -1.
-int mmu_load(struct machine *m, uint64_t va, unsigned size, uint64_t *val, uint64_t *pa,
+int mmu_load(struct hw *hw, uint64_t va, unsigned size, uint64_t *val, uint64_t *pa,
              struct fault *f, struct walk_steps *steps);
-int mmu_store(struct machine *m, uint64_t va, unsigned size, uint64_t val, uint64_t *pa,
+int mmu_store(struct hw *hw, uint64_t va, unsigned size, uint64_t val, uint64_t *pa,
               struct fault *f, struct walk_steps *steps);
 
 const char *mmu_rule_name(enum mmu_rule rule);   // "u-page-from-s-without-sum"

@@ -15,7 +15,7 @@
 
 #include "sv39sim/sv39.h"
 
-struct machine;
+struct hw;
 
 #define TLB_MAX_ENTRIES 65536u
 #define TLB_DEFAULT_ENTRIES 32u
@@ -91,8 +91,6 @@ struct tlb {
   uint64_t clock;          // LRU time
   uint32_t nlevel[3];      // valid entries of each page size, to skip useless probes
   struct tlb_stats total;
-  struct tlb_stats per[NPROC]; // counted against the slot the hart runs (m->current)
-  int per_pid[NPROC];          // the pid per[slot] belongs to (0: none yet); tlb_slot_reset
 };
 
 // Parse "ENTRIES[xWAYS]" (WAYS omitted: fully associative). ENTRIES may be 0 (no TLB:
@@ -125,15 +123,8 @@ bool tlb_fill(struct tlb *t, uint64_t va, uint16_t asid, int level, uint64_t pte
 // sfence.vma: all_va is rs1 = x0, all_asid is rs2 = x0. With an ASID given, global
 // entries stay. A va that is not canonical Sv39 flushes nothing, as the spec says.
 // Returns how many entries were invalidated; counts one flush.
-unsigned tlb_sfence(struct machine *m, bool all_va, uint64_t va, bool all_asid,
+unsigned tlb_sfence(struct hw *hw, bool all_va, uint64_t va, bool all_asid,
                     uint16_t asid);
-
-// A new process, pid, now holds slot (allocproc has given it the slot): the slot's counts
-// start afresh, for pid.
-void tlb_slot_reset(struct tlb *t, int slot, int pid);
-
-// The stats of slot, or NULL for slot -1 (no process).
-struct tlb_stats *tlb_slot_stats(struct machine *m, int slot);
 
 // The physical page a cached leaf PTE maps, PTE_PPN(pte) << PGSHIFT: bits 63..54 of a
 // cached PTE are 0 (the walk refuses a PTE with a reserved bit), so no mask is needed.

@@ -6,12 +6,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sv39sim/hw/hw.h"
 #include "sv39sim/xv6/kalloc.h"
-#include "sv39sim/hw/mmu.h"
 #include "sv39sim/xv6/proc.h"
-#include "sv39sim/hw/ram.h"
 #include "sv39sim/sv39.h"
-#include "sv39sim/hw/tlb.h"
 
 // Results of operations on the simulated kernel. SIM_FAIL is the kernel's own error
 // return (xv6's -1 or 0); SIM_PANIC means the kernel panicked and the machine is halted.
@@ -19,8 +17,6 @@ enum sim_status { SIM_OK = 0, SIM_FAIL = -1, SIM_PANIC = -2 };
 
 // The page-table lab's kernel page-table modes.
 enum kpt_mode { KPT_GLOBAL, KPT_PER_PROCESS, KPT_PER_PROCESS_USER };
-
-enum priv_mode { PRIV_U = 0, PRIV_S = 1 };
 
 struct config {
   uint64_t ram_size;     // PHYSTOP - KERNBASE
@@ -48,27 +44,25 @@ struct stats {
   uint64_t ncopyinstr;
 };
 
-struct hart {
-  uint64_t satp;
-  enum priv_mode priv;
-  bool sum, mxr;
-};
-
 // Host memory is owned by ram, tlb and held; everything else is plain values. Code that
 // copies a whole machine over another (the fuzz targets' snapshot restore, in
 // tests/fuzz/fuzz_common.c) must keep the destination's host-owned fields.
 struct machine {
   struct config cfg;
-  struct ram ram;
+  struct hw hw;          // RAM, the hart, the TLB
   struct kmem kmem;
-  struct hart hart;
-  struct tlb tlb;
   uint64_t kernel_pagetable; // 0 until boot
   bool booted;
   struct proc proc[NPROC];
   int nextpid;
   int initproc;              // slot of pid 1, -1 before userinit
-  int current;               // slot whose tables the hart uses, -1 when idle
+  int current;               // slot whose tables the hart uses, -1 when idle (set it
+                             // with machine_set_current)
+  // The TLB counts of the process in each slot (tlb_pid[slot] is its pid, 0 for none
+  // yet). A slot's row restarts when allocproc gives the slot a new process and stays
+  // after that process is reaped; hw.stats points at the running slot's row.
+  struct tlb_stats tlb_per[NPROC];
+  int tlb_pid[NPROC];
   struct stats stats;
   bool halted;               // the simulated kernel panicked
   char panic_msg[64];        // xv6's words
@@ -86,6 +80,12 @@ struct machine {
 
 void config_defaults(struct config *cfg);
 
+// The hart now runs the process in slot (-1: none), and the TLB counts go to its row.
+void machine_set_current(struct machine *m, int slot);
+
+// A new process, pid, holds slot: the slot's TLB counts start afresh, for pid.
+void machine_slot_reset(struct machine *m, int slot, int pid);
+
 // Build a machine in its power-on state (RAM reads as zeros). Returns NULL, with a
 // message in err, when the configuration is unusable or the host is out of memory.
 struct machine *machine_new(const struct config *cfg, char *err, size_t errlen);
@@ -101,7 +101,7 @@ int machine_panic(struct machine *m, const char *words, const char *detail_fmt, 
     __attribute__((format(printf, 3, 4)));
 
 static inline uint64_t machine_phystop(const struct machine *m) {
-  return m->ram.base + m->ram.size;
+  return m->hw.ram.base + m->hw.ram.size;
 }
 
 #endif
