@@ -22,7 +22,7 @@ static inline struct machine *test_machine(void) {
 static inline struct machine *small_machine(uint64_t npages) {
   struct config cfg;
   config_defaults(&cfg);
-  cfg.ram_size = (cfg.end - 0x80000000ULL) + npages * 4096;
+  cfg.ram_size = (((cfg.end + 4095) & ~4095ULL) - 0x80000000ULL) + npages * 4096;
   char err[128];
   struct machine *m = machine_new(&cfg, err, sizeof(err));
   cr_assert_not_null(m, "machine_new: %s", err);

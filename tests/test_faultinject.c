@@ -24,7 +24,7 @@
 
 #define MAX_TRACES 64
 
-// Under AddressSanitizer a run costs some twenty times more (a check walks all 32730 free
+// Under AddressSanitizer a run costs some twenty times more (a check walks all 32728 free
 // pages through ram_load at -O0), and every kalloc of every trace would take many minutes:
 // there a line that makes more than SAMPLE_OVER kallocs (boot's 137, a big sbrk) has its
 // first and last SAMPLE_EDGE failed and SAMPLE_MID spread between. The normal build fails

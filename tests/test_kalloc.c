@@ -16,8 +16,8 @@ static void teardown(void) {
 TestSuite(kalloc, .init = setup, .fini = teardown);
 
 Test(kalloc, kinit_frees_every_page_from_end_to_phystop) {
-  // (0x88000000 - PGROUNDUP(0x80026000)) / 4096
-  cr_assert_eq(m->kmem.nfree, 32730, "nfree %lu", m->kmem.nfree);
+  // (0x88000000 - PGROUNDUP(0x80027020)) / 4096
+  cr_assert_eq(m->kmem.nfree, 32728, "nfree %lu", m->kmem.nfree);
   cr_assert_eq(m->kmem.freelist, 0x87fff000, "head 0x%lx", m->kmem.freelist);
 }
 
@@ -26,7 +26,7 @@ Test(kalloc, allocation_walks_down_from_phystop) {
     uint64_t pa = kmem_kalloc(m);
     cr_assert_eq(pa, want, "kalloc 0x%lx, want 0x%lx", pa, want);
   }
-  cr_assert_eq(m->kmem.nfree, 32730 - 15);
+  cr_assert_eq(m->kmem.nfree, 32728 - 15);
 }
 
 Test(kalloc, kfree_pushes_and_kalloc_pops_lifo) {
@@ -55,10 +55,10 @@ Test(kalloc, kalloc_fills_with_5_and_kfree_with_1_and_the_link) {
 
 Test(kalloc, the_lowest_free_page_ends_the_list) {
   uint64_t v = 1;
-  ram_load(&m->hw.ram, 0x80026000, 8, &v);
+  ram_load(&m->hw.ram, 0x80028000, 8, &v);
   cr_assert_eq(v, 0, "kinit frees PGROUNDUP(end) first, when the list is empty");
-  ram_load(&m->hw.ram, 0x80027000, 8, &v);
-  cr_assert_eq(v, 0x80026000);
+  ram_load(&m->hw.ram, 0x80029000, 8, &v);
+  cr_assert_eq(v, 0x80028000);
 }
 
 static void assert_kfree_panics(uint64_t pa) {
@@ -74,7 +74,7 @@ Test(kalloc, kfree_of_a_misaligned_page_panics) {
 }
 
 Test(kalloc, kfree_below_end_panics) {
-  assert_kfree_panics(0x80025000);
+  assert_kfree_panics(0x80027000); // the page holding end itself
 }
 
 Test(kalloc, kfree_at_phystop_panics) {
@@ -158,15 +158,15 @@ Test(kalloc, kinit_over_pages_written_before_boot_leaves_the_same_junk) {
   struct machine *fast, *slow;
   twins(40, &fast, &slow);
   for (struct machine *x = fast; x != NULL; x = x == fast ? slow : NULL) {
-    ram_store(&x->hw.ram, 0x80026000 + 5 * PGSIZE + 100, 8, 0xdeadbeef); // a free page
+    ram_store(&x->hw.ram, 0x80028000 + 5 * PGSIZE + 100, 8, 0xdeadbeef); // a free page
     ram_store(&x->hw.ram, 0x80001000, 8, 0xfeed);                          // kernel text
-    ram_copy_page(&x->hw.ram, 0x80026000 + 7 * PGSIZE, 0x80001000);       // a copy
+    ram_copy_page(&x->hw.ram, 0x80028000 + 7 * PGSIZE, 0x80001000);       // a copy
   }
   kmem_kinit(fast);
   kmem_freerange(slow, slow->cfg.end, machine_phystop(slow));
   assert_same_state(fast, slow);
   uint64_t v;
-  ram_load(&fast->hw.ram, 0x80026000 + 5 * PGSIZE + 100, 8, &v);
+  ram_load(&fast->hw.ram, 0x80028000 + 5 * PGSIZE + 100, 8, &v);
   cr_assert_eq(v, 0x0101010101010101ULL, "the freed page reads 0x%lx", v);
   ram_load(&fast->hw.ram, 0x80001000, 8, &v);
   cr_assert_eq(v, 0xfeed, "kernel text below end is not freed: 0x%lx", v);
@@ -179,13 +179,13 @@ Test(kalloc, kinit_on_a_nonempty_list_links_its_first_page_to_the_old_head) {
   struct machine *fast, *slow;
   twins(10, &fast, &slow);
   for (struct machine *x = fast; x != NULL; x = x == fast ? slow : NULL)
-    cr_assert_eq(kmem_kfree(x, 0x80026000 + 9 * PGSIZE), SIM_OK);
+    cr_assert_eq(kmem_kfree(x, 0x80028000 + 9 * PGSIZE), SIM_OK);
   kmem_kinit(fast);
   kmem_freerange(slow, slow->cfg.end, machine_phystop(slow));
   assert_same_state(fast, slow);
   uint64_t v;
-  ram_load(&fast->hw.ram, 0x80026000, 8, &v);
-  cr_assert_eq(v, 0x80026000 + 9 * PGSIZE, "the lowest page links to the old head 0x%lx", v);
+  ram_load(&fast->hw.ram, 0x80028000, 8, &v);
+  cr_assert_eq(v, 0x80028000 + 9 * PGSIZE, "the lowest page links to the old head 0x%lx", v);
   machine_free(fast);
   machine_free(slow);
 }

@@ -30,11 +30,12 @@ struct config {
   unsigned tlb_ways;     // 0: fully associative
 };
 
-// The defaults are a fall-2020 xv6 kernel's (etext and trampoline as in any stock build;
-// end as one lab build's kernel.sym lists it: it sets only how many pages kinit frees).
+// The defaults are the fall-2020 lab kernel's as Debian 12's riscv64 gcc 12 builds it
+// (etext and trampoline as in any stock build; end from that build's kernel.sym: it sets
+// only how many pages kinit frees).
 #define DEFAULT_RAM_SIZE (128ULL << 20)
 #define DEFAULT_ETEXT 0x80008000ULL
-#define DEFAULT_END 0x80026000ULL
+#define DEFAULT_END 0x80027020ULL
 #define DEFAULT_TRAMPOLINE 0x80007000ULL
 
 // The page-table lab's statistics (kernel/vmcopyin.c): calls of copyin_new and
