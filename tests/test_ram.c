@@ -6,6 +6,7 @@
 
 #include "sv39sim/hw/ram.h"
 #include "sv39sim/sv39.h"
+#include "sv39sim/xv6/memlayout.h"
 
 static struct ram r;
 

@@ -1,7 +1,7 @@
 #ifndef SV39SIM_SV39_H
 #define SV39SIM_SV39_H
-// The Sv39 address split, the PTE format and xv6's memory layout (kernel/riscv.h and
-// kernel/memlayout.h of xv6-riscv, fall 2020), in one place.
+// The Sv39 address split and the PTE format (the privileged spec, section 4.4; xv6's
+// kernel/riscv.h names), in one place. xv6's memory layout is in xv6/memlayout.h.
 //
 //  virtual address (39 bits used; bits 63..39 must equal bit 38)
 //  +-----------+---------+---------+---------+-------------+
@@ -14,6 +14,7 @@
 //  | 63 .. 54 | 53 ......................... 10 | 9 8 | D | A | G | U | X | W | R | V |
 //  | reserved |            PPN[2..0]             | RSW | 7 | 6 | 5 | 4 | 3 | 2 | 1 | 0 |
 //  +----------+----------------------------------+-----+---+---+---+---+---+---+---+---+
+#include <stdbool.h>
 #include <stdint.h>
 
 #define PGSIZE 4096ULL
@@ -45,24 +46,23 @@
 // has to sign-extend.
 #define MAXVA (1ULL << (9 + 9 + 9 + 12 - 1))
 
+// A PTE that points to the next level (V set, R, W and X clear), and a leaf (V and any of
+// R, W, X). A PTE with V clear is neither.
+#define PTE_TABLE(pte) (((uint64_t)(pte) & (PTE_V | PTE_R | PTE_W | PTE_X)) == PTE_V)
+#define PTE_LEAF(pte) (((pte) & PTE_V) && ((uint64_t)(pte) & (PTE_R | PTE_W | PTE_X)) != 0)
+
+// Sv39 virtual addresses are 39 bits, sign-extended from bit 38: bits 63..38 all equal.
+static inline bool va_is_canonical(uint64_t va) {
+  uint64_t top = va >> 38;
+  return top == 0 || top == (UINT64_MAX >> 38);
+}
+
+// The canonical form of a 39-bit va (bit 38 copied into bits 63..39).
+static inline uint64_t va_canonical(uint64_t va) {
+  return (va & (1ULL << 38)) ? va | ~((1ULL << 39) - 1) : va & ((1ULL << 39) - 1);
+}
+
 #define SATP_SV39 (8ULL << 60)
 #define MAKE_SATP(root) (SATP_SV39 | (((uint64_t)(root)) >> 12))
-
-// Physical memory layout of QEMU's virt machine, as xv6 sees it.
-#define UART0 0x10000000ULL
-#define VIRTIO0 0x10001000ULL
-#define CLINT 0x2000000ULL
-#define CLINT_SIZE 0x10000ULL
-#define PLIC 0x0c000000ULL
-#define PLIC_SIZE 0x400000ULL
-#define KERNBASE 0x80000000ULL
-
-#define TRAMPOLINE (MAXVA - PGSIZE)
-#define TRAPFRAME (TRAMPOLINE - PGSIZE)
-// Each kernel stack sits below the trampoline with an unmapped guard page under it.
-#define KSTACK(p) (TRAMPOLINE - ((uint64_t)(p) + 1) * 2 * PGSIZE)
-
-#define NPROC 64
-#define MAXARG 32
 
 #endif

@@ -33,12 +33,6 @@ int cmd_sim(int r) {
   return r == SIM_PANIC ? CMD_PANIC : CMD_OK;
 }
 
-void cmd_json_hex(cJSON *o, const char *key, uint64_t v) {
-  char buf[24];
-  snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
-  cJSON_AddStringToObject(o, key, buf);
-}
-
 // ---- numbers ----
 
 int cmd_parse_u64(const char *s, bool suffix, uint64_t *v) {
@@ -129,8 +123,6 @@ static int arg_live(struct cmd_ctx *c, const char *s, int *slot) {
   return CMD_OK;
 }
 
-static const char *const mode_names[] = {"global", "per-process", "per-process-user"};
-
 // ---- commands ----
 
 static int cmd_boot(struct cmd_ctx *c, int argc, char **argv) {
@@ -142,7 +134,7 @@ static int cmd_boot(struct cmd_ctx *c, int argc, char **argv) {
     return cmd_sim(r);
   if (c->json) {
     cJSON_AddNumberToObject(c->json, "free", (double)c->m->kmem.nfree);
-    cmd_json_hex(c->json, "kernel_pagetable", c->m->kernel_pagetable);
+    render_json_hex(c->json, "kernel_pagetable", c->m->kernel_pagetable);
   } else {
     fprintf(c->out, "boot: kernel page table 0x%016" PRIx64 ", %" PRIu64 " pages free\n",
             c->m->kernel_pagetable, c->m->kmem.nfree);
@@ -153,18 +145,14 @@ static int cmd_boot(struct cmd_ctx *c, int argc, char **argv) {
 static int cmd_mode(struct cmd_ctx *c, int argc, char **argv) {
   if (c->m->booted)
     return cmd_fail(c, "the mode is chosen before 'boot' ('reset' for a fresh machine)");
-  int mode = -1;
-  for (int i = 0; i < 3; i++) {
-    if (strcmp(argv[1], mode_names[i]) == 0)
-      mode = i;
-  }
-  if (mode < 0)
+  enum kpt_mode mode;
+  if (kpt_mode_parse(argv[1], &mode) != 0)
     return cmd_fail(c, "unknown mode '%s' (global, per-process or per-process-user)", argv[1]);
   if (argc == 3 && strcmp(argv[2], "clint") != 0)
     return cmd_fail(c, "unknown mode option '%s' (only 'clint')", argv[2]);
   if (argc == 3 && mode != KPT_PER_PROCESS_USER)
     return cmd_fail(c, "'clint' goes with per-process-user (per-process keeps CLINT anyway)");
-  c->m->cfg.kpt = (enum kpt_mode)mode;
+  c->m->cfg.kpt = mode;
   c->m->cfg.kpt_clint = argc == 3;
   return CMD_OK;
 }
@@ -279,7 +267,7 @@ static int cmd_exec(struct cmd_ctx *c, int argc, char **argv) {
     if (res.ret < 0)
       cJSON_AddStringToObject(c->json, "reason", res.why);
     else
-      cmd_json_hex(c->json, "sz", p->sz);
+      render_json_hex(c->json, "sz", p->sz);
   } else if (res.ret < 0) {
     fprintf(c->out, "exec: pid %d: exec returns -1 (%s)\n", p->pid, res.why);
   } else {
@@ -320,8 +308,8 @@ static int cmd_sbrk(struct cmd_ctx *c, int argc, char **argv) {
     return CMD_PANIC;
   if (c->json) {
     cJSON_AddNumberToObject(c->json, "ret", (double)ret);
-    cmd_json_hex(c->json, "old", old);
-    cmd_json_hex(c->json, "sz", p->sz);
+    render_json_hex(c->json, "old", old);
+    render_json_hex(c->json, "sz", p->sz);
   } else if (r == SIM_FAIL) {
     fprintf(c->out, "sbrk: pid %d: sbrk returns -1, sz stays 0x%" PRIx64 "\n", p->pid,
             p->sz);
@@ -410,7 +398,7 @@ static int cmd_switch(struct cmd_ctx *c, int argc, char **argv) {
   if (r != SIM_OK)
     return cmd_sim(r);
   if (c->json) {
-    cmd_json_hex(c->json, "satp", c->m->hw.hart.satp);
+    render_json_hex(c->json, "satp", c->m->hw.hart.satp);
   } else if (slot < 0) {
     fprintf(c->out, "switch: idle, satp 0x%016" PRIx64 "\n", c->m->hw.hart.satp);
   } else {
@@ -642,7 +630,7 @@ static int cmd_kalloc(struct cmd_ctx *c, int argc, char **argv) {
   if (pa != 0 && check_hold(c->m, pa) != 0)
     return cmd_fail(c, "out of host memory (the page 0x%" PRIx64 " stays taken)", pa);
   if (c->json)
-    cmd_json_hex(c->json, "pa", pa);
+    render_json_hex(c->json, "pa", pa);
   else if (pa == 0)
     fprintf(c->out, "kalloc: 0 (no free page)\n");
   else
@@ -672,8 +660,8 @@ static int cmd_check(struct cmd_ctx *c, int argc, char **argv) {
                          : c->m->halted  ? " (after a panic pages may be in flight)"
                                          : " (before boot the pool is nobody's)";
   if (c->json) {
-    cmd_json_hex(c->json, "pool_base", r.pool_base);
-    cmd_json_hex(c->json, "pool_end", r.pool_end);
+    render_json_hex(c->json, "pool_base", r.pool_base);
+    render_json_hex(c->json, "pool_end", r.pool_end);
     cJSON_AddNumberToObject(c->json, "pool_pages", (double)r.npool);
     cJSON *pages = cJSON_AddObjectToObject(c->json, "pages");
     for (int k = 0; k < CHECK_NKINDS; k++)
@@ -684,7 +672,7 @@ static int cmd_check(struct cmd_ctx *c, int argc, char **argv) {
     for (unsigned i = 0; i < r.nlisted; i++) {
       cJSON *o = cJSON_CreateObject();
       cJSON_AddStringToObject(o, "kind", check_problem_name(r.problem[i].kind));
-      cmd_json_hex(o, "pa", r.problem[i].pa);
+      render_json_hex(o, "pa", r.problem[i].pa);
       cJSON_AddStringToObject(o, "what", r.problem[i].what);
       cJSON_AddItemToArray(list, o);
     }
@@ -727,7 +715,7 @@ static int cmd_peek(struct cmd_ctx *c, int argc, char **argv) {
   if (ram_load(&c->m->hw.ram, pa, size, &v) != 0)
     return ram_range_error(c, pa);
   if (c->json)
-    cmd_json_hex(c->json, "value", v);
+    render_json_hex(c->json, "value", v);
   else
     fprintf(c->out, "0x%016" PRIx64 ": 0x%0*" PRIx64 "\n", pa, (int)size * 2, v);
   return CMD_OK;

@@ -10,6 +10,7 @@
 #include "sv39sim/hw/mmu.h"
 #include "sv39sim/xv6/proc.h"
 #include "sv39sim/hw/tlb.h"
+#include "sv39sim/view/render.h"
 #include "sv39sim/xv6/vm.h"
 
 static const char *const access_words[] = {"load", "store", "fetch"};
@@ -64,7 +65,7 @@ static void json_fault(cJSON *o, const char *key, const struct fault *f) {
   cJSON_AddStringToObject(j, "name", mmu_cause_name(f->cause));
   cJSON_AddStringToObject(j, "rule", mmu_rule_name(f->rule));
   cJSON_AddStringToObject(j, "reason", mmu_rule_reason(f->rule));
-  cmd_json_hex(j, "tval", f->tval);
+  render_json_hex(j, "tval", f->tval);
   cJSON_AddNumberToObject(j, "level", f->level);
 }
 
@@ -105,10 +106,10 @@ static cJSON *json_steps(cJSON *o, const struct walk_steps *s) {
   if (s->tlb_hit) {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "tlb", "hit");
-    cmd_json_hex(j, "pte", s->tlb_pte);
+    render_json_hex(j, "pte", s->tlb_pte);
     flag_letters(s->tlb_pte, flags);
     cJSON_AddStringToObject(j, "flags", flags);
-    cmd_json_hex(j, "page", pte_page(s->tlb_pte));
+    render_json_hex(j, "page", pte_page(s->tlb_pte));
     cJSON_AddStringToObject(j, "size", size_names[s->leaf_level]);
     cJSON_AddItemToArray(arr, j);
   }
@@ -117,20 +118,20 @@ static cJSON *json_steps(cJSON *o, const struct walk_steps *s) {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddNumberToObject(j, "level", st->level);
     cJSON_AddNumberToObject(j, "vpn", st->vpn);
-    cmd_json_hex(j, "pte_pa", st->pte_pa);
+    render_json_hex(j, "pte_pa", st->pte_pa);
     if (st->not_ram) {
       cJSON_AddBoolToObject(j, "not_ram", true);
       cJSON_AddBoolToObject(j, "fault", true);
       cJSON_AddItemToArray(arr, j);
       continue;
     }
-    cmd_json_hex(j, "pte", st->pte);
+    render_json_hex(j, "pte", st->pte);
     flag_letters(st->pte, flags);
     cJSON_AddStringToObject(j, "flags", flags);
     if (st->kind == STEP_TABLE) {
-      cmd_json_hex(j, "table", pte_page(st->pte));
+      render_json_hex(j, "table", pte_page(st->pte));
     } else if (st->kind == STEP_LEAF) {
-      cmd_json_hex(j, "page", pte_page(st->pte));
+      render_json_hex(j, "page", pte_page(st->pte));
       cJSON_AddStringToObject(j, "size", size_names[st->level]);
       if (s->ad_set) {
         char ad[3];
@@ -172,23 +173,23 @@ static void show_translation(struct cmd_ctx *c, const char *what, const struct s
                          &now_f);
   char flags[9];
   if (c->json) {
-    cmd_json_hex(c->json, "va", t->va);
+    render_json_hex(c->json, "va", t->va);
     cJSON_AddStringToObject(c->json, "access", access_letters[t->acc]);
     cJSON_AddStringToObject(c->json, "priv", m->hw.hart.priv == PRIV_U ? "u" : "s");
-    cmd_json_hex(c->json, "satp", m->hw.hart.satp);
+    render_json_hex(c->json, "satp", m->hw.hart.satp);
     if (t->steps.bare)
       cJSON_AddBoolToObject(c->json, "bare", true);
     else if (!(t->result != 0 && t->f.rule == RULE_NONCANONICAL))
       cJSON_AddStringToObject(c->json, "tlb", t->steps.tlb_hit ? "hit" : "miss");
     json_steps(c->json, &t->steps);
     if (pa_valid)
-      cmd_json_hex(c->json, "pa", t->pa);
+      render_json_hex(c->json, "pa", t->pa);
     if (t->result != 0)
       json_fault(c->json, "fault", &t->f);
     if (stale) {
       cJSON *j = cJSON_AddObjectToObject(c->json, "stale");
       if (now_result == 0)
-        cmd_json_hex(j, "pa", now_pa);
+        render_json_hex(j, "pa", now_pa);
       else
         json_fault(j, "fault", &now_f);
     }
@@ -254,7 +255,7 @@ int cmd_load(struct cmd_ctx *c, int argc, char **argv) {
   show_translation(c, "load", &t);
   if (t.result == 0) {
     if (c->json)
-      cmd_json_hex(c->json, "value", value);
+      render_json_hex(c->json, "value", value);
     else
       fprintf(c->out, "  value 0x%0*" PRIx64 "\n", (int)size * 2, value);
   }
@@ -280,11 +281,11 @@ int cmd_store(struct cmd_ctx *c, int argc, char **argv) {
 static void describe_satp(struct cmd_ctx *c, uint64_t satp) {
   bool sv39 = SATP_MODE(satp) == SATP_MODE_SV39;
   if (c->json) {
-    cmd_json_hex(c->json, "satp", satp);
+    render_json_hex(c->json, "satp", satp);
     cJSON_AddStringToObject(c->json, "mode", sv39 ? "sv39" : "bare");
     if (sv39) {
       cJSON_AddNumberToObject(c->json, "asid", SATP_ASID(satp));
-      cmd_json_hex(c->json, "root", SATP_ROOT(satp));
+      render_json_hex(c->json, "root", SATP_ROOT(satp));
     }
   } else if (sv39) {
     fprintf(c->out, "satp 0x%016" PRIx64 ": Sv39, asid %u, root 0x%016" PRIx64 "\n", satp,
@@ -455,12 +456,12 @@ static void tlb_show(struct cmd_ctx *c) {
       cJSON *j = cJSON_CreateObject();
       cJSON_AddNumberToObject(j, "set", i / t->ways);
       cJSON_AddNumberToObject(j, "way", i % t->ways);
-      cmd_json_hex(j, "va", va);
+      render_json_hex(j, "va", va);
       cJSON_AddStringToObject(j, "size", size_names[e->level]);
       cJSON_AddNumberToObject(j, "asid", e->asid);
       cJSON_AddBoolToObject(j, "global", tlb_entry_global(e));
-      cmd_json_hex(j, "pa", page);
-      cmd_json_hex(j, "pte", e->pte);
+      render_json_hex(j, "pa", page);
+      render_json_hex(j, "pte", e->pte);
       cJSON_AddStringToObject(j, "flags", flags);
       cJSON_AddNumberToObject(j, "lru", (double)t->used[i]);
       cJSON_AddItemToArray(arr, j);
@@ -518,13 +519,13 @@ int cmd_walk(struct cmd_ctx *c, int argc, char **argv) {
   t.result = mmu_walk_table(&c->m->hw, table, user, t.va, t.acc, &t.pa, &t.f, &t.steps);
   if (c->json) {
     cJSON_AddNumberToObject(c->json, "pid", c->m->proc[slot].pid);
-    cmd_json_hex(c->json, "pagetable", table);
-    cmd_json_hex(c->json, "va", t.va);
+    render_json_hex(c->json, "pagetable", table);
+    render_json_hex(c->json, "va", t.va);
     cJSON_AddStringToObject(c->json, "access", access_letters[t.acc]);
     cJSON_AddStringToObject(c->json, "priv", user ? "u" : "s");
     json_steps(c->json, &t.steps);
     if (t.result == 0)
-      cmd_json_hex(c->json, "pa", t.pa);
+      render_json_hex(c->json, "pa", t.pa);
     else
       json_fault(c->json, "fault", &t.f);
     return CMD_OK;

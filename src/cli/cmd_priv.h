@@ -21,8 +21,6 @@ struct cmd_ctx {
 int cmd_fail(struct cmd_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 // CMD_PANIC for SIM_PANIC, else CMD_OK.
 int cmd_sim(int r);
-// A 64-bit value as a "0x..." string member.
-void cmd_json_hex(cJSON *o, const char *key, uint64_t v);
 // Argument parsers: CMD_OK, or CMD_ERROR with the message set.
 int cmd_arg_u64(struct cmd_ctx *c, const char *what, const char *s, bool suffix, uint64_t *v);
 int cmd_arg_size(struct cmd_ctx *c, const char *s, unsigned *size);

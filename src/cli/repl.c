@@ -288,8 +288,7 @@ static int getc_interruptible(FILE *in) {
 }
 
 static void make_prompt(const struct machine *m, char *buf, size_t len) {
-  static const char *const modes[] = {"global", "per-process", "per-process-user"};
-  const char *mode = (unsigned)m->cfg.kpt < 3 ? modes[m->cfg.kpt] : "?";
+  const char *mode = kpt_mode_name(m->cfg.kpt);
   if (m->halted)
     snprintf(buf, len, "sv39sim [%s, panicked]> ", mode);
   else if (m->current >= 0)

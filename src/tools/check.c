@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sv39sim/xv6/kalloc.h"
+#include "sv39sim/xv6/kvm.h"
 #include "sv39sim/xv6/machine.h"
 #include "sv39sim/xv6/proc.h"
 #include "sv39sim/sv39.h"
@@ -150,10 +151,9 @@ static void leaf(struct pass *p, const struct table *t, uint64_t va, uint64_t pa
     return;
   }
   // procinit's stacks are recorded nowhere but in the global table.
-  if (t->slot < 0 && m->cfg.kpt == KPT_GLOBAL && va < TRAMPOLINE &&
-      va >= KSTACK(NPROC - 1) && (TRAMPOLINE - va) % (2 * PGSIZE) == 0) {
-    snprintf(who, sizeof(who), "the kernel stack of slot %llu",
-             (unsigned long long)((TRAMPOLINE - va) / (2 * PGSIZE) - 1));
+  int kslot = t->slot < 0 ? kvm_boot_kstack_slot(m, va) : -1;
+  if (kslot >= 0) {
+    snprintf(who, sizeof(who), "the kernel stack of slot %d", kslot);
     claim(p, pa, CHECK_KSTACK, false, who);
     return;
   }

@@ -13,8 +13,7 @@ static void add_const(cJSON *o, const char *key, cJSON *item) {
     cJSON_Delete(item);
 }
 
-// "0x" and v in lowercase hex without leading zeros, as "%#" PRIx64 prints all but 0.
-static void add_hex(cJSON *o, const char *key, uint64_t v) {
+void render_json_hex(cJSON *o, const char *key, uint64_t v) {
   static const char digits[] = "0123456789abcdef";
   char buf[19], *p = buf + sizeof(buf) - 1;
   *p = '\0';
@@ -24,7 +23,7 @@ static void add_hex(cJSON *o, const char *key, uint64_t v) {
   } while (v != 0);
   *--p = 'x';
   *--p = '0';
-  add_const(o, key, cJSON_CreateString(p));
+  cJSON_AddStringToObject(o, key, p);
 }
 
 // The table page at pa; the caller checked it lies in RAM.
@@ -90,10 +89,10 @@ static cJSON *entries(struct machine *m, uint64_t table, int level, uint64_t va)
     cJSON_AddItemToArray(list, e);
     add_const(e, "level", cJSON_CreateNumber(level));
     add_const(e, "index", cJSON_CreateNumber((double)i));
-    add_hex(e, "va_start", canonical(start));
-    add_hex(e, "va_end", canonical(start + span - 1));
-    add_hex(e, "pte", pte);
-    add_hex(e, "pa", PTE2PA(pte));
+    render_json_hex(e, "va_start", canonical(start));
+    render_json_hex(e, "va_end", canonical(start + span - 1));
+    render_json_hex(e, "pte", pte);
+    render_json_hex(e, "pa", PTE2PA(pte));
     for (int b = 0; b < 8; b++) {
       if (pte & (1ULL << b))
         cJSON_AddItemToArray(flags, cJSON_CreateStringReference(flag_names[b]));
@@ -126,8 +125,8 @@ int render_json_pagetable(struct machine *m, const struct render_table *t, cJSON
   else
     cJSON_AddNullToObject(obj, "pid");
   cJSON_AddStringToObject(obj, "table", t->which);
-  add_hex(obj, "satp", t->satp);
-  add_hex(obj, "root", t->root);
+  render_json_hex(obj, "satp", t->satp);
+  render_json_hex(obj, "root", t->root);
   cJSON_AddItemToObject(obj, "entries", list);
   return 0;
 }

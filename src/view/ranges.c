@@ -118,12 +118,6 @@ struct json_ctx {
   unsigned long n;
 };
 
-static void add_hex(cJSON *o, const char *key, uint64_t v) {
-  char buf[24];
-  snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
-  cJSON_AddStringToObject(o, key, buf);
-}
-
 static int add_range(void *ctx, const struct render_range *r) {
   struct json_ctx *j = ctx;
   if (++j->n > RENDER_MAX_ENTRIES)
@@ -133,9 +127,9 @@ static int add_range(void *ctx, const struct render_range *r) {
     return -1;
   char letters[8];
   render_attr(r->attr, letters);
-  add_hex(o, "va", r->va);
-  add_hex(o, "pa", r->pa);
-  add_hex(o, "size", r->size);
+  render_json_hex(o, "va", r->va);
+  render_json_hex(o, "pa", r->pa);
+  render_json_hex(o, "size", r->size);
   cJSON_AddStringToObject(o, "attr", letters);
   cJSON_AddItemToArray(j->array, o);
   return 0;

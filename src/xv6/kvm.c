@@ -89,6 +89,13 @@ static int procinit(struct machine *m) {
   return SIM_OK;
 }
 
+int kvm_boot_kstack_slot(const struct machine *m, uint64_t va) {
+  if (m->cfg.kpt != KPT_GLOBAL || va >= TRAMPOLINE || va < KSTACK(NPROC - 1) ||
+      (TRAMPOLINE - va) % (2 * PGSIZE) != 0)
+    return -1;
+  return (int)((TRAMPOLINE - va) / (2 * PGSIZE) - 1);
+}
+
 int kvm_boot(struct machine *m) {
   kmem_kinit(m);
   int r = kvm_kvminit(m);

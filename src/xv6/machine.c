@@ -11,6 +11,26 @@
 // fits RAM's 32-bit link words and PHYSTOP stays far below the kernel stacks.
 #define RAM_MAX (64ULL << 30)
 
+static const char *const kpt_names[] = {
+    [KPT_GLOBAL] = "global",
+    [KPT_PER_PROCESS] = "per-process",
+    [KPT_PER_PROCESS_USER] = "per-process-user",
+};
+
+const char *kpt_mode_name(enum kpt_mode mode) {
+  return (unsigned)mode < sizeof(kpt_names) / sizeof(kpt_names[0]) ? kpt_names[mode] : "?";
+}
+
+int kpt_mode_parse(const char *name, enum kpt_mode *mode) {
+  for (size_t i = 0; i < sizeof(kpt_names) / sizeof(kpt_names[0]); i++) {
+    if (strcmp(name, kpt_names[i]) == 0) {
+      *mode = (enum kpt_mode)i;
+      return 0;
+    }
+  }
+  return -1;
+}
+
 void config_defaults(struct config *cfg) {
   memset(cfg, 0, sizeof(*cfg));
   cfg->ram_size = DEFAULT_RAM_SIZE;

@@ -43,7 +43,7 @@ static unsigned long walk_count(struct machine *m, uint64_t table, int level,
   return n;
 }
 
-// o[key] must be the string 0x... of want, as cmd_json_hex writes it.
+// o[key] must be the string 0x... of want, as render_json_hex writes it.
 static void check_hex(const cJSON *o, const char *key, uint64_t want) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
   char buf[24];

@@ -30,6 +30,10 @@ struct render_table {
 // no further than limit + 1, so that a table built by hand to be huge costs little.
 unsigned long render_count_entries(struct machine *m, uint64_t root, unsigned long limit);
 
+// A 64-bit value as a "0x..." string member of o: lowercase hex without leading zeros, as
+// "%#" PRIx64 prints all but 0 (which is "0x0"). JavaScript cannot hold 64-bit numbers.
+void render_json_hex(cJSON *o, const char *key, uint64_t v);
+
 // ---- colour (ANSI SGR sequences; every one is "" when color is false) ----
 
 enum render_hue {

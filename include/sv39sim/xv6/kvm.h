@@ -21,6 +21,11 @@ int kvm_kvminit(struct machine *m);
 // Point satp at the global kernel table and execute sfence.vma.
 void kvm_kvminithart(struct machine *m);
 
+// The slot whose kernel stack the kernel allocated at boot and mapped at va in the global
+// kernel table, or -1 when no boot-time stack is mapped there (the lab's per-process
+// modes allocate stacks in allocproc). Pure layout: it reads no table.
+int kvm_boot_kstack_slot(const struct machine *m, uint64_t va);
+
 // kinit, kvminit, kvminithart, procinit: xv6's main() up to userinit.
 int kvm_boot(struct machine *m);
 

@@ -10,6 +10,7 @@
 #include "sv39sim/xv6/kalloc.h"
 #include "sv39sim/xv6/proc.h"
 #include "sv39sim/sv39.h"
+#include "sv39sim/xv6/memlayout.h"
 
 // Results of operations on the simulated kernel. SIM_FAIL is the kernel's own error
 // return (xv6's -1 or 0); SIM_PANIC means the kernel panicked and the machine is halted.
@@ -80,6 +81,11 @@ struct machine {
 };
 
 void config_defaults(struct config *cfg);
+
+// A mode's name as the trace language writes it ("global", "per-process",
+// "per-process-user"), and back: kpt_mode_parse returns 0, or -1 for no such name.
+const char *kpt_mode_name(enum kpt_mode mode);
+int kpt_mode_parse(const char *name, enum kpt_mode *mode);
 
 // The hart now runs the process in slot (-1: none), and the TLB counts go to its row.
 void machine_set_current(struct machine *m, int slot);
