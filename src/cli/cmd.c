@@ -283,6 +283,50 @@ static void emit_json(struct session *s, cJSON *o) {
   }
 }
 
+// Run the command d names (NULL: none does), after the checks every command shares: the
+// word count, the table's argument counts, and no change to a panicked machine.
+static struct cmd_result dispatch(struct cmd_call *c, const struct cmd_def *d, int argc,
+                                  char **words) {
+  int nargs = argc - 1;
+  if (argc < 0)
+    return cmd_fail(c, "more than %d words on one line", MAX_WORDS);
+  if (d == NULL)
+    return cmd_fail(c, "unknown command '%s' ('help' lists them)", words[0]);
+  if (nargs < d->min_args || (d->max_args >= 0 && nargs > d->max_args))
+    return cmd_fail(c, "usage: %s %s", d->name, d->usage);
+  if (d->mutates && c->m->halted)
+    return cmd_fail(c, "the kernel has panicked (%s); only inspection works until 'reset'",
+                    c->m->panic_msg);
+  return d->handler(c, argc, words);
+}
+
+// What every command's result shows besides its data: an error goes to s->err with
+// FILE:LINE, a panic's words to s->out; with --json both are keys of json ("ok",
+// "error", "panic", "detail"), which is then printed as one line and freed.
+static void show_outcome(struct session *s, const char *name, struct cmd_result r,
+                         cJSON *json) {
+  if (r.status == CMD_ERROR)
+    report(s, name, r.error);
+  if (r.status == CMD_PANIC && !s->json) {
+    fprintf(s->out, "%spanic: %s%s\n", render_sgr(s->color, HUE_PANIC), s->m->panic_msg,
+            render_sgr(s->color, HUE_RESET));
+    if (s->m->panic_detail[0] != '\0')
+      fprintf(s->out, "  (%s)\n", s->m->panic_detail);
+  }
+  if (json == NULL)
+    return;
+  cJSON_ReplaceItemInObject(json, "ok", cJSON_CreateBool(r.status == CMD_OK));
+  if (r.status == CMD_ERROR)
+    cJSON_AddStringToObject(json, "error", r.error);
+  if (r.status == CMD_PANIC) {
+    cJSON_AddStringToObject(json, "panic", s->m->panic_msg);
+    if (s->m->panic_detail[0] != '\0')
+      cJSON_AddStringToObject(json, "detail", s->m->panic_detail);
+  }
+  emit_json(s, json);
+  cJSON_Delete(json);
+}
+
 enum cmd_status cmd_run_line(struct session *s, const char *line) {
   char *copy = strdup(line);
   if (copy == NULL) {
@@ -301,46 +345,11 @@ enum cmd_status cmd_run_line(struct session *s, const char *line) {
     cJSON_AddStringToObject(c.view.json, "cmd", argc > 0 ? words[0] : "");
     cJSON_AddBoolToObject(c.view.json, "ok", true);
   }
-  struct cmd_result r;
   const struct cmd_def *d = argc > 0 ? cmd_find(words[0]) : NULL;
-  if (argc < 0) {
-    r = cmd_fail(&c, "more than %d words on one line", MAX_WORDS);
-  } else if (d == NULL) {
-    r = cmd_fail(&c, "unknown command '%s' ('help' lists them)", words[0]);
-  } else if (argc - 1 < d->min_args || (d->max_args >= 0 && argc - 1 > d->max_args)) {
-    r = cmd_fail(&c, "usage: %s %s", d->name, d->usage);
-  } else if (d->mutates && s->m->halted) {
-    r = cmd_fail(&c, "the kernel has panicked (%s); only inspection works until 'reset'",
-                 s->m->panic_msg);
-  } else {
-    r = d->handler(&c, argc, words);
-  }
-  int status = r.status;
-  const char *name = argc > 0 && d != NULL ? d->name : NULL;
-  if (status == CMD_ERROR)
-    report(s, name, r.error);
-  if (status == CMD_PANIC) {
+  struct cmd_result r = dispatch(&c, d, argc, words);
+  if (r.status == CMD_PANIC)
     s->panicked = true;
-    if (!s->json) {
-      fprintf(s->out, "%spanic: %s%s\n", render_sgr(s->color, HUE_PANIC), s->m->panic_msg,
-              render_sgr(s->color, HUE_RESET));
-      if (s->m->panic_detail[0] != '\0')
-        fprintf(s->out, "  (%s)\n", s->m->panic_detail);
-    }
-  }
-  cJSON *json = c.view.json;
-  if (json) {
-    cJSON_ReplaceItemInObject(json, "ok", cJSON_CreateBool(status == CMD_OK));
-    if (status == CMD_ERROR)
-      cJSON_AddStringToObject(json, "error", r.error);
-    if (status == CMD_PANIC) {
-      cJSON_AddStringToObject(json, "panic", s->m->panic_msg);
-      if (s->m->panic_detail[0] != '\0')
-        cJSON_AddStringToObject(json, "detail", s->m->panic_detail);
-    }
-    emit_json(s, json);
-    cJSON_Delete(json);
-  }
+  show_outcome(s, d != NULL ? d->name : NULL, r, c.view.json);
   free(copy);
-  return (enum cmd_status)status;
+  return r.status;
 }

@@ -398,7 +398,7 @@ static void show_satp(const struct cmd_view *v, const struct satp_result *r) {
   describe_satp(v, r->satp);
 }
 
-// satp shows the register when read, and when a write was ignored; a write shows nothing.
+// satp shows its value when read, and when a write was ignored; a write shows nothing.
 struct cmd_result cmd_satp(struct cmd_call *c, int argc, char **argv) {
   struct satp_result r = {0};
   if (argc == 2) {
