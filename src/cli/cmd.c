@@ -232,6 +232,7 @@ static void put_escaped(FILE *f, const char *msg) {
   }
 }
 
+// An error message on s->err, led by FILE:LINE (or FILE) and the command's name.
 static void report(struct session *s, const char *cmd, const char *msg) {
   fputs(render_sgr(s->color_err, HUE_ERROR), s->err);
   if (s->line > 0)
@@ -274,6 +275,7 @@ static void json_clean(cJSON *o) {
   }
 }
 
+// o as one line of JSON Lines on s->out, its strings made UTF-8 first.
 static void emit_json(struct session *s, cJSON *o) {
   json_clean(o);
   char *text = cJSON_PrintUnformatted(o);

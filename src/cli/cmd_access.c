@@ -13,6 +13,7 @@ struct access_result {
   struct access_stats st;
 };
 
+// The replay's counts by kind, the TLB's and the faults, and the first faults with lines.
 static void show_access(const struct cmd_view *v, const struct access_result *r) {
   const struct access_stats *st = &r->st;
   const char *format = st->format == ACCESS_DIN ? "din" : "lackey";

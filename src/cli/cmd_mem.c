@@ -8,6 +8,7 @@
 #include "sv39sim/xv6/kalloc.h"
 #include "sv39sim/xv6/machine.h"
 
+// The free list's length in pages.
 static void show_free(const struct cmd_view *v, uint64_t nfree) {
   if (v->json)
     cJSON_AddNumberToObject(v->json, "free", (double)nfree);
@@ -59,6 +60,7 @@ struct check_result {
   const char *why_none; // why pages that are neither free nor owned are not leaks
 };
 
+// The checker's report: pages of each kind, then the problems it lists.
 static void show_check(const struct cmd_view *v, const struct check_result *res) {
   const struct check_report *r = res->r;
   if (v->json) {
@@ -117,6 +119,7 @@ struct cmd_result cmd_check(struct cmd_call *c, int argc, char **argv) {
   return cmd_ok();
 }
 
+// The error for a pa outside simulated RAM, naming RAM's bounds.
 static struct cmd_result ram_range_error(struct cmd_call *c, uint64_t pa) {
   return cmd_fail(c, "pa 0x%" PRIx64 " is not in RAM (0x%" PRIx64 "..0x%" PRIx64 ")", pa,
                   c->m->hw.ram.base, machine_phystop(c->m));
@@ -128,6 +131,7 @@ struct peek_result {
   uint64_t value;
 };
 
+// The value read at pa, as many hex digits as its size has.
 static void show_peek(const struct cmd_view *v, const struct peek_result *r) {
   if (v->json)
     render_json_hex(v->json, "value", r->value);

@@ -24,6 +24,7 @@ uint64_t cmd_pte_page(uint64_t pte) {
   return (uint64_t)PTE_PPN(pte) << PGSHIFT;
 }
 
+// The A and D bits of bits as "A", "D", "AD" or "".
 static void ad_letters(uint64_t bits, char out[3]) {
   int n = 0;
   if (bits & PTE_A)
@@ -45,11 +46,13 @@ void cmd_json_fault(cJSON *o, const char *key, const struct fault *f) {
 
 // ---- the step display (translate, load, store, walk) ----
 
+// A fault's line of the step display: cause, tval, the rule and why.
 static void text_fault(FILE *out, const struct fault *f) {
   fprintf(out, "  %s (cause %d), tval 0x%" PRIx64 ": %s: %s\n", mmu_cause_name(f->cause),
           f->cause, f->tval, mmu_rule_name(f->rule), mmu_rule_reason(f->rule));
 }
 
+// One level of a walk as the step display prints it: vpn, the PTE and where it leads.
 static void text_step(FILE *out, const struct walk_steps *s, const struct walk_step *st) {
   char flags[9];
   cmd_flag_letters(st->pte, flags);
@@ -76,6 +79,7 @@ static void text_step(FILE *out, const struct walk_steps *s, const struct walk_s
   }
 }
 
+// The walk as the array "steps" of o; a TLB hit first, as its own step.
 static void json_steps(cJSON *o, const struct walk_steps *s) {
   cJSON *arr = cJSON_AddArrayToObject(o, "steps");
   char flags[9];
@@ -155,6 +159,7 @@ static void translation_finish(struct machine *m, struct translation *t) {
                                            &t->now_result, &t->now_pa, &t->now_f);
 }
 
+// A translation's keys: va, access, priv, satp, tlb, steps, then pa or fault, stale, value.
 static void show_translation_json(cJSON *o, const struct translation *t) {
   bool pa_valid = t->result == 0 || t->f.rule == RULE_PA_NOT_RAM;
   render_json_hex(o, "va", t->va);
@@ -181,6 +186,7 @@ static void show_translation_json(cJSON *o, const struct translation *t) {
     render_json_hex(o, "value", t->value);
 }
 
+// A translation's step display, then for load/store the value read or stored.
 static void show_translation_text(FILE *out, const struct translation *t) {
   bool pa_valid = t->result == 0 || t->f.rule == RULE_PA_NOT_RAM;
   fprintf(out, "%s 0x%016" PRIx64 " (%s, %s), satp 0x%016" PRIx64 ": ", t->what, t->va,
@@ -235,6 +241,7 @@ struct cmd_result cmd_translate(struct cmd_call *c, int argc, char **argv) {
   return cmd_ok();
 }
 
+// va is aligned to size. Returns 0, or -1 with the message in c->err.
 static int arg_aligned(struct cmd_call *c, uint64_t va, unsigned size) {
   if (va % size != 0)
     return arg_fail(c, "va 0x%" PRIx64 " is not aligned to %u bytes (sv39sim models "
@@ -281,6 +288,7 @@ struct walk_result {
   struct walk_steps steps;
 };
 
+// A software walk: the table, the steps, then pa or the fault.
 static void show_walk(const struct cmd_view *v, const struct walk_result *w) {
   if (v->json) {
     cJSON_AddNumberToObject(v->json, "pid", w->pid);
@@ -370,6 +378,7 @@ struct satp_result {
   uint64_t requested; // that write's value
 };
 
+// satp decoded: MODE, and for Sv39 the ASID and the root table.
 static void describe_satp(const struct cmd_view *v, uint64_t satp) {
   bool sv39 = SATP_MODE(satp) == SATP_MODE_SV39;
   if (v->json) {
@@ -387,6 +396,7 @@ static void describe_satp(const struct cmd_view *v, uint64_t satp) {
   }
 }
 
+// satp as it is, after the note that a write of an unsupported MODE was ignored.
 static void show_satp(const struct cmd_view *v, const struct satp_result *r) {
   if (r->ignored) {
     if (v->json)
@@ -436,6 +446,7 @@ struct sstatus_result {
   bool read; // no bit was given: the text shows them
 };
 
+// SUM and MXR: always with --json, in text only when read (no bit given).
 static void show_sstatus(const struct cmd_view *v, const struct sstatus_result *r) {
   if (v->json) {
     cJSON_AddNumberToObject(v->json, "sum", r->sum);
@@ -467,6 +478,7 @@ struct sfence_result {
   unsigned flushed;
 };
 
+// Which entries sfence.vma's operands select, and how many went.
 static void show_sfence(const struct cmd_view *v, const struct sfence_result *r) {
   if (v->json) {
     cJSON_AddNumberToObject(v->json, "flushed", r->flushed);

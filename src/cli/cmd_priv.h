@@ -88,6 +88,9 @@ uint64_t cmd_pte_page(uint64_t pte);
 void cmd_json_fault(cJSON *o, const char *key, const struct fault *f);
 
 // ---- handlers, by file ----
+// A handler's contract is its row of cmd.c's table (usage, help); it runs only with an
+// argument count within the row's bounds, and on a machine that has not panicked when the
+// row says it mutates.
 
 // cmd.c
 struct cmd_result cmd_help(struct cmd_call *c, int argc, char **argv);

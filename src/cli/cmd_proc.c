@@ -21,6 +21,7 @@ struct boot_result {
   uint64_t kernel_pagetable;
 };
 
+// The kernel table boot built and the pages left on the free list.
 static void show_boot(const struct cmd_view *v, const struct boot_result *r) {
   if (v->json) {
     cJSON_AddNumberToObject(v->json, "free", (double)r->free);
@@ -134,6 +135,7 @@ struct exec_shown {
   uint64_t sz;            // the new size when ret >= 0
 };
 
+// exec's outcome: argc and the new size, or exec's -1 and why (a result, not an error).
 static void show_exec(const struct cmd_view *v, const struct exec_shown *r) {
   if (v->json) {
     cJSON_AddNumberToObject(v->json, "pid", r->pid);
@@ -200,6 +202,7 @@ struct fork_result {
   int child; // -1: fork returned -1
 };
 
+// The child's pid as fork returns it to the parent, -1 included.
 static void show_fork(const struct cmd_view *v, const struct fork_result *r) {
   if (v->json)
     cJSON_AddNumberToObject(v->json, "pid", r->child);
@@ -229,6 +232,7 @@ struct sbrk_result {
   uint64_t sz;  // and after
 };
 
+// What sys_sbrk returned, and the size before and after.
 static void show_sbrk(const struct cmd_view *v, const struct sbrk_result *r) {
   if (v->json) {
     cJSON_AddNumberToObject(v->json, "ret", (double)r->ret);
@@ -284,6 +288,7 @@ struct wait_result {
   bool blocked; // xv6 would sleep: children, none a zombie
 };
 
+// The child wait reaped, or wait's -1, or that xv6 would sleep here.
 static void show_wait(const struct cmd_view *v, const struct wait_result *r) {
   if (v->json) {
     cJSON_AddNumberToObject(v->json, "pid", r->pid);
@@ -319,6 +324,7 @@ struct kill_result {
   bool was_zombie;
 };
 
+// kill's return value, and in text what happens to the victim.
 static void show_kill(const struct cmd_view *v, const struct kill_result *r) {
   if (v->json)
     cJSON_AddNumberToObject(v->json, "ret", r->ret);
@@ -350,6 +356,7 @@ struct switch_result {
   uint64_t satp;
 };
 
+// Who runs now (a process, or the idle loop) and the satp that leaves.
 static void show_switch(const struct cmd_view *v, const struct switch_result *r) {
   if (v->json)
     render_json_hex(v->json, "satp", r->satp);
@@ -393,6 +400,7 @@ static const char *copy_how(const struct machine *m, bool str) {
   return str ? "copyinstr_new" : "copyin_new";
 }
 
+// n bytes as lines of 16 hex bytes, each line led by the va of its first byte.
 static void hexdump(FILE *out, uint64_t va, const uint8_t *b, uint64_t n) {
   for (uint64_t i = 0; i < n; i += 16) {
     fprintf(out, "  0x%016" PRIx64 ":", va + i);
@@ -402,6 +410,7 @@ static void hexdump(FILE *out, uint64_t va, const uint8_t *b, uint64_t n) {
   }
 }
 
+// copyin's return value and count; on success the bytes (hex).
 static void show_copyin(const struct cmd_view *v, const struct copy_result *r) {
   if (v->json) {
     cJSON_AddNumberToObject(v->json, "ret", r->ret);
@@ -422,6 +431,7 @@ static void show_copyin(const struct cmd_view *v, const struct copy_result *r) {
     hexdump(v->out, r->va, r->bytes, r->len);
 }
 
+// copyinstr's return value and count; on success the string, escaped in text.
 static void show_copyinstr(const struct cmd_view *v, const struct copy_result *r) {
   const char *str = (const char *)r->bytes;
   if (v->json) {

@@ -8,6 +8,7 @@
 #include "sv39sim/hw/tlb.h"
 #include "sv39sim/xv6/machine.h"
 
+// One row of counts as keys of o.
 static void json_stats(cJSON *o, const struct tlb_stats *s) {
   cJSON_AddNumberToObject(o, "hits", (double)s->hits);
   cJSON_AddNumberToObject(o, "misses", (double)s->misses);
@@ -17,6 +18,7 @@ static void json_stats(cJSON *o, const struct tlb_stats *s) {
   cJSON_AddNumberToObject(o, "flushed", (double)s->flushed);
 }
 
+// One row of counts as a text line headed who.
 static void text_stats(FILE *out, const char *who, const struct tlb_stats *s) {
   fprintf(out,
           "  %-8s hits %" PRIu64 ", misses %" PRIu64 ", faults %" PRIu64 ", evictions %" PRIu64
@@ -24,6 +26,7 @@ static void text_stats(FILE *out, const char *who, const struct tlb_stats *s) {
           who, s->hits, s->misses, s->faults, s->evictions, s->flushes, s->flushed);
 }
 
+// Nothing was counted for this row.
 static bool stats_empty(const struct tlb_stats *s) {
   return s->hits == 0 && s->misses == 0 && s->faults == 0 && s->flushes == 0;
 }
