@@ -34,6 +34,7 @@ struct cmd_call {
 
 // ---- results (cmd.c) ----
 
+// The command ran; its data, if any, went to its show_ function.
 struct cmd_result cmd_ok(void);
 // CMD_ERROR with the message formatted into c->err.
 struct cmd_result cmd_fail(struct cmd_call *c, const char *fmt, ...)
@@ -50,7 +51,7 @@ struct cmd_result cmd_sim(int r);
 int arg_fail(struct cmd_call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 // A number (cmd_parse_u64); what names the argument in the message.
 int arg_u64(struct cmd_call *c, const char *what, const char *s, bool suffix, uint64_t *v);
-// A 32-bit int (what names it in the message).
+// A 32-bit int; what names it in the message (NULL: just the word quoted).
 int arg_int(struct cmd_call *c, const char *what, const char *s, int *v);
 // An access size: 1, 2, 4 or 8.
 int arg_size(struct cmd_call *c, const char *s, unsigned *size);
