@@ -1,43 +1,140 @@
 #ifndef SV39SIM_CMD_PRIV_H
 #define SV39SIM_CMD_PRIV_H
-// What command handlers outside cmd.c share with it: the context a handler runs in, the
-// argument helpers, and the handlers themselves for cmd.c's table.
+// What the command files share: the call a handler runs in, how it reports, the one copy
+// of each argument parser, and the handlers for cmd.c's table.
+//
+// The shape of every command: the handler parses its arguments, calls the model, and
+// hands one result (a struct private to its file) to one show_ function, which writes it
+// as text to v->out or, with --json, as keys of v->json. Handlers do not print and do
+// not look at --json; show_ functions change nothing.
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "sv39sim/cli/cmd.h"
+#include "sv39sim/hw/mmu.h"
+#include "sv39sim/view/render.h"
 
-struct cmd_ctx {
-  struct session *s;
-  struct machine *m;
+// Where a show_ function writes.
+struct cmd_view {
   FILE *out;
-  cJSON *json; // the command's result object with --json, else NULL
+  cJSON *json; // the command's result object with --json (keys are added), else NULL
+  bool color;  // ANSI colours on out
+};
+
+// One command's run: the machine, the session (for the files a trace names), the view
+// its result goes to, and the room for its error message.
+struct cmd_call {
+  struct machine *m;
+  const struct session *s;
+  struct cmd_view view;
   char err[512];
 };
 
-// A user's mistake: the message (cmd.c adds FILE:LINE) and CMD_ERROR.
-int cmd_fail(struct cmd_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-// CMD_PANIC for SIM_PANIC, else CMD_OK.
-int cmd_sim(int r);
-// Argument parsers: CMD_OK, or CMD_ERROR with the message set.
-int cmd_arg_u64(struct cmd_ctx *c, const char *what, const char *s, bool suffix, uint64_t *v);
-int cmd_arg_size(struct cmd_ctx *c, const char *s, unsigned *size);
-int cmd_arg_proc(struct cmd_ctx *c, const char *s, int *slot);
-int cmd_need_boot(struct cmd_ctx *c);
+// ---- results (cmd.c) ----
 
-// src/cmd_mmu.c
-int cmd_access(struct cmd_ctx *c, int argc, char **argv);
-int cmd_load(struct cmd_ctx *c, int argc, char **argv);
-int cmd_mappages(struct cmd_ctx *c, int argc, char **argv);
-int cmd_priv(struct cmd_ctx *c, int argc, char **argv);
-int cmd_satp(struct cmd_ctx *c, int argc, char **argv);
-int cmd_sfence(struct cmd_ctx *c, int argc, char **argv);
-int cmd_sstatus(struct cmd_ctx *c, int argc, char **argv);
-int cmd_store(struct cmd_ctx *c, int argc, char **argv);
-int cmd_tlb(struct cmd_ctx *c, int argc, char **argv);
-int cmd_translate(struct cmd_ctx *c, int argc, char **argv);
-int cmd_walk(struct cmd_ctx *c, int argc, char **argv);
+// The command ran; its data, if any, went to its show_ function.
+struct cmd_result cmd_ok(void);
+// CMD_ERROR with the message formatted into c->err.
+struct cmd_result cmd_fail(struct cmd_call *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+// CMD_ERROR with the message an arg_ parser left in c->err.
+struct cmd_result cmd_error(struct cmd_call *c);
+// A model call's sim_status as a command's: CMD_PANIC for SIM_PANIC, else CMD_OK (xv6's
+// own -1 is a result the command shows, not a failure of the command).
+struct cmd_result cmd_sim(int r);
+
+// ---- arguments (cmd_args.c): each returns 0, or -1 with the message in c->err ----
+
+// Sets c->err; returns -1.
+int arg_fail(struct cmd_call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+// A number (cmd_parse_u64); what names the argument in the message.
+int arg_u64(struct cmd_call *c, const char *what, const char *s, bool suffix, uint64_t *v);
+// A 32-bit int; what names it in the message (NULL: just the word quoted).
+int arg_int(struct cmd_call *c, const char *what, const char *s, int *v);
+// An access size: 1, 2, 4 or 8.
+int arg_size(struct cmd_call *c, const char *s, unsigned *size);
+// A va: a number, or a negative one for the top of the address space.
+int arg_va(struct cmd_call *c, const char *s, uint64_t *va);
+// An access letter: r, w or x.
+int arg_access(struct cmd_call *c, const char *s, enum access *acc);
+// The machine has booted.
+int arg_booted(struct cmd_call *c);
+// The slot of a live or zombie process named by a pid.
+int arg_proc(struct cmd_call *c, const char *s, int *slot);
+// The slot of a process that can make system calls: booted, alive, not a zombie.
+int arg_live(struct cmd_call *c, const char *s, int *slot);
+// The table of process pid (a word) that which ("user" or "kernel"; NULL is "user")
+// names; its kernel table is the global one in global mode. Needs a booted machine.
+int arg_proc_table(struct cmd_call *c, const char *pid, const char *which,
+                   struct render_table *t);
+// The table the words argv[1..argc-1] name: PID [user|kernel], kernel (the global kernel
+// table) or satp (the one the hart translates with now, booted or not).
+int arg_table(struct cmd_call *c, int argc, char **argv, struct render_table *t);
+// Open a file a trace names (relative to the trace's folder; through the session's hook
+// when it has one), its resolved name in path. Returns the stream, or NULL with the
+// message in c->err.
+FILE *arg_open(struct cmd_call *c, const char *name, const char *mode, char *path,
+               size_t len);
+
+// ---- what the MMU's displays share (cmd_mmu.c) ----
+
+extern const char *const cmd_size_names[3]; // "4K", "2M", "1G" by leaf level
+// The PTE's low eight bits as letters, D A G U X W R V from bit 7 down; '-' when clear.
+void cmd_flag_letters(uint64_t pte, char out[9]);
+// The physical page a PTE names (hardware's view: reserved bits dropped).
+uint64_t cmd_pte_page(uint64_t pte);
+// A fault as the JSON object {cause, name, rule, reason, tval, level} at key of o.
+void cmd_json_fault(cJSON *o, const char *key, const struct fault *f);
+
+// ---- handlers, by file ----
+// A handler's contract is its row of cmd.c's table (usage, help); it runs only with an
+// argument count within the row's bounds, and on a machine that has not panicked when the
+// row says it mutates.
+
+// cmd.c
+struct cmd_result cmd_help(struct cmd_call *c, int argc, char **argv);
+// cmd_proc.c
+struct cmd_result cmd_boot(struct cmd_call *c, int argc, char **argv);
+struct cmd_result cmd_copyin(struct cmd_call *c, int argc, char **argv);
+struct cmd_result cmd_copyinstr(struct cmd_call *c, int argc, char **argv);
+struct cmd_result cmd_exec(struct cmd_call *c, int argc, char **argv);
+struct cmd_result cmd_exit(struct cmd_call *c, int argc, char **argv);
+struct cmd_result cmd_fork(struct cmd_call *c, int argc, char **argv);
+struct cmd_result cmd_kill(struct cmd_call *c, int argc, char **argv);
+struct cmd_result cmd_mode(struct cmd_call *c, int argc, char **argv);
+struct cmd_result cmd_sbrk(struct cmd_call *c, int argc, char **argv);
+struct cmd_result cmd_switch(struct cmd_call *c, int argc, char **argv);
+struct cmd_result cmd_userinit(struct cmd_call *c, int argc, char **argv);
+struct cmd_result cmd_wait(struct cmd_call *c, int argc, char **argv);
+// cmd_mem.c
+struct cmd_result cmd_check(struct cmd_call *c, int argc, char **argv);
+struct cmd_result cmd_failat(struct cmd_call *c, int argc, char **argv);
+struct cmd_result cmd_free(struct cmd_call *c, int argc, char **argv);
+struct cmd_result cmd_kalloc(struct cmd_call *c, int argc, char **argv);
+struct cmd_result cmd_kfree(struct cmd_call *c, int argc, char **argv);
+struct cmd_result cmd_peek(struct cmd_call *c, int argc, char **argv);
+struct cmd_result cmd_poke(struct cmd_call *c, int argc, char **argv);
+struct cmd_result cmd_reset(struct cmd_call *c, int argc, char **argv);
+// cmd_mmu.c
+struct cmd_result cmd_load(struct cmd_call *c, int argc, char **argv);
+struct cmd_result cmd_mappages(struct cmd_call *c, int argc, char **argv);
+struct cmd_result cmd_priv(struct cmd_call *c, int argc, char **argv);
+struct cmd_result cmd_satp(struct cmd_call *c, int argc, char **argv);
+struct cmd_result cmd_sfence(struct cmd_call *c, int argc, char **argv);
+struct cmd_result cmd_sstatus(struct cmd_call *c, int argc, char **argv);
+struct cmd_result cmd_store(struct cmd_call *c, int argc, char **argv);
+struct cmd_result cmd_translate(struct cmd_call *c, int argc, char **argv);
+struct cmd_result cmd_walk(struct cmd_call *c, int argc, char **argv);
+// cmd_tlb.c
+struct cmd_result cmd_tlb(struct cmd_call *c, int argc, char **argv);
+// cmd_view.c
+struct cmd_result cmd_dot(struct cmd_call *c, int argc, char **argv);
+struct cmd_result cmd_json(struct cmd_call *c, int argc, char **argv);
+struct cmd_result cmd_ranges(struct cmd_call *c, int argc, char **argv);
+struct cmd_result cmd_vmprint(struct cmd_call *c, int argc, char **argv);
+// cmd_access.c
+struct cmd_result cmd_access(struct cmd_call *c, int argc, char **argv);
 
 #endif

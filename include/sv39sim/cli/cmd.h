@@ -7,10 +7,18 @@
 #include <stdio.h>
 
 struct machine;
-struct cmd_ctx;
+struct cmd_call;
 
 // What running a line did. CMD_PANIC: the command ran and the simulated kernel panicked.
 enum cmd_status { CMD_OK = 0, CMD_ERROR = 1, CMD_PANIC = 3 };
+
+// What a command handler returns: the status, and for CMD_ERROR the user's mistake in
+// words (cmd_run_line adds FILE:LINE and the command's name). The command's data has gone
+// to its show_ function by then.
+struct cmd_result {
+  enum cmd_status status;
+  const char *error; // CMD_ERROR only; lives as long as the call
+};
 
 // Where commands run: the machine, where results and messages go, and where the line
 // came from (for FILE:LINE messages and for paths relative to a trace file).
@@ -34,14 +42,14 @@ struct session {
 
 struct cmd_def {
   const char *name;
-  int (*handler)(struct cmd_ctx *c, int argc, char **argv);
+  struct cmd_result (*handler)(struct cmd_call *c, int argc, char **argv); // argv[0]: name
   // The arguments, as in traces/README.md. Tab completion reads it: alternatives are
   // separated by " | "; in each, the Nth word describes the Nth argument: PID completes
   // live pids, FILE file names, COMMAND command names, and lower-case words joined by '|'
   // ("user|kernel", "[r|w|x]") complete to themselves. A word ending in "..." repeats.
   const char *usage;
   const char *help;  // one line
-  int min_args, max_args; // after the command word; -1: no maximum
+  int min_args, max_args; // after the command word; -1: no maximum; checked before handler
   bool mutates;           // refused once the kernel has panicked
 };
 

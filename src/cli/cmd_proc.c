@@ -1,0 +1,501 @@
+// The process commands, as xv6's system calls and boot code: boot, mode, userinit, fork,
+// exec, sbrk, exit, wait, kill, switch, copyin and copyinstr.
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd_priv.h"
+#include "sv39sim/xv6/exec.h"
+#include "sv39sim/xv6/kvm.h"
+#include "sv39sim/xv6/machine.h"
+#include "sv39sim/xv6/proc.h"
+
+#define MAX_EXEC_FILE (64ULL << 20)
+#define MAX_COPYIN (64ULL << 10)
+
+// ---- boot, mode, userinit ----
+
+struct boot_result {
+  uint64_t free;
+  uint64_t kernel_pagetable;
+};
+
+// The kernel table boot built and the pages left on the free list.
+static void show_boot(const struct cmd_view *v, const struct boot_result *r) {
+  if (v->json) {
+    cJSON_AddNumberToObject(v->json, "free", (double)r->free);
+    render_json_hex(v->json, "kernel_pagetable", r->kernel_pagetable);
+  } else {
+    fprintf(v->out, "boot: kernel page table 0x%016" PRIx64 ", %" PRIu64 " pages free\n",
+            r->kernel_pagetable, r->free);
+  }
+}
+
+struct cmd_result cmd_boot(struct cmd_call *c, int argc, char **argv) {
+  (void)argc, (void)argv;
+  if (c->m->booted)
+    return cmd_fail(c, "the machine has booted already ('reset' for a fresh one)");
+  int r = kvm_boot(c->m);
+  if (r != SIM_OK)
+    return cmd_sim(r);
+  show_boot(&c->view, &(struct boot_result){.free = c->m->kmem.nfree,
+                                            .kernel_pagetable = c->m->kernel_pagetable});
+  return cmd_ok();
+}
+
+// Shows nothing: the mode shows in the prompt and in what boot builds.
+struct cmd_result cmd_mode(struct cmd_call *c, int argc, char **argv) {
+  if (c->m->booted)
+    return cmd_fail(c, "the mode is chosen before 'boot' ('reset' for a fresh machine)");
+  enum kpt_mode mode;
+  if (kpt_mode_parse(argv[1], &mode) != 0)
+    return cmd_fail(c, "unknown mode '%s' (global, per-process or per-process-user)", argv[1]);
+  if (argc == 3 && strcmp(argv[2], "clint") != 0)
+    return cmd_fail(c, "unknown mode option '%s' (only 'clint')", argv[2]);
+  if (argc == 3 && mode != KPT_PER_PROCESS_USER)
+    return cmd_fail(c, "'clint' goes with per-process-user (per-process keeps CLINT anyway)");
+  c->m->cfg.kpt = mode;
+  c->m->cfg.kpt_clint = argc == 3;
+  return cmd_ok();
+}
+
+// The pid of a process a command created (userinit).
+static void show_userinit(const struct cmd_view *v, int pid) {
+  if (v->json)
+    cJSON_AddNumberToObject(v->json, "pid", pid);
+  else
+    fprintf(v->out, "userinit: pid %d\n", pid);
+}
+
+struct cmd_result cmd_userinit(struct cmd_call *c, int argc, char **argv) {
+  (void)argc, (void)argv;
+  if (arg_booted(c))
+    return cmd_error(c);
+  if (c->m->initproc >= 0)
+    return cmd_fail(c, "userinit has run already (xv6 runs it once)");
+  int slot;
+  int r = proc_userinit(c->m, &slot);
+  if (r != SIM_OK)
+    return cmd_sim(r);
+  show_userinit(&c->view, c->m->proc[slot].pid);
+  return cmd_ok();
+}
+
+// ---- exec ----
+
+// Read a whole host file for exec. Returns 0 with *data (the caller frees it), or -1 with
+// the message in c->err.
+static int read_exec_file(struct cmd_call *c, const char *name, uint8_t **data,
+                          uint64_t *len) {
+  char path[4096];
+  FILE *f = arg_open(c, name, "rb", path, sizeof(path));
+  if (f == NULL)
+    return -1;
+  uint8_t *buf = NULL;
+  uint64_t n = 0, cap = 0;
+  for (;;) {
+    if (n == cap) {
+      cap = cap ? 2 * cap : 65536;
+      if (cap > MAX_EXEC_FILE + 1)
+        cap = MAX_EXEC_FILE + 1;
+      uint8_t *b = realloc(buf, cap);
+      if (b == NULL) {
+        free(buf);
+        fclose(f);
+        return arg_fail(c, "out of host memory reading '%s'", path);
+      }
+      buf = b;
+    }
+    size_t got = fread(buf + n, 1, cap - n, f);
+    n += got;
+    if (got == 0 || n > MAX_EXEC_FILE)
+      break;
+  }
+  bool bad = ferror(f) != 0;
+  int saved = errno;
+  fclose(f);
+  if (bad) {
+    free(buf);
+    return arg_fail(c, "cannot read '%s': %s", path, strerror(saved));
+  }
+  if (n > MAX_EXEC_FILE) {
+    free(buf);
+    return arg_fail(c, "'%s' is larger than %llu MiB", path,
+                    (unsigned long long)(MAX_EXEC_FILE >> 20));
+  }
+  *data = buf;
+  *len = n;
+  return 0;
+}
+
+struct exec_shown {
+  int pid;
+  struct exec_result res; // ret: argc, or -1 with why
+  uint64_t sz;            // the new size when ret >= 0
+};
+
+// exec's outcome: argc and the new size, or exec's -1 and why (a result, not an error).
+static void show_exec(const struct cmd_view *v, const struct exec_shown *r) {
+  if (v->json) {
+    cJSON_AddNumberToObject(v->json, "pid", r->pid);
+    cJSON_AddNumberToObject(v->json, "ret", r->res.ret);
+    if (r->res.ret < 0)
+      cJSON_AddStringToObject(v->json, "reason", r->res.why);
+    else
+      render_json_hex(v->json, "sz", r->sz);
+  } else if (r->res.ret < 0) {
+    fprintf(v->out, "exec: pid %d: exec returns -1 (%s)\n", r->pid, r->res.why);
+  } else {
+    fprintf(v->out, "exec: pid %d: argc %d, sz 0x%" PRIx64 "\n", r->pid, r->res.ret, r->sz);
+  }
+}
+
+struct cmd_result cmd_exec(struct cmd_call *c, int argc, char **argv) {
+  int slot;
+  if (arg_live(c, argv[1], &slot))
+    return cmd_error(c);
+  uint8_t *image;
+  uint64_t len;
+  int first_arg;
+  const char *path;
+  if (strcmp(argv[2], "-s") == 0) {
+    uint64_t size;
+    if (argc < 4)
+      return cmd_fail(c, "-s needs a SIZE");
+    if (arg_u64(c, "SIZE", argv[3], true, &size))
+      return cmd_error(c);
+    image = exec_synthetic_image(size, &len);
+    if (image == NULL)
+      return cmd_fail(c, "out of host memory");
+    first_arg = 4;
+    path = argc > 4 ? argv[4] : "";
+  } else {
+    if (read_exec_file(c, argv[2], &image, &len))
+      return cmd_error(c);
+    first_arg = 3;
+    path = argv[2];
+  }
+  // With no ARG, a file is run as itself (argv[0] is its name); -s gets argc 0.
+  char **args = argv + first_arg;
+  int nargs = argc - first_arg;
+  char *self[1] = {argv[2]};
+  if (nargs == 0 && first_arg == 3) {
+    args = self;
+    nargs = 1;
+  }
+  struct exec_shown shown;
+  int r = exec_sys_exec(c->m, slot, image, len, path, nargs, args, &shown.res);
+  free(image);
+  if (r != SIM_OK)
+    return cmd_sim(r);
+  shown.pid = c->m->proc[slot].pid;
+  shown.sz = c->m->proc[slot].sz;
+  show_exec(&c->view, &shown);
+  return cmd_ok();
+}
+
+// ---- fork, sbrk, exit, wait, kill, switch ----
+
+struct fork_result {
+  int parent;
+  int child; // -1: fork returned -1
+};
+
+// The child's pid as fork returns it to the parent, -1 included.
+static void show_fork(const struct cmd_view *v, const struct fork_result *r) {
+  if (v->json)
+    cJSON_AddNumberToObject(v->json, "pid", r->child);
+  else if (r->child < 0)
+    fprintf(v->out, "fork: pid %d: fork returns -1\n", r->parent);
+  else
+    fprintf(v->out, "fork: pid %d: child pid %d\n", r->parent, r->child);
+}
+
+struct cmd_result cmd_fork(struct cmd_call *c, int argc, char **argv) {
+  (void)argc;
+  int slot, pid;
+  if (arg_live(c, argv[1], &slot))
+    return cmd_error(c);
+  int r = proc_fork(c->m, slot, &pid);
+  if (r != SIM_OK)
+    return cmd_sim(r);
+  show_fork(&c->view, &(struct fork_result){.parent = c->m->proc[slot].pid, .child = pid});
+  return cmd_ok();
+}
+
+struct sbrk_result {
+  int pid;
+  bool failed;  // sbrk returned -1
+  int64_t ret;  // what sys_sbrk returned
+  uint64_t old; // the size before
+  uint64_t sz;  // and after
+};
+
+// What sys_sbrk returned, and the size before and after.
+static void show_sbrk(const struct cmd_view *v, const struct sbrk_result *r) {
+  if (v->json) {
+    cJSON_AddNumberToObject(v->json, "ret", (double)r->ret);
+    render_json_hex(v->json, "old", r->old);
+    render_json_hex(v->json, "sz", r->sz);
+  } else if (r->failed) {
+    fprintf(v->out, "sbrk: pid %d: sbrk returns -1, sz stays 0x%" PRIx64 "\n", r->pid, r->sz);
+  } else {
+    fprintf(v->out, "sbrk: pid %d: old size 0x%" PRIx64 ", sz now 0x%" PRIx64 "\n", r->pid,
+            r->old, r->sz);
+  }
+}
+
+struct cmd_result cmd_sbrk(struct cmd_call *c, int argc, char **argv) {
+  (void)argc;
+  int slot;
+  int64_t n;
+  if (arg_live(c, argv[1], &slot))
+    return cmd_error(c);
+  if (cmd_parse_i64(argv[2], true, &n) != 0 || n < INT32_MIN || n > INT32_MAX)
+    return cmd_fail(c, "N: '%s' is not an int (sbrk's argument is 32-bit)", argv[2]);
+  struct proc *p = &c->m->proc[slot];
+  struct sbrk_result shown = {.pid = p->pid, .old = p->sz};
+  int r = proc_sbrk(c->m, slot, (int32_t)n, &shown.ret);
+  if (r == SIM_PANIC)
+    return cmd_sim(r);
+  shown.failed = r == SIM_FAIL;
+  shown.sz = p->sz;
+  show_sbrk(&c->view, &shown);
+  return cmd_ok();
+}
+
+// Text only: with --json, "ok" says it all.
+static void show_exit(const struct cmd_view *v, int pid, int status) {
+  if (!v->json)
+    fprintf(v->out, "exit: pid %d is a zombie (status %d)\n", pid, status);
+}
+
+struct cmd_result cmd_exit(struct cmd_call *c, int argc, char **argv) {
+  int slot, status = 0;
+  if (arg_live(c, argv[1], &slot) || (argc == 3 && arg_int(c, "STATUS", argv[2], &status)))
+    return cmd_error(c);
+  int r = proc_exit(c->m, slot, status);
+  if (r != SIM_OK)
+    return cmd_sim(r);
+  show_exit(&c->view, c->m->proc[slot].pid, status);
+  return cmd_ok();
+}
+
+struct wait_result {
+  int me;
+  int pid;      // the reaped child, or -1
+  bool blocked; // xv6 would sleep: children, none a zombie
+};
+
+// The child wait reaped, or wait's -1, or that xv6 would sleep here.
+static void show_wait(const struct cmd_view *v, const struct wait_result *r) {
+  if (v->json) {
+    cJSON_AddNumberToObject(v->json, "pid", r->pid);
+    if (r->blocked)
+      cJSON_AddBoolToObject(v->json, "blocked", true);
+  } else if (r->blocked) {
+    fprintf(v->out, "wait: pid %d would sleep: it has children and none has exited "
+                    "(nothing changes)\n", r->me);
+  } else if (r->pid < 0) {
+    fprintf(v->out, "wait: pid %d: wait returns -1 (no children)\n", r->me);
+  } else {
+    fprintf(v->out, "wait: pid %d reaped pid %d\n", r->me, r->pid);
+  }
+}
+
+struct cmd_result cmd_wait(struct cmd_call *c, int argc, char **argv) {
+  (void)argc;
+  int slot;
+  struct wait_result shown;
+  if (arg_live(c, argv[1], &slot))
+    return cmd_error(c);
+  int r = proc_wait(c->m, slot, &shown.pid, &shown.blocked);
+  if (r != SIM_OK)
+    return cmd_sim(r);
+  shown.me = c->m->proc[slot].pid;
+  show_wait(&c->view, &shown);
+  return cmd_ok();
+}
+
+struct kill_result {
+  int pid;
+  int ret;
+  bool was_zombie;
+};
+
+// kill's return value, and in text what happens to the victim.
+static void show_kill(const struct cmd_view *v, const struct kill_result *r) {
+  if (v->json)
+    cJSON_AddNumberToObject(v->json, "ret", r->ret);
+  else if (r->ret < 0)
+    fprintf(v->out, "kill: kill returns -1 (no process with pid %d)\n", r->pid);
+  else if (r->was_zombie)
+    fprintf(v->out, "kill: pid %d is a zombie already\n", r->pid);
+  else
+    fprintf(v->out, "kill: pid %d exits with status -1 at its next trap\n", r->pid);
+}
+
+struct cmd_result cmd_kill(struct cmd_call *c, int argc, char **argv) {
+  (void)argc;
+  struct kill_result shown;
+  // sys_kill takes any int; no process has a pid below 1, so those return -1.
+  if (arg_booted(c) || arg_int(c, NULL, argv[1], &shown.pid))
+    return cmd_error(c);
+  int slot = proc_slot(c->m, shown.pid);
+  shown.was_zombie = slot >= 0 && c->m->proc[slot].state == ZOMBIE;
+  int r = proc_kill(c->m, shown.pid, &shown.ret);
+  if (r != SIM_OK)
+    return cmd_sim(r);
+  show_kill(&c->view, &shown);
+  return cmd_ok();
+}
+
+struct switch_result {
+  int pid; // -1: idle
+  uint64_t satp;
+};
+
+// Who runs now (a process, or the idle loop) and the satp that leaves.
+static void show_switch(const struct cmd_view *v, const struct switch_result *r) {
+  if (v->json)
+    render_json_hex(v->json, "satp", r->satp);
+  else if (r->pid < 0)
+    fprintf(v->out, "switch: idle, satp 0x%016" PRIx64 "\n", r->satp);
+  else
+    fprintf(v->out, "switch: pid %d, satp 0x%016" PRIx64 "\n", r->pid, r->satp);
+}
+
+struct cmd_result cmd_switch(struct cmd_call *c, int argc, char **argv) {
+  (void)argc;
+  int slot = -1;
+  if (arg_booted(c) || (strcmp(argv[1], "idle") != 0 && arg_live(c, argv[1], &slot)))
+    return cmd_error(c);
+  int r = proc_switch(c->m, slot);
+  if (r != SIM_OK)
+    return cmd_sim(r);
+  show_switch(&c->view, &(struct switch_result){
+                            .pid = slot < 0 ? -1 : c->m->proc[slot].pid,
+                            .satp = c->m->hw.hart.satp});
+  return cmd_ok();
+}
+
+// ---- copyin, copyinstr ----
+
+// What a copy did: the bytes (copyin) or the string (copyinstr) when ret is 0.
+struct copy_result {
+  int pid;
+  int ret;
+  const char *how; // walkaddr, copyin_new or copyinstr_new
+  uint64_t calls;  // the lab's count of copyin_new or copyinstr_new calls
+  uint64_t va;
+  const uint8_t *bytes; // copyin: len bytes; copyinstr: a NUL-terminated string
+  uint64_t len;
+};
+
+// How this mode's kernel copies user memory (the lab's part 3 has its own functions).
+static const char *copy_how(const struct machine *m, bool str) {
+  if (m->cfg.kpt != KPT_PER_PROCESS_USER)
+    return "walkaddr";
+  return str ? "copyinstr_new" : "copyin_new";
+}
+
+// n bytes as lines of 16 hex bytes, each line led by the va of its first byte.
+static void hexdump(FILE *out, uint64_t va, const uint8_t *b, uint64_t n) {
+  for (uint64_t i = 0; i < n; i += 16) {
+    fprintf(out, "  0x%016" PRIx64 ":", va + i);
+    for (uint64_t j = i; j < n && j < i + 16; j++)
+      fprintf(out, " %02x", b[j]);
+    fputc('\n', out);
+  }
+}
+
+// copyin's return value and count; on success the bytes (hex).
+static void show_copyin(const struct cmd_view *v, const struct copy_result *r) {
+  if (v->json) {
+    cJSON_AddNumberToObject(v->json, "ret", r->ret);
+    cJSON_AddNumberToObject(v->json, "ncopyin", (double)r->calls);
+    char *hex = malloc(2 * r->len + 1);
+    if (hex != NULL && r->ret == 0) {
+      for (uint64_t i = 0; i < r->len; i++)
+        snprintf(hex + 2 * i, 3, "%02x", r->bytes[i]);
+      hex[2 * r->len] = '\0';
+      cJSON_AddStringToObject(v->json, "bytes", hex);
+    }
+    free(hex);
+    return;
+  }
+  fprintf(v->out, "copyin: pid %d: returns %d (%s; copyin_new calls %" PRIu64 ")\n", r->pid,
+          r->ret, r->how, r->calls);
+  if (r->ret == 0)
+    hexdump(v->out, r->va, r->bytes, r->len);
+}
+
+// copyinstr's return value and count; on success the string, escaped in text.
+static void show_copyinstr(const struct cmd_view *v, const struct copy_result *r) {
+  const char *str = (const char *)r->bytes;
+  if (v->json) {
+    cJSON_AddNumberToObject(v->json, "ret", r->ret);
+    cJSON_AddNumberToObject(v->json, "ncopyinstr", (double)r->calls);
+    if (r->ret == 0)
+      cJSON_AddStringToObject(v->json, "string", str);
+    return;
+  }
+  fprintf(v->out, "copyinstr: pid %d: returns %d (%s; copyinstr_new calls %" PRIu64 ")",
+          r->pid, r->ret, r->how, r->calls);
+  if (r->ret == 0) {
+    fputs(": \"", v->out);
+    for (const char *q = str; *q; q++) {
+      unsigned char ch = (unsigned char)*q;
+      if (ch == '"' || ch == '\\')
+        fprintf(v->out, "\\%c", ch);
+      else if (ch >= 0x20 && ch < 0x7f)
+        fputc(ch, v->out);
+      else
+        fprintf(v->out, "\\x%02x", ch);
+    }
+    fputc('"', v->out);
+  }
+  fputc('\n', v->out);
+}
+
+// copyin PID VA LEN and copyinstr PID VA MAX: parse, copy, show.
+static struct cmd_result copy_cmd(struct cmd_call *c, char **argv, bool str) {
+  int slot;
+  uint64_t va, len;
+  const char *what = str ? "MAX" : "LEN";
+  if (arg_live(c, argv[1], &slot) || arg_u64(c, "VA", argv[2], false, &va) ||
+      arg_u64(c, what, argv[3], true, &len))
+    return cmd_error(c);
+  if (len > MAX_COPYIN)
+    return cmd_fail(c, "%s is at most %llu", what, (unsigned long long)MAX_COPYIN);
+  uint8_t *buf = calloc(1, str ? len + 1 : len ? len : 1);
+  if (buf == NULL)
+    return cmd_fail(c, "out of host memory");
+  struct copy_result shown = {.va = va, .bytes = buf, .len = len};
+  int r = str ? proc_copyinstr(c->m, slot, (char *)buf, va, len, &shown.ret)
+              : proc_copyin(c->m, slot, buf, va, len, &shown.ret);
+  if (r != SIM_OK) {
+    free(buf);
+    return cmd_sim(r);
+  }
+  shown.pid = c->m->proc[slot].pid;
+  shown.how = copy_how(c->m, str);
+  shown.calls = str ? c->m->stats.ncopyinstr : c->m->stats.ncopyin;
+  if (str)
+    show_copyinstr(&c->view, &shown);
+  else
+    show_copyin(&c->view, &shown);
+  free(buf);
+  return cmd_ok();
+}
+
+struct cmd_result cmd_copyin(struct cmd_call *c, int argc, char **argv) {
+  (void)argc;
+  return copy_cmd(c, argv, false);
+}
+
+struct cmd_result cmd_copyinstr(struct cmd_call *c, int argc, char **argv) {
+  (void)argc;
+  return copy_cmd(c, argv, true);
+}
