@@ -34,6 +34,7 @@ struct inode {
   uint32_t size;
 };
 
+// Copy n bytes from off into dst; the bytes copied, fewer at the end, 0 past it.
 static uint32_t readi(const struct inode *ip, void *dst, uint32_t off, uint32_t n) {
   if (off > ip->size || off + n < off)
     return 0;
@@ -43,6 +44,7 @@ static uint32_t readi(const struct inode *ip, void *dst, uint32_t off, uint32_t 
   return n;
 }
 
+// Little-endian fields of size bytes, as the ELF file holds them.
 static uint64_t get_le(const uint8_t *p, int size) {
   uint64_t v = 0;
   for (int i = 0; i < size; i++)
@@ -55,6 +57,7 @@ static void put_le(uint8_t *p, int size, uint64_t v) {
     p[i] = (uint8_t)(v >> (8 * i));
 }
 
+// The ELF and program headers' fields exec reads, from their file bytes.
 static void parse_elfhdr(const uint8_t *b, struct elfhdr *h) {
   h->magic = (uint32_t)get_le(b, 4);
   h->entry = get_le(b + 24, 8);
@@ -120,7 +123,9 @@ static int swap_mirror(struct machine *m, struct proc *p, uint64_t pagetable, ui
   return r == SIM_OK ? SIM_FAIL : r;
 }
 
-// exec itself. argv_pa[i] are the kernel pages holding the argument strings.
+// exec itself; argv_pa[i] are the kernel pages holding the argument strings. SIM_OK with
+// res->ret = argc, or SIM_FAIL where exec returns -1 (res->why says which check failed),
+// the new table freed and the old image untouched.
 static int exec(struct machine *m, int slot, const struct inode *ip, const char *path,
                 const uint64_t *argv_pa, struct exec_result *res) {
   struct proc *p = &m->proc[slot];
@@ -289,13 +294,13 @@ bad:
   if (pagetable != 0 && (r = proc_freepagetable(m, pagetable, sz)) != SIM_OK)
     return r;
   res->ret = -1;
-  return SIM_OK;
+  return SIM_FAIL;
 }
 
 int exec_sys_exec(struct machine *m, int slot, const uint8_t *file, uint64_t len,
                   const char *path, int argc, char *const argv[], struct exec_result *res) {
   uint64_t argv_pa[MAXARG + 1];
-  int i, r = SIM_OK;
+  int i;
 
   memset(argv_pa, 0, sizeof(argv_pa));
   res->ret = -1;
@@ -324,9 +329,8 @@ int exec_sys_exec(struct machine *m, int slot, const uint8_t *file, uint64_t len
     goto out;
   }
   struct inode ip = {file, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len};
-  r = exec(m, slot, &ip, path, argv_pa, res);
-  if (r != SIM_OK)
-    return r;
+  if (exec(m, slot, &ip, path, argv_pa, res) == SIM_PANIC)
+    return SIM_PANIC;
 out:
   for (i = 0; i < MAXARG && argv_pa[i] != 0; i++) {
     if (kmem_kfree(m, argv_pa[i]) != SIM_OK)

@@ -44,6 +44,7 @@ void config_defaults(struct config *cfg) {
   cfg->tlb_ways = 0;
 }
 
+// Why the configuration cannot build a machine, or NULL.
 static const char *config_problem(const struct config *c) {
   uint64_t phystop = KERNBASE + c->ram_size;
   if (c->edition == NULL)
@@ -66,6 +67,8 @@ static const char *config_problem(const struct config *c) {
   return NULL;
 }
 
+// The state of a machine just switched on: empty kernel, no processes, hart in S-mode
+// with satp 0, an empty TLB. RAM is the caller's.
 static void power_on(struct machine *m) {
   memset(&m->kmem, 0, sizeof(m->kmem));
   memset(&m->hw.hart, 0, sizeof(m->hw.hart));

@@ -363,6 +363,7 @@ int proc_fork(struct machine *m, int slot, int *pid) {
   return SIM_OK;
 }
 
+// wait's loop over the children of slot: see proc_wait.
 static int waitchild(struct machine *m, int slot, int *pid, bool *blocked) {
   bool havekids = false;
   *pid = -1;

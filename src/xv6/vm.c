@@ -227,6 +227,7 @@ static int too_deep(struct machine *m, const char *who, int depth) {
                        who, depth);
 }
 
+// freewalk at depth levels below the root: children before parents, in index order.
 static int freewalk(struct machine *m, uint64_t pagetable, int depth) {
   if (check_table(m, pagetable, "freewalk") != SIM_OK ||
       too_deep(m, "freewalk", depth) != SIM_OK)
@@ -383,6 +384,7 @@ int vm_copyinstr(struct machine *m, uint64_t pagetable, char *dst, uint64_t srcv
   return SIM_FAIL;
 }
 
+// vm_kvmfree at depth levels below the root.
 static int kvmfree(struct machine *m, uint64_t pagetable, int depth) {
   if (check_table(m, pagetable, "kvmfree") != SIM_OK ||
       too_deep(m, "kvmfree", depth) != SIM_OK)

@@ -46,6 +46,7 @@ int proc_freeproc(struct machine *m, int slot);
 // A user table with only the trampoline and the trapframe mapped, in *pagetable.
 // SIM_FAIL when out of memory, everything undone.
 int proc_pagetable(struct machine *m, int slot, uint64_t *pagetable);
+// Unmap the trampoline and the trapframe, then free the user pages below sz and the table.
 int proc_freepagetable(struct machine *m, uint64_t pagetable, uint64_t sz);
 
 // Write one 8-byte field of the process's trapframe.
