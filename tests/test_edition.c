@@ -296,3 +296,22 @@ Test(edition, a_config_without_an_edition_is_refused) {
   cr_assert_null(machine_new(&cfg, err, sizeof(err)));
   cr_assert_str_eq(err, "no xv6 edition chosen");
 }
+
+Test(edition, messages_name_the_editions_kernel_functions) {
+  struct xv6_edition ed = edition_fall2020;
+  ed.names.uvminit = "uvmfirst";
+  const struct xv6_edition *eds[] = {&edition_fall2020, &ed};
+  const char *want[] = {"uvminit: kalloc returned 0 and xv6 writes to it",
+                        "uvmfirst: kalloc returned 0 and xv6 writes to it"};
+  for (int i = 0; i < 2; i++) {
+    struct machine *m = edition_machine(eds[i]);
+    int slot;
+    cr_assert_eq(kvm_boot(m), SIM_OK);
+    // allocproc takes the trapframe, proc_pagetable the root and two tables: the 5th
+    // kalloc is uvminit's page.
+    m->kmem.failat = 5;
+    cr_assert_eq(proc_userinit(m, &slot), SIM_PANIC);
+    cr_assert_str_eq(m->panic_detail, want[i]);
+    machine_free(m);
+  }
+}

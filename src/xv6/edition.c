@@ -73,6 +73,6 @@ const struct xv6_edition edition_fall2020 = {
     .first_proc = EDITION_FIRST_INITCODE,
     .growproc_bits = 32,
     .vmprint = EDITION_VMPRINT_DOTS,
-    .names = {"exec", "fork", "exit", "wait", "kill"},
+    .names = {"exec", "fork", "exit", "wait", "kill", "uvminit"},
     .kpt_modes = 1u << KPT_GLOBAL | 1u << KPT_PER_PROCESS | 1u << KPT_PER_PROCESS_USER,
 };

@@ -164,8 +164,9 @@ static int load_initcode(struct machine *m, struct proc *p) {
   if (r == SIM_FAIL)
     // xv6 ignores it: pid 1 runs from an unmapped page 0, faults, and usertrap kills it.
     return machine_panic(m, "init exiting",
-                         "uvminit's mappages failed, so initcode's page is unmapped and "
-                         "pid 1's first instruction faults");
+                         "%s's mappages failed, so initcode's page is unmapped and "
+                         "pid 1's first instruction faults",
+                         m->cfg.edition->names.uvminit);
   if (r != SIM_OK)
     return r;
   if (m->cfg.kpt == KPT_PER_PROCESS_USER) {

@@ -158,7 +158,8 @@ int vm_uvminit(struct machine *m, uint64_t pagetable, const uint8_t *src, uint64
     // xv6 does not check: its memset of address 0 faults in the kernel.
     if (m->halted)
       return SIM_PANIC;
-    return machine_panic(m, "kerneltrap", "uvminit: kalloc returned 0 and xv6 writes to it");
+    return machine_panic(m, "kerneltrap", "%s: kalloc returned 0 and xv6 writes to it",
+                         m->cfg.edition->names.uvminit);
   }
   ram_fill_page(&m->hw.ram, mem, 0);
   int r = vm_mappages(m, pagetable, 0, PGSIZE, mem, PTE_W | PTE_R | PTE_X | PTE_U);

@@ -40,9 +40,10 @@ enum edition_first_proc { EDITION_FIRST_INITCODE, EDITION_FIRST_KEXEC };
 // The lab handout's vmprint format; the views render it.
 enum edition_vmprint { EDITION_VMPRINT_DOTS };
 
-// The kernel's names for the functions sv39sim's messages name.
+// The kernel's names for the functions sv39sim's messages name (kexec, kfork... in 2025;
+// uvmfirst from 2022 on).
 struct edition_names {
-  const char *exec, *fork, *exit, *wait, *kill;
+  const char *exec, *fork, *exit, *wait, *kill, *uvminit;
 };
 
 struct xv6_edition {
