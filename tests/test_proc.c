@@ -709,3 +709,60 @@ Test(life, after_fork_stores_by_parent_and_child_stay_their_own) {
   ram_load(&m->hw.ram, PTE2PA(leaf(ppt, 2 * PGSIZE)) + 64, 8, &v);
   cr_assert_eq(v, 0x3000, "the parent's page reads 0x%lx", v);
 }
+
+// enum sim_status's convention: allocproc's 0 is SIM_FAIL, whatever made it fail, with
+// every page it took given back.
+Test(life, allocproc_returns_sim_fail_out_of_memory_with_nothing_leaked) {
+  for (int mode = 0; mode < 3; mode++) {
+    // trapframe, proc_pagetable's 3 pages, then in the lab modes the kernel copy's
+    // root and its tables, then the stack: fail each in turn.
+    for (uint64_t k = 1; k <= 6; k++) {
+      boot_only((enum kpt_mode)mode);
+      uint64_t before = m->kmem.nfree;
+      m->kmem.failat = k;
+      int slot;
+      int r = proc_allocproc(m, &slot);
+      if (r == SIM_OK) {
+        cr_assert(mode == KPT_GLOBAL && k > 4, "%s: kalloc %lu failed unseen",
+                  mode_name[mode], (unsigned long)k);
+        continue;
+      }
+      cr_assert_eq(r, SIM_FAIL, "%s, kalloc %lu: %d (%s)", mode_name[mode],
+                   (unsigned long)k, r, m->panic_msg);
+      cr_assert_eq(m->kmem.nfree, before, "%s, kalloc %lu: leaked %ld pages",
+                   mode_name[mode], (unsigned long)k, (long)(before - m->kmem.nfree));
+      cr_assert_eq(m->proc[0].state, UNUSED);
+    }
+  }
+}
+
+Test(life, allocproc_returns_sim_fail_when_every_slot_is_taken) {
+  boot_only(KPT_GLOBAL);
+  int slot;
+  for (int i = 0; i < NPROC; i++) {
+    cr_assert_eq(proc_allocproc(m, &slot), SIM_OK);
+    cr_assert_eq(slot, i);
+  }
+  uint64_t before = m->kmem.nfree;
+  cr_assert_eq(proc_allocproc(m, &slot), SIM_FAIL);
+  cr_assert_eq(m->kmem.nfree, before, "no slot, no kalloc");
+  cr_assert(!m->halted);
+}
+
+Test(life, kvmcreate_and_proc_pagetable_return_sim_fail_out_of_memory) {
+  boot_only(KPT_PER_PROCESS);
+  uint64_t before = m->kmem.nfree, pt;
+  for (uint64_t k = 1; k <= 3; k++) {
+    m->kmem.failat = k;
+    cr_assert_eq(kvm_kvmcreate(m, &pt), SIM_FAIL, "kalloc %lu", (unsigned long)k);
+    cr_assert_eq(m->kmem.nfree, before, "kvmcreate, kalloc %lu", (unsigned long)k);
+    m->kmem.failat = k;
+    cr_assert_eq(proc_pagetable(m, 0, &pt), SIM_FAIL, "kalloc %lu", (unsigned long)k);
+    cr_assert_eq(m->kmem.nfree, before, "proc_pagetable, kalloc %lu", (unsigned long)k);
+  }
+  m->kmem.failat = 0;
+  cr_assert_eq(kvm_kvmcreate(m, &pt), SIM_OK);
+  uint64_t want = count_ptpages(m->kernel_pagetable, 2);
+  cr_assert_eq(before - m->kmem.nfree, want, "a whole copy is kvminit's %lu pages: %lu",
+               (unsigned long)want, (unsigned long)(before - m->kmem.nfree));
+}
