@@ -42,8 +42,8 @@ int kvm_kvmcreate(struct machine *m, uint64_t *pagetable) {
   return SIM_OK;
 }
 
-// kalloc and map the kernel stacks of every slot at KSTACK(slot), slot order (procinit
-// in 2020, proc_mapstacks later). Out of memory panics, with who's name, as in xv6.
+// kalloc and map every slot's kernel stack at KSTACK(slot), in slot order: procinit's loop
+// in 2020, proc_mapstacks later (who names it). Out of memory panics, as in xv6.
 static int mapstacks(struct machine *m, const char *who) {
   for (int i = 0; i < NPROC; i++) {
     uint64_t pa = kmem_kalloc(m);
@@ -90,8 +90,8 @@ void kvm_kvminithart(struct machine *m) {
   tlb_sfence(&m->hw, true, 0, true, 0);
 }
 
-// procinit: every slot's kstack is KSTACK(slot); in 2020's global mode procinit also
-// allocates and maps those stacks, then loads the kernel table again.
+// procinit: every slot's kstack is KSTACK(slot). Where the edition's procinit makes the
+// stacks (2020), it maps them in global mode, then loads the kernel table again.
 static int procinit(struct machine *m) {
   for (int i = 0; i < NPROC; i++)
     m->proc[i].kstack = edition_kstack(m->cfg.edition, i);
@@ -112,9 +112,9 @@ int kvm_boot_kstack_slot(const struct machine *m, uint64_t va) {
   return edition_kstack_slot(m->cfg.edition, va);
 }
 
-// The pages device drivers kalloc at boot and keep (virtio_disk_init's rings). Out of
-// memory panics as xv6's drivers do.
-static int devices_init(struct machine *m) {
+// The pages the disk driver kallocs at boot and keeps (its rings, from 2022 on; none in
+// 2020, whose rings are static). Out of memory panics as xv6's driver does.
+static int virtio_disk_init(struct machine *m) {
   for (unsigned i = 0; i < m->cfg.edition->boot_device_pages; i++) {
     if (kmem_kalloc(m) == 0)
       return m->halted ? SIM_PANIC
@@ -132,7 +132,7 @@ int kvm_boot(struct machine *m) {
   r = procinit(m);
   if (r != SIM_OK)
     return r;
-  r = devices_init(m);
+  r = virtio_disk_init(m);
   if (r != SIM_OK)
     return r;
   m->booted = true;
