@@ -92,7 +92,7 @@ Test(exec, guard_page_loses_u_and_the_stack_holds_argv) {
   cr_assert_eq(run(elf, elf_len, 2, argv, &res), SIM_OK);
   cr_assert_eq(res.ret, 2);
   uint64_t pt = m->proc[slot].pagetable, pte_pa;
-  vm_walk(m, pt, 0x3000, 0, &pte_pa);
+  cr_assert_eq(vm_walk(m, pt, 0x3000, 0, &pte_pa), SIM_OK);
   cr_assert_eq(PTE_FLAGS(vm_pte_read(m, pte_pa)), PTE_R | PTE_W | PTE_X | PTE_V);
   // Stack top 0x5000: "init\0" at 0x4ff0 (0x4ffb rounded down to 16), "a\0" at 0x4fe0,
   // then {0x4ff0, 0x4fe0, 0} at 0x4fc0 (0x4fc8 rounded down).

@@ -86,8 +86,9 @@ static uint64_t ptpages_of(int slot) {
 // The leaf PTE for va in table, 0 when there is none.
 static uint64_t leaf(uint64_t table, uint64_t va) {
   uint64_t pte_pa;
-  cr_assert_eq(vm_walk(m, table, va, 0, &pte_pa), SIM_OK);
-  return pte_pa ? vm_pte_read(m, pte_pa) : 0;
+  int r = vm_walk(m, table, va, 0, &pte_pa);
+  cr_assert(r == SIM_OK || r == SIM_FAIL, "walk of 0x%lx: %d", va, r);
+  return r == SIM_OK ? vm_pte_read(m, pte_pa) : 0;
 }
 
 // Every leaf of a table, in va order: what vmprint shows, as (va, pte) pairs.
@@ -378,7 +379,7 @@ Test(life, userinit_panics_when_any_of_its_kallocs_fails) {
 static void check_kernel_table(int slot, bool clint) {
   struct proc *p = &m->proc[slot];
   for (int i = 0; i < NPROC; i++) {
-    uint64_t pte = leaf(p->kpagetable, KSTACK(i));
+    uint64_t pte = leaf(p->kpagetable, edition_kstack(m->cfg.edition, i));
     if (i == slot)
       cr_assert_eq(pte, PA2PTE(p->kstack_pa) | PTE_R | PTE_W | PTE_V,
                    "pid %d: its own stack: pte 0x%lx", p->pid, pte);
@@ -423,7 +424,7 @@ ParameterizedTest(int *c, life, per_process_tables_map_their_own_stack_and_the_k
     check_kernel_table(slot, clint);
   struct leaves *g = leaves_of(m->kernel_pagetable);
   for (uint64_t i = 0; i < g->n; i++)
-    cr_assert(g->va[i] < KSTACK(NPROC - 1) || g->va[i] >= TRAMPOLINE,
+    cr_assert(g->va[i] < edition_kstack(m->cfg.edition, NPROC - 1) || g->va[i] >= TRAMPOLINE,
               "the global table maps a kernel stack at 0x%lx", g->va[i]);
   free(g);
   cr_assert_eq(proc_exit(m, 1, 0), SIM_OK);
@@ -707,4 +708,61 @@ Test(life, after_fork_stores_by_parent_and_child_stay_their_own) {
   cr_assert_eq(v, 0x0101010101010101ULL, "the child's freed page reads 0x%lx", v);
   ram_load(&m->hw.ram, PTE2PA(leaf(ppt, 2 * PGSIZE)) + 64, 8, &v);
   cr_assert_eq(v, 0x3000, "the parent's page reads 0x%lx", v);
+}
+
+// enum sim_status's convention: allocproc's 0 is SIM_FAIL, whatever made it fail, with
+// every page it took given back.
+Test(life, allocproc_returns_sim_fail_out_of_memory_with_nothing_leaked) {
+  for (int mode = 0; mode < 3; mode++) {
+    // trapframe, proc_pagetable's 3 pages, then in the lab modes the kernel copy's
+    // root and its tables, then the stack: fail each in turn.
+    for (uint64_t k = 1; k <= 6; k++) {
+      boot_only((enum kpt_mode)mode);
+      uint64_t before = m->kmem.nfree;
+      m->kmem.failat = k;
+      int slot;
+      int r = proc_allocproc(m, &slot);
+      if (r == SIM_OK) {
+        cr_assert(mode == KPT_GLOBAL && k > 4, "%s: kalloc %lu failed unseen",
+                  mode_name[mode], (unsigned long)k);
+        continue;
+      }
+      cr_assert_eq(r, SIM_FAIL, "%s, kalloc %lu: %d (%s)", mode_name[mode],
+                   (unsigned long)k, r, m->panic_msg);
+      cr_assert_eq(m->kmem.nfree, before, "%s, kalloc %lu: leaked %ld pages",
+                   mode_name[mode], (unsigned long)k, (long)(before - m->kmem.nfree));
+      cr_assert_eq(m->proc[0].state, UNUSED);
+    }
+  }
+}
+
+Test(life, allocproc_returns_sim_fail_when_every_slot_is_taken) {
+  boot_only(KPT_GLOBAL);
+  int slot;
+  for (int i = 0; i < NPROC; i++) {
+    cr_assert_eq(proc_allocproc(m, &slot), SIM_OK);
+    cr_assert_eq(slot, i);
+  }
+  uint64_t before = m->kmem.nfree;
+  cr_assert_eq(proc_allocproc(m, &slot), SIM_FAIL);
+  cr_assert_eq(m->kmem.nfree, before, "no slot, no kalloc");
+  cr_assert(!m->halted);
+}
+
+Test(life, kvmcreate_and_proc_pagetable_return_sim_fail_out_of_memory) {
+  boot_only(KPT_PER_PROCESS);
+  uint64_t before = m->kmem.nfree, pt;
+  for (uint64_t k = 1; k <= 3; k++) {
+    m->kmem.failat = k;
+    cr_assert_eq(kvm_kvmcreate(m, &pt), SIM_FAIL, "kalloc %lu", (unsigned long)k);
+    cr_assert_eq(m->kmem.nfree, before, "kvmcreate, kalloc %lu", (unsigned long)k);
+    m->kmem.failat = k;
+    cr_assert_eq(proc_pagetable(m, 0, &pt), SIM_FAIL, "kalloc %lu", (unsigned long)k);
+    cr_assert_eq(m->kmem.nfree, before, "proc_pagetable, kalloc %lu", (unsigned long)k);
+  }
+  m->kmem.failat = 0;
+  cr_assert_eq(kvm_kvmcreate(m, &pt), SIM_OK);
+  uint64_t want = count_ptpages(m->kernel_pagetable, 2);
+  cr_assert_eq(before - m->kmem.nfree, want, "a whole copy is kvminit's %lu pages: %lu",
+               (unsigned long)want, (unsigned long)(before - m->kmem.nfree));
 }

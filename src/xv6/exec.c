@@ -23,7 +23,7 @@ struct elfhdr {
 };
 
 struct proghdr {
-  uint32_t type;
+  uint32_t type, flags;
   uint64_t off, vaddr, filesz, memsz;
 };
 
@@ -34,6 +34,7 @@ struct inode {
   uint32_t size;
 };
 
+// Copy n bytes from off into dst; the bytes copied, fewer at the end, 0 past it.
 static uint32_t readi(const struct inode *ip, void *dst, uint32_t off, uint32_t n) {
   if (off > ip->size || off + n < off)
     return 0;
@@ -43,6 +44,7 @@ static uint32_t readi(const struct inode *ip, void *dst, uint32_t off, uint32_t 
   return n;
 }
 
+// Little-endian fields of size bytes, as the ELF file holds them.
 static uint64_t get_le(const uint8_t *p, int size) {
   uint64_t v = 0;
   for (int i = 0; i < size; i++)
@@ -55,6 +57,7 @@ static void put_le(uint8_t *p, int size, uint64_t v) {
     p[i] = (uint8_t)(v >> (8 * i));
 }
 
+// The ELF and program headers' fields exec reads, from their file bytes.
 static void parse_elfhdr(const uint8_t *b, struct elfhdr *h) {
   h->magic = (uint32_t)get_le(b, 4);
   h->entry = get_le(b + 24, 8);
@@ -64,6 +67,7 @@ static void parse_elfhdr(const uint8_t *b, struct elfhdr *h) {
 
 static void parse_proghdr(const uint8_t *b, struct proghdr *ph) {
   ph->type = (uint32_t)get_le(b, 4);
+  ph->flags = (uint32_t)get_le(b + 4, 4);
   ph->off = get_le(b + 8, 8);
   ph->vaddr = get_le(b + 16, 8);
   ph->filesz = get_le(b + 32, 8);
@@ -86,11 +90,11 @@ static int loadseg(struct machine *m, uint64_t pagetable, uint64_t va,
   for (uint32_t i = 0; i < sz; i += PGSIZE) {
     uint64_t pa;
     int r = vm_walkaddr(m, pagetable, va + i, &pa);
-    if (r == SIM_PANIC)
-      return r;
-    if (pa == 0)
+    if (r == SIM_FAIL)
       return machine_panic(m, "loadseg: address should exist", "va 0x%016llx",
                            (unsigned long long)(va + i));
+    if (r != SIM_OK)
+      return r;
     uint32_t n = sz - i < PGSIZE ? sz - i : (uint32_t)PGSIZE;
     if (readi(ip, buf, offset + i, n) != n)
       return SIM_FAIL;
@@ -114,14 +118,18 @@ static int swap_mirror(struct machine *m, struct proc *p, uint64_t pagetable, ui
   // The old mirror's page-table pages were never freed, so putting it back needs none.
   r = vm_u2kvmcopy(m, p->pagetable, p->kpagetable, 0, oldsz);
   if (r == SIM_FAIL)
-    return machine_panic(m, "kvmmap", "exec: cannot restore the old image's mirror");
+    return machine_panic(m, "kvmmap", "%s: cannot restore the old image's mirror",
+                         m->cfg.edition->names.exec);
   return r == SIM_OK ? SIM_FAIL : r;
 }
 
-// exec itself. argv_pa[i] are the kernel pages holding the argument strings.
+// exec itself; argv_pa[i] are the kernel pages holding the argument strings. SIM_OK with
+// res->ret = argc, or SIM_FAIL where exec returns -1 (res->why says which check failed),
+// the new table freed and the old image untouched.
 static int exec(struct machine *m, int slot, const struct inode *ip, const char *path,
                 const uint64_t *argv_pa, struct exec_result *res) {
   struct proc *p = &m->proc[slot];
+  const struct xv6_edition *ed = m->cfg.edition;
   uint64_t sz = 0, sz1, sp, stackbase, pagetable = 0;
   uint64_t ustack[MAXARG + 1];
   uint8_t hdr[ELFHDR_SIZE], phbuf[PROGHDR_SIZE];
@@ -139,12 +147,12 @@ static int exec(struct machine *m, int slot, const struct inode *ip, const char 
     why(res, "bad ELF magic");
     goto bad;
   }
-  if ((r = proc_pagetable(m, slot, &pagetable)) != SIM_OK)
-    return r;
-  if (pagetable == 0) {
+  if ((r = proc_pagetable(m, slot, &pagetable)) == SIM_FAIL) {
     why(res, "out of memory for the new page table");
     goto bad;
   }
+  if (r != SIM_OK)
+    return r;
 
   int i;
   uint32_t off;
@@ -169,12 +177,13 @@ static int exec(struct machine *m, int slot, const struct inode *ip, const char 
       why(res, "segment %d: user memory would reach PLIC", i);
       goto bad;
     }
-    if ((r = vm_uvmalloc(m, pagetable, sz, ph.vaddr + ph.memsz, &sz1)) == SIM_PANIC)
-      return r;
-    if (sz1 == 0) {
+    r = vm_uvmalloc(m, pagetable, sz, ph.vaddr + ph.memsz, ed->segment_perm(ph.flags), &sz1);
+    if (r == SIM_FAIL) {
       why(res, "segment %d: uvmalloc failed (out of memory)", i);
       goto bad;
     }
+    if (r != SIM_OK)
+      return r;
     sz = sz1;
     if (ph.vaddr % PGSIZE != 0) {
       why(res, "segment %d: vaddr 0x%llx is not page-aligned", i,
@@ -191,24 +200,24 @@ static int exec(struct machine *m, int slot, const struct inode *ip, const char 
   }
 
   uint64_t oldsz = p->sz;
-  // Two pages at the next page boundary: the lower one becomes the guard, the upper
-  // one the user stack.
+  // At the next page boundary, the guard page and above it the user stack's pages.
+  uint64_t stack_bytes = (ed->ustack_pages + 1) * PGSIZE;
   sz = PGROUNDUP(sz);
-  if (m->cfg.kpt == KPT_PER_PROCESS_USER && sz + 2 * PGSIZE >= PLIC) {
+  if (m->cfg.kpt == KPT_PER_PROCESS_USER && sz + stack_bytes >= PLIC) {
     why(res, "the stack would reach PLIC");
     goto bad;
   }
-  if ((r = vm_uvmalloc(m, pagetable, sz, sz + 2 * PGSIZE, &sz1)) == SIM_PANIC)
-    return r;
-  if (sz1 == 0) {
+  if ((r = vm_uvmalloc(m, pagetable, sz, sz + stack_bytes, ed->uvm_perm, &sz1)) == SIM_FAIL) {
     why(res, "uvmalloc of the stack failed (out of memory)");
     goto bad;
   }
+  if (r != SIM_OK)
+    return r;
   sz = sz1;
-  if ((r = vm_uvmclear(m, pagetable, sz - 2 * PGSIZE)) != SIM_OK)
+  if ((r = vm_uvmclear(m, pagetable, sz - stack_bytes)) != SIM_OK)
     return r;
   sp = sz;
-  stackbase = sp - PGSIZE;
+  stackbase = sp - ed->ustack_pages * PGSIZE;
 
   char arg[PGSIZE];
   for (argc = 0; argv_pa[argc] != 0; argc++) {
@@ -285,13 +294,13 @@ bad:
   if (pagetable != 0 && (r = proc_freepagetable(m, pagetable, sz)) != SIM_OK)
     return r;
   res->ret = -1;
-  return SIM_OK;
+  return SIM_FAIL;
 }
 
 int exec_sys_exec(struct machine *m, int slot, const uint8_t *file, uint64_t len,
                   const char *path, int argc, char *const argv[], struct exec_result *res) {
   uint64_t argv_pa[MAXARG + 1];
-  int i, r = SIM_OK;
+  int i;
 
   memset(argv_pa, 0, sizeof(argv_pa));
   res->ret = -1;
@@ -320,9 +329,8 @@ int exec_sys_exec(struct machine *m, int slot, const uint8_t *file, uint64_t len
     goto out;
   }
   struct inode ip = {file, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len};
-  r = exec(m, slot, &ip, path, argv_pa, res);
-  if (r != SIM_OK)
-    return r;
+  if (exec(m, slot, &ip, path, argv_pa, res) == SIM_PANIC)
+    return SIM_PANIC;
 out:
   for (i = 0; i < MAXARG && argv_pa[i] != 0; i++) {
     if (kmem_kfree(m, argv_pa[i]) != SIM_OK)

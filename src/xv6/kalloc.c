@@ -3,6 +3,7 @@
 #include "sv39sim/xv6/machine.h"
 #include "sv39sim/sv39.h"
 
+// kfree's checks: page-aligned, at or above end, below PHYSTOP.
 static bool kfree_ok(const struct machine *m, uint64_t pa) {
   return pa % PGSIZE == 0 && pa >= m->cfg.end && pa < machine_phystop(m);
 }

@@ -1,5 +1,6 @@
 #include "sv39sim/xv6/kvm.h"
 
+#include "sv39sim/xv6/edition.h"
 #include "sv39sim/xv6/kalloc.h"
 #include "sv39sim/xv6/machine.h"
 #include "sv39sim/sv39.h"
@@ -8,22 +9,15 @@
 
 int kvm_map_kernel(struct machine *m, uint64_t pt, bool clint) {
   const struct config *c = &m->cfg;
-  const struct {
-    uint64_t va, pa, size, perm;
-    bool clint;
-  } map[] = {
-      {UART0, UART0, PGSIZE, PTE_R | PTE_W, false},
-      {VIRTIO0, VIRTIO0, PGSIZE, PTE_R | PTE_W, false},
-      {CLINT, CLINT, CLINT_SIZE, PTE_R | PTE_W, true},
-      {PLIC, PLIC, PLIC_SIZE, PTE_R | PTE_W, false},
-      {KERNBASE, KERNBASE, c->etext - KERNBASE, PTE_R | PTE_X, false},
-      {c->etext, c->etext, machine_phystop(m) - c->etext, PTE_R | PTE_W, false},
-      {TRAMPOLINE, c->trampoline, PGSIZE, PTE_R | PTE_X, false},
-  };
-  for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-    if (map[i].clint && !clint)
+  const struct xv6_edition *ed = c->edition;
+  for (unsigned i = 0; i < ed->nkmap; i++) {
+    const struct edition_kmap *row = &ed->kmap[i];
+    if (row->kind == EDITION_KMAP_CLINT && !clint)
       continue;
-    int r = vm_mappages(m, pt, map[i].va, map[i].size, map[i].pa, map[i].perm);
+    uint64_t va = edition_addr(row->va, c->etext, c->trampoline, machine_phystop(m));
+    uint64_t end = edition_addr(row->va_end, c->etext, c->trampoline, machine_phystop(m));
+    uint64_t pa = edition_addr(row->pa, c->etext, c->trampoline, machine_phystop(m));
+    int r = vm_mappages(m, pt, va, end - va, pa, row->perm);
     if (r != SIM_OK)
       return r;
   }
@@ -31,22 +25,45 @@ int kvm_map_kernel(struct machine *m, uint64_t pt, bool clint) {
 }
 
 int kvm_kvmcreate(struct machine *m, uint64_t *pagetable) {
-  *pagetable = 0;
   uint64_t root;
   int r = vm_uvmcreate(m, &root);
-  if (r == SIM_FAIL)
-    return SIM_OK;
   if (r != SIM_OK)
     return r;
   // A working part-3 solution must leave CLINT out: user memory may grow over its va.
   bool clint = m->cfg.kpt == KPT_PER_PROCESS || m->cfg.kpt_clint;
   r = kvm_map_kernel(m, root, clint);
-  if (r == SIM_FAIL)
-    return vm_kvmfree(m, root);
+  if (r == SIM_FAIL) {
+    r = vm_kvmfree(m, root);
+    return r == SIM_OK ? SIM_FAIL : r;
+  }
   if (r != SIM_OK)
     return r;
   *pagetable = root;
   return SIM_OK;
+}
+
+// kalloc and map every slot's kernel stack at KSTACK(slot), in slot order: procinit's loop
+// in 2020, proc_mapstacks later (who names it). Out of memory panics, as in xv6.
+static int mapstacks(struct machine *m, const char *who) {
+  for (int i = 0; i < NPROC; i++) {
+    uint64_t pa = kmem_kalloc(m);
+    if (pa == 0)
+      return m->halted ? SIM_PANIC
+                       : machine_panic(m, "kalloc", "%s: no page for a kernel stack", who);
+    int r = vm_mappages(m, m->kernel_pagetable, edition_kstack(m->cfg.edition, i), PGSIZE, pa,
+                        PTE_R | PTE_W);
+    if (r == SIM_FAIL)
+      return machine_panic(m, "kvmmap", "%s: no page-table page for a kernel stack", who);
+    if (r != SIM_OK)
+      return r;
+  }
+  return SIM_OK;
+}
+
+// Whether the global table holds boot-time kernel stacks: not in the lab's modes, which
+// allocate them in allocproc.
+static bool boot_stacks(const struct machine *m) {
+  return m->cfg.kpt == KPT_GLOBAL;
 }
 
 int kvm_kvminit(struct machine *m) {
@@ -61,7 +78,11 @@ int kvm_kvminit(struct machine *m) {
   int r = kvm_map_kernel(m, root, true);
   if (r == SIM_FAIL)
     return machine_panic(m, "kvmmap", "out of memory for the kernel's page-table pages");
-  return r;
+  if (r != SIM_OK)
+    return r;
+  if (m->cfg.edition->kstacks == EDITION_KSTACKS_KVMMAKE && boot_stacks(m))
+    return mapstacks(m, "proc_mapstacks");
+  return SIM_OK;
 }
 
 void kvm_kvminithart(struct machine *m) {
@@ -69,19 +90,15 @@ void kvm_kvminithart(struct machine *m) {
   tlb_sfence(&m->hw, true, 0, true, 0);
 }
 
-// Stock xv6 gives every process slot its kernel stack at boot; the lab's per-process
-// kernel tables move that to allocproc.
+// procinit: every slot's kstack is KSTACK(slot). Where the edition's procinit makes the
+// stacks (2020), it maps them in global mode, then loads the kernel table again.
 static int procinit(struct machine *m) {
-  for (int i = 0; i < NPROC; i++) {
-    m->proc[i].kstack = KSTACK(i);
-    if (m->cfg.kpt != KPT_GLOBAL)
-      continue;
-    uint64_t pa = kmem_kalloc(m);
-    if (pa == 0)
-      return m->halted ? SIM_PANIC : machine_panic(m, "kalloc", "procinit: no page for a kernel stack");
-    int r = vm_mappages(m, m->kernel_pagetable, KSTACK(i), PGSIZE, pa, PTE_R | PTE_W);
-    if (r == SIM_FAIL)
-      return machine_panic(m, "kvmmap", "procinit: no page-table page for a kernel stack");
+  for (int i = 0; i < NPROC; i++)
+    m->proc[i].kstack = edition_kstack(m->cfg.edition, i);
+  if (m->cfg.edition->kstacks != EDITION_KSTACKS_PROCINIT)
+    return SIM_OK;
+  if (boot_stacks(m)) {
+    int r = mapstacks(m, "procinit");
     if (r != SIM_OK)
       return r;
   }
@@ -90,10 +107,20 @@ static int procinit(struct machine *m) {
 }
 
 int kvm_boot_kstack_slot(const struct machine *m, uint64_t va) {
-  if (m->cfg.kpt != KPT_GLOBAL || va >= TRAMPOLINE || va < KSTACK(NPROC - 1) ||
-      (TRAMPOLINE - va) % (2 * PGSIZE) != 0)
+  if (!boot_stacks(m))
     return -1;
-  return (int)((TRAMPOLINE - va) / (2 * PGSIZE) - 1);
+  return edition_kstack_slot(m->cfg.edition, va);
+}
+
+// The pages the disk driver kallocs at boot and keeps (its rings, from 2022 on; none in
+// 2020, whose rings are static). Out of memory panics as xv6's driver does.
+static int virtio_disk_init(struct machine *m) {
+  for (unsigned i = 0; i < m->cfg.edition->boot_device_pages; i++) {
+    if (kmem_kalloc(m) == 0)
+      return m->halted ? SIM_PANIC
+                       : machine_panic(m, "virtio disk kalloc", "no page for a device");
+  }
+  return SIM_OK;
 }
 
 int kvm_boot(struct machine *m) {
@@ -103,6 +130,9 @@ int kvm_boot(struct machine *m) {
     return r;
   kvm_kvminithart(m);
   r = procinit(m);
+  if (r != SIM_OK)
+    return r;
+  r = virtio_disk_init(m);
   if (r != SIM_OK)
     return r;
   m->booted = true;

@@ -33,18 +33,22 @@ int kpt_mode_parse(const char *name, enum kpt_mode *mode) {
 
 void config_defaults(struct config *cfg) {
   memset(cfg, 0, sizeof(*cfg));
+  cfg->edition = DEFAULT_EDITION;
   cfg->ram_size = DEFAULT_RAM_SIZE;
   cfg->kpt = KPT_GLOBAL;
-  cfg->etext = DEFAULT_ETEXT;
-  cfg->end = DEFAULT_END;
-  cfg->trampoline = DEFAULT_TRAMPOLINE;
+  cfg->etext = cfg->edition->etext;
+  cfg->end = cfg->edition->end;
+  cfg->trampoline = cfg->edition->trampoline;
   cfg->ad = AD_HW;
   cfg->tlb_entries = TLB_DEFAULT_ENTRIES;
   cfg->tlb_ways = 0;
 }
 
+// Why the configuration cannot build a machine, or NULL.
 static const char *config_problem(const struct config *c) {
   uint64_t phystop = KERNBASE + c->ram_size;
+  if (c->edition == NULL)
+    return "no xv6 edition chosen";
   if (c->ram_size % PGSIZE != 0)
     return "RAM size must be a multiple of 4096";
   if (c->ram_size > RAM_MAX)
@@ -63,6 +67,8 @@ static const char *config_problem(const struct config *c) {
   return NULL;
 }
 
+// The state of a machine just switched on: empty kernel, no processes, hart in S-mode
+// with satp 0, an empty TLB. RAM is the caller's.
 static void power_on(struct machine *m) {
   memset(&m->kmem, 0, sizeof(m->kmem));
   memset(&m->hw.hart, 0, sizeof(m->hw.hart));

@@ -33,16 +33,13 @@ int proc_slot(const struct machine *m, int pid) {
 int proc_pagetable(struct machine *m, int slot, uint64_t *pagetable) {
   struct proc *p = &m->proc[slot];
   uint64_t pt;
-  *pagetable = 0;
   int r = vm_uvmcreate(m, &pt);
-  if (r == SIM_FAIL)
-    return SIM_OK;
   if (r != SIM_OK)
     return r;
   r = vm_mappages(m, pt, TRAMPOLINE, PGSIZE, m->cfg.trampoline, PTE_R | PTE_X);
   if (r == SIM_FAIL) {
     r = vm_uvmfree(m, pt, 0);
-    return r;
+    return r == SIM_OK ? SIM_FAIL : r;
   }
   if (r != SIM_OK)
     return r;
@@ -51,7 +48,7 @@ int proc_pagetable(struct machine *m, int slot, uint64_t *pagetable) {
     r = vm_uvmunmap(m, pt, TRAMPOLINE, 1, 0);
     if (r == SIM_OK)
       r = vm_uvmfree(m, pt, 0);
-    return r;
+    return r == SIM_OK ? SIM_FAIL : r;
   }
   if (r != SIM_OK)
     return r;
@@ -102,50 +99,56 @@ int proc_freeproc(struct machine *m, int slot) {
 }
 
 // The lab's additions to allocproc: the process's own kernel table, then its kernel stack
-// mapped in it. *ok is false when out of memory; the caller then runs freeproc.
-static int alloc_kernel_table(struct machine *m, struct proc *p, bool *ok) {
-  *ok = false;
+// mapped in it. SIM_FAIL when out of memory, with what was built left in p for freeproc.
+static int alloc_kernel_table(struct machine *m, struct proc *p) {
   int r = kvm_kvmcreate(m, &p->kpagetable);
-  if (r != SIM_OK || p->kpagetable == 0)
+  if (r != SIM_OK)
     return r;
   uint64_t pa = kmem_kalloc(m);
   if (pa == 0)
-    return m->halted ? SIM_PANIC : SIM_OK;
+    return m->halted ? SIM_PANIC : SIM_FAIL;
   r = vm_mappages(m, p->kpagetable, p->kstack, PGSIZE, pa, PTE_R | PTE_W);
-  if (r == SIM_FAIL)
-    return kmem_kfree(m, pa);
+  if (r == SIM_FAIL) {
+    r = kmem_kfree(m, pa);
+    return r == SIM_OK ? SIM_FAIL : r;
+  }
   if (r != SIM_OK)
     return r;
   p->kstack_pa = pa;
-  *ok = true;
   return SIM_OK;
 }
 
+// allocproc found slot i's process out of memory: freeproc undoes what was built.
+// SIM_FAIL, as allocproc returns 0, or freeproc's panic.
+static int allocproc_undo(struct machine *m, int i) {
+  int r = proc_freeproc(m, i);
+  return r == SIM_OK ? SIM_FAIL : r;
+}
+
 int proc_allocproc(struct machine *m, int *slot) {
-  *slot = -1;
   int i;
   for (i = 0; i < NPROC; i++) {
     if (m->proc[i].state == UNUSED)
       break;
   }
   if (i == NPROC)
-    return SIM_OK;
+    return SIM_FAIL;
   struct proc *p = &m->proc[i];
   p->pid = m->nextpid++;
   p->trapframe = kmem_kalloc(m);
   if (p->trapframe == 0)
-    return m->halted ? SIM_PANIC : SIM_OK;
+    return m->halted ? SIM_PANIC : SIM_FAIL;
   int r = proc_pagetable(m, i, &p->pagetable);
+  if (r == SIM_FAIL)
+    return allocproc_undo(m, i);
   if (r != SIM_OK)
     return r;
-  if (p->pagetable == 0)
-    return proc_freeproc(m, i);
   if (m->cfg.kpt != KPT_GLOBAL) {
-    bool ok;
-    if ((r = alloc_kernel_table(m, p, &ok)) != SIM_OK)
+    r = alloc_kernel_table(m, p);
+    if (r == SIM_FAIL)
+      return allocproc_undo(m, i);
+    if (r != SIM_OK)
       return r;
-    if (!ok)
-      return proc_freeproc(m, i);
   }
   // The slot is claimed; xv6 keeps it locked (and so invisible) until its caller is done.
   p->state = SLEEPING;
@@ -154,21 +157,16 @@ int proc_allocproc(struct machine *m, int *slot) {
   return SIM_OK;
 }
 
-int proc_userinit(struct machine *m, int *slot) {
-  int r = proc_allocproc(m, slot);
-  if (r != SIM_OK)
-    return r;
-  if (*slot < 0)
-    return machine_panic(m, "kerneltrap",
-                         "userinit: allocproc returned 0 and xv6 uses it without checking");
-  struct proc *p = &m->proc[*slot];
-  m->initproc = *slot;
-  r = vm_uvminit(m, p->pagetable, initcode, sizeof(initcode));
+// userinit's initcode: one zeroed page at va 0 holding initcode (which execs /init as a
+// system call), mirrored in mode 3; the process's size is that page.
+static int load_initcode(struct machine *m, struct proc *p) {
+  int r = vm_uvminit(m, p->pagetable, initcode, sizeof(initcode));
   if (r == SIM_FAIL)
     // xv6 ignores it: pid 1 runs from an unmapped page 0, faults, and usertrap kills it.
     return machine_panic(m, "init exiting",
-                         "uvminit's mappages failed, so initcode's page is unmapped and "
-                         "pid 1's first instruction faults");
+                         "%s's mappages failed, so initcode's page is unmapped and "
+                         "pid 1's first instruction faults",
+                         m->cfg.edition->names.uvminit);
   if (r != SIM_OK)
     return r;
   if (m->cfg.kpt == KPT_PER_PROCESS_USER) {
@@ -179,24 +177,43 @@ int proc_userinit(struct machine *m, int *slot) {
       return r;
   }
   p->sz = PGSIZE;
-  proc_tf_write(m, *slot, TF_EPC, 0);      // the user program counter
-  proc_tf_write(m, *slot, TF_SP, PGSIZE);  // the user stack pointer
-  strcpy(p->name, "initcode");
+  return SIM_OK;
+}
+
+int proc_userinit(struct machine *m, int *slot) {
+  int r = proc_allocproc(m, slot);
+  if (r == SIM_FAIL)
+    return machine_panic(m, "kerneltrap",
+                         "userinit: allocproc returned 0 and xv6 uses it without checking");
+  if (r != SIM_OK)
+    return r;
+  struct proc *p = &m->proc[*slot];
+  m->initproc = *slot;
+  if (m->cfg.edition->first_proc == EDITION_FIRST_INITCODE) {
+    if ((r = load_initcode(m, p)) != SIM_OK)
+      return r;
+    proc_tf_write(m, *slot, TF_EPC, 0);      // the user program counter
+    proc_tf_write(m, *slot, TF_SP, PGSIZE);  // the user stack pointer
+    strcpy(p->name, "initcode");
+  } else {
+    strcpy(p->name, "init"); // forkret's kexec("/init") gives it its image
+  }
   p->state = RUNNABLE;
   return SIM_OK;
 }
 
+// fork itself: *pid gets the child's pid. SIM_FAIL where fork returns -1 (allocproc,
+// uvmcopy or the mode-3 mirror out of memory), with the child freed.
 static int forkproc(struct machine *m, int slot, int *pid) {
   struct proc *p = &m->proc[slot];
   int cs;
-  *pid = -1;
   int r = proc_allocproc(m, &cs);
-  if (r != SIM_OK || cs < 0)
+  if (r != SIM_OK)
     return r;
   struct proc *np = &m->proc[cs];
   r = vm_uvmcopy(m, p->pagetable, np->pagetable, p->sz);
   if (r == SIM_FAIL)
-    return proc_freeproc(m, cs);
+    return allocproc_undo(m, cs);
   if (r != SIM_OK)
     return r;
   // sz before the mirror, so that a failed mirror's freeproc frees the copied pages.
@@ -204,7 +221,7 @@ static int forkproc(struct machine *m, int slot, int *pid) {
   if (m->cfg.kpt == KPT_PER_PROCESS_USER) {
     r = vm_u2kvmcopy(m, np->pagetable, np->kpagetable, 0, np->sz);
     if (r == SIM_FAIL)
-      return proc_freeproc(m, cs);
+      return allocproc_undo(m, cs);
     if (r != SIM_OK)
       return r;
   }
@@ -220,19 +237,23 @@ static int forkproc(struct machine *m, int slot, int *pid) {
   return SIM_OK;
 }
 
+// v as growproc's sz holds it: the edition's width, unsigned.
+static uint64_t sz_wrap(const struct machine *m, uint64_t v) {
+  unsigned bits = m->cfg.edition->growproc_bits;
+  return bits >= 64 ? v : v & ((1ULL << bits) - 1);
+}
+
 // growproc(n) grows: the lab's PLIC check, uvmalloc, then the mirror. *sz is growproc's
-// `uint sz`, updated on success; SIM_FAIL where growproc returns -1.
-static int grow(struct machine *m, struct proc *p, int32_t n, uint32_t *sz) {
-  uint32_t want = *sz + (uint32_t)n;
+// sz, updated on success; SIM_FAIL where growproc returns -1.
+static int grow(struct machine *m, struct proc *p, int32_t n, uint64_t *sz) {
+  uint64_t want = sz_wrap(m, *sz + (uint64_t)(int64_t)n);
   bool mirror = m->cfg.kpt == KPT_PER_PROCESS_USER;
   if (mirror && want >= PLIC)
     return SIM_FAIL;
   uint64_t newsz;
-  int r = vm_uvmalloc(m, p->pagetable, *sz, want, &newsz);
-  if (r == SIM_PANIC)
+  int r = vm_uvmalloc(m, p->pagetable, *sz, want, m->cfg.edition->uvm_perm, &newsz);
+  if (r != SIM_OK)
     return r;
-  if (newsz == 0)
-    return SIM_FAIL;
   if (mirror && newsz > *sz) {
     r = vm_u2kvmcopy(m, p->pagetable, p->kpagetable, *sz, newsz);
     if (r == SIM_FAIL) {
@@ -243,14 +264,15 @@ static int grow(struct machine *m, struct proc *p, int32_t n, uint32_t *sz) {
     if (r != SIM_OK)
       return r;
   }
-  *sz = (uint32_t)newsz;
+  *sz = sz_wrap(m, newsz);
   return SIM_OK;
 }
 
 // growproc(n) shrinks: uvmdealloc, then (mode 3) the mirror of the freed pages goes.
-static int shrink(struct machine *m, struct proc *p, int32_t n, uint32_t *sz) {
+static int shrink(struct machine *m, struct proc *p, int32_t n, uint64_t *sz) {
   uint64_t oldsz = *sz, newsz;
-  int r = vm_uvmdealloc(m, p->pagetable, oldsz, (uint32_t)(*sz + (uint32_t)n), &newsz);
+  int r = vm_uvmdealloc(m, p->pagetable, oldsz, sz_wrap(m, *sz + (uint64_t)(int64_t)n),
+                        &newsz);
   if (r != SIM_OK)
     return r;
   if (m->cfg.kpt == KPT_PER_PROCESS_USER && PGROUNDUP(newsz) < PGROUNDUP(oldsz)) {
@@ -259,15 +281,23 @@ static int shrink(struct machine *m, struct proc *p, int32_t n, uint32_t *sz) {
     if (r != SIM_OK)
       return r;
   }
-  *sz = (uint32_t)newsz;
+  *sz = sz_wrap(m, newsz);
   return SIM_OK;
+}
+
+// sys_sbrk's addr = myproc()->sz: the edition's width, signed (an int in 2020).
+static int64_t sbrk_addr(const struct machine *m, uint64_t sz) {
+  unsigned bits = m->cfg.edition->growproc_bits;
+  if (bits >= 64)
+    return (int64_t)sz;
+  uint64_t sign = 1ULL << (bits - 1);
+  return (int64_t)((sz_wrap(m, sz) ^ sign) - sign);
 }
 
 int proc_sbrk(struct machine *m, int slot, int32_t n, int64_t *ret) {
   struct proc *p = &m->proc[slot];
-  // sys_sbrk's `int addr = myproc()->sz` and growproc's `uint sz`.
-  int32_t addr = (int32_t)(uint32_t)p->sz;
-  uint32_t sz = (uint32_t)p->sz;
+  int64_t addr = sbrk_addr(m, p->sz);
+  uint64_t sz = sz_wrap(m, p->sz);
   int r = SIM_OK;
   *ret = -1;
   if (n > 0)
@@ -325,12 +355,16 @@ int proc_exit(struct machine *m, int slot, int status) {
 }
 
 int proc_fork(struct machine *m, int slot, int *pid) {
-  int r = forkproc(m, slot, pid);
-  if (r == SIM_OK)
-    proc_tf_write(m, slot, TF_A0, (uint64_t)(int64_t)*pid); // syscall(): a0 = return value
-  return r;
+  int child;
+  int r = forkproc(m, slot, &child);
+  if (r == SIM_PANIC)
+    return r;
+  *pid = r == SIM_OK ? child : -1; // fork's return value, for the user
+  proc_tf_write(m, slot, TF_A0, (uint64_t)(int64_t)*pid); // syscall(): a0 = return value
+  return SIM_OK;
 }
 
+// wait's loop over the children of slot: see proc_wait.
 static int waitchild(struct machine *m, int slot, int *pid, bool *blocked) {
   bool havekids = false;
   *pid = -1;

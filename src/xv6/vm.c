@@ -27,7 +27,6 @@ static int check_table(struct machine *m, uint64_t table, const char *who) {
 
 int vm_walk(struct machine *m, uint64_t pagetable, uint64_t va, int alloc,
             uint64_t *pte_pa) {
-  *pte_pa = 0;
   if (va >= MAXVA)
     return machine_panic(m, "walk", "va 0x%016llx is at or above MAXVA",
                          (unsigned long long)va);
@@ -42,10 +41,10 @@ int vm_walk(struct machine *m, uint64_t pagetable, uint64_t va, int alloc,
         return SIM_PANIC;
     } else {
       if (!alloc)
-        return SIM_OK;
+        return SIM_FAIL;
       pagetable = kmem_kalloc(m);
       if (pagetable == 0)
-        return m->halted ? SIM_PANIC : SIM_OK;
+        return m->halted ? SIM_PANIC : SIM_FAIL;
       ram_fill_page(&m->hw.ram, pagetable, 0);
       vm_pte_write(m, slot, PA2PTE(pagetable) | PTE_V);
     }
@@ -55,15 +54,12 @@ int vm_walk(struct machine *m, uint64_t pagetable, uint64_t va, int alloc,
 }
 
 int vm_walkaddr(struct machine *m, uint64_t pagetable, uint64_t va, uint64_t *pa) {
-  *pa = 0;
   if (va >= MAXVA)
     return SIM_FAIL;
   uint64_t pte_pa;
   int r = vm_walk(m, pagetable, va, 0, &pte_pa);
   if (r != SIM_OK)
     return r;
-  if (pte_pa == 0)
-    return SIM_FAIL;
   uint64_t pte = vm_pte_read(m, pte_pa);
   if ((pte & PTE_V) == 0 || (pte & PTE_U) == 0)
     return SIM_FAIL;
@@ -100,8 +96,6 @@ int vm_mappages(struct machine *m, uint64_t pagetable, uint64_t va, uint64_t siz
     int r = vm_walk(m, pagetable, a, 1, &pte_pa);
     if (r != SIM_OK)
       return r;
-    if (pte_pa == 0)
-      return SIM_FAIL;
     // xv6 walks again for every page, but until the run leaves this level-0 table each
     // walk finds the same slots valid and so the same table: the run writes only slots it
     // read as invalid, and stops with "remap" at the first valid one, so it never writes
@@ -128,11 +122,11 @@ int vm_uvmunmap(struct machine *m, uint64_t pagetable, uint64_t va, uint64_t npa
   for (uint64_t a = va; a < va + npages * PGSIZE; a += PGSIZE) {
     uint64_t pte_pa;
     int r = vm_walk(m, pagetable, a, 0, &pte_pa);
-    if (r != SIM_OK)
-      return r;
-    if (pte_pa == 0)
+    if (r == SIM_FAIL)
       return machine_panic(m, "uvmunmap: walk", "no page-table page for va 0x%016llx",
                            (unsigned long long)a);
+    if (r != SIM_OK)
+      return r;
     uint64_t pte = vm_pte_read(m, pte_pa);
     if ((pte & PTE_V) == 0)
       return machine_panic(m, "uvmunmap: not mapped", "va 0x%016llx",
@@ -164,7 +158,8 @@ int vm_uvminit(struct machine *m, uint64_t pagetable, const uint8_t *src, uint64
     // xv6 does not check: its memset of address 0 faults in the kernel.
     if (m->halted)
       return SIM_PANIC;
-    return machine_panic(m, "kerneltrap", "uvminit: kalloc returned 0 and xv6 writes to it");
+    return machine_panic(m, "kerneltrap", "%s: kalloc returned 0 and xv6 writes to it",
+                         m->cfg.edition->names.uvminit);
   }
   ram_fill_page(&m->hw.ram, mem, 0);
   int r = vm_mappages(m, pagetable, 0, PGSIZE, mem, PTE_W | PTE_R | PTE_X | PTE_U);
@@ -190,7 +185,7 @@ int vm_uvmdealloc(struct machine *m, uint64_t pagetable, uint64_t oldsz, uint64_
 }
 
 int vm_uvmalloc(struct machine *m, uint64_t pagetable, uint64_t oldsz, uint64_t newsz,
-                uint64_t *newsz_out) {
+                uint64_t perm, uint64_t *newsz_out) {
   uint64_t ignored;
   *newsz_out = oldsz;
   if (newsz < oldsz)
@@ -201,16 +196,14 @@ int vm_uvmalloc(struct machine *m, uint64_t pagetable, uint64_t oldsz, uint64_t 
     if (mem == 0) {
       if (m->halted)
         return SIM_PANIC;
-      *newsz_out = 0;
       int r = vm_uvmdealloc(m, pagetable, a, oldsz, &ignored);
       return r == SIM_OK ? SIM_FAIL : r;
     }
     ram_fill_page(&m->hw.ram, mem, 0);
-    int r = vm_mappages(m, pagetable, a, PGSIZE, mem, PTE_W | PTE_X | PTE_R | PTE_U);
+    int r = vm_mappages(m, pagetable, a, PGSIZE, mem, perm);
     if (r == SIM_PANIC)
       return r;
     if (r != SIM_OK) {
-      *newsz_out = 0;
       if (kmem_kfree(m, mem) != SIM_OK)
         return SIM_PANIC;
       r = vm_uvmdealloc(m, pagetable, a, oldsz, &ignored);
@@ -235,6 +228,7 @@ static int too_deep(struct machine *m, const char *who, int depth) {
                        who, depth);
 }
 
+// freewalk at depth levels below the root: children before parents, in index order.
 static int freewalk(struct machine *m, uint64_t pagetable, int depth) {
   if (check_table(m, pagetable, "freewalk") != SIM_OK ||
       too_deep(m, "freewalk", depth) != SIM_OK)
@@ -273,11 +267,11 @@ int vm_uvmcopy(struct machine *m, uint64_t old, uint64_t new, uint64_t sz) {
   for (i = 0; i < sz; i += PGSIZE) {
     uint64_t pte_pa;
     int r = vm_walk(m, old, i, 0, &pte_pa);
-    if (r != SIM_OK)
-      return r;
-    if (pte_pa == 0)
+    if (r == SIM_FAIL)
       return machine_panic(m, "uvmcopy: pte should exist", "va 0x%016llx",
                            (unsigned long long)i);
+    if (r != SIM_OK)
+      return r;
     uint64_t pte = vm_pte_read(m, pte_pa);
     if ((pte & PTE_V) == 0)
       return machine_panic(m, "uvmcopy: page not present", "va 0x%016llx",
@@ -311,11 +305,11 @@ err:;
 int vm_uvmclear(struct machine *m, uint64_t pagetable, uint64_t va) {
   uint64_t pte_pa;
   int r = vm_walk(m, pagetable, va, 0, &pte_pa);
-  if (r != SIM_OK)
-    return r;
-  if (pte_pa == 0)
+  if (r == SIM_FAIL)
     return machine_panic(m, "uvmclear", "va 0x%016llx has no page-table page",
                          (unsigned long long)va);
+  if (r != SIM_OK)
+    return r;
   vm_pte_write(m, pte_pa, vm_pte_read(m, pte_pa) & ~PTE_U);
   return SIM_OK;
 }
@@ -391,6 +385,7 @@ int vm_copyinstr(struct machine *m, uint64_t pagetable, char *dst, uint64_t srcv
   return SIM_FAIL;
 }
 
+// vm_kvmfree at depth levels below the root.
 static int kvmfree(struct machine *m, uint64_t pagetable, int depth) {
   if (check_table(m, pagetable, "kvmfree") != SIM_OK ||
       too_deep(m, "kvmfree", depth) != SIM_OK)
@@ -418,9 +413,9 @@ int vm_u2kvmcopy(struct machine *m, uint64_t upt, uint64_t kpt, uint64_t oldsz,
   for (uint64_t va = start; va < newsz; va += PGSIZE) {
     uint64_t pte_pa;
     int r = vm_walk(m, upt, va, 0, &pte_pa);
-    if (r != SIM_OK)
+    if (r == SIM_PANIC)
       return r;
-    uint64_t pte = pte_pa ? vm_pte_read(m, pte_pa) : 0;
+    uint64_t pte = r == SIM_OK ? vm_pte_read(m, pte_pa) : 0;
     if ((pte & PTE_V) == 0)
       return machine_panic(m, "u2kvmcopy: pte should exist", "va 0x%016llx",
                            (unsigned long long)va);
@@ -443,9 +438,9 @@ static int kernel_load(struct machine *m, uint64_t kpt, uint64_t va, uint8_t *ds
                        uint64_t n) {
   uint64_t pte_pa;
   int r = vm_walk(m, kpt, va, 0, &pte_pa);
-  if (r != SIM_OK)
+  if (r == SIM_PANIC)
     return r;
-  uint64_t pte = pte_pa ? vm_pte_read(m, pte_pa) : 0;
+  uint64_t pte = r == SIM_OK ? vm_pte_read(m, pte_pa) : 0;
   if ((pte & PTE_V) == 0 || (pte & PTE_R) == 0 || (pte & PTE_U) != 0)
     return machine_panic(m, "kerneltrap",
                          "load page fault (scause 13) at va 0x%016llx in the kernel table",

@@ -6,16 +6,18 @@
 
 struct machine;
 
-// Map the kernel's devices, text, data and trampoline into pt in kvminit's order
-// (CLINT only when clint). SIM_FAIL when a page-table page could not be allocated.
+// Map the edition's kernel rows (devices, text, data, trampoline) into pt in kvminit's
+// order, the CLINT row only when clint. SIM_FAIL when a page-table page could not be
+// allocated (rows mapped so far stay mapped).
 int kvm_map_kernel(struct machine *m, uint64_t pt, bool clint);
 
 // A process's own copy of the kernel table (lab modes): kvminit's mappings in kvminit's
 // order, CLINT in mode 2 and left out in mode 3 unless the clint option keeps it.
-// *pagetable is 0 when out of memory, with its own partial pages freed.
+// SIM_FAIL when out of memory, with its own partial pages freed.
 int kvm_kvmcreate(struct machine *m, uint64_t *pagetable);
 
-// Build the global kernel table. Running out of memory panics "kvmmap", as in xv6.
+// Build the global kernel table (and, where the edition's kvmmake does it, map the
+// kernel stacks). Running out of memory panics "kvmmap", as in xv6.
 int kvm_kvminit(struct machine *m);
 
 // Point satp at the global kernel table and execute sfence.vma.
@@ -26,7 +28,8 @@ void kvm_kvminithart(struct machine *m);
 // modes allocate stacks in allocproc). Pure layout: it reads no table.
 int kvm_boot_kstack_slot(const struct machine *m, uint64_t va);
 
-// kinit, kvminit, kvminithart, procinit: xv6's main() up to userinit.
+// kinit, kvminit, kvminithart, procinit, the devices' boot-time pages: xv6's main() up
+// to userinit.
 int kvm_boot(struct machine *m);
 
 #endif

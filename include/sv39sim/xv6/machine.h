@@ -7,23 +7,29 @@
 #include <stdint.h>
 
 #include "sv39sim/hw/hw.h"
+#include "sv39sim/xv6/edition.h"
 #include "sv39sim/xv6/kalloc.h"
 #include "sv39sim/xv6/proc.h"
 #include "sv39sim/sv39.h"
 #include "sv39sim/xv6/memlayout.h"
 
-// Results of operations on the simulated kernel. SIM_FAIL is the kernel's own error
-// return (xv6's -1 or 0); SIM_PANIC means the kernel panicked and the machine is halted.
+// Results of operations on the simulated kernel, the one convention of the xv6 layer:
+// SIM_OK: xv6's function succeeded. SIM_FAIL: it returned its error value (-1, or 0 for
+// a function that returns an address or a size); what it undoes on failure, it undid.
+// SIM_PANIC: the kernel panicked and the machine is halted (m->panic_msg says why).
+// Out-parameters are defined only on SIM_OK, unless a function's contract names one
+// that it sets on SIM_FAIL too (a system call's return value for the user, say).
 enum sim_status { SIM_OK = 0, SIM_FAIL = -1, SIM_PANIC = -2 };
 
 // The page-table lab's kernel page-table modes.
 enum kpt_mode { KPT_GLOBAL, KPT_PER_PROCESS, KPT_PER_PROCESS_USER };
 
 struct config {
+  const struct xv6_edition *edition; // the kernel modelled
   uint64_t ram_size;     // PHYSTOP - KERNBASE
   enum kpt_mode kpt;
   bool kpt_clint;        // keep CLINT in per-process kernel tables of mode 3
-  uint64_t etext;        // kernel image symbols
+  uint64_t etext;        // kernel image symbols (the edition's by default)
   uint64_t end;
   uint64_t trampoline;
   enum ad_policy ad;     // --ad hw|fault
@@ -31,13 +37,12 @@ struct config {
   unsigned tlb_ways;     // 0: fully associative
 };
 
-// The defaults are the fall-2020 lab kernel's as Debian 12's riscv64 gcc 12 builds it
-// (etext and trampoline as in any stock build; end from that build's kernel.sym: it sets
-// only how many pages kinit frees).
+// The default edition is fall 2020; its image symbols as constants, for tests.
+#define DEFAULT_EDITION (&edition_fall2020)
 #define DEFAULT_RAM_SIZE (128ULL << 20)
-#define DEFAULT_ETEXT 0x80008000ULL
-#define DEFAULT_END 0x80027020ULL
-#define DEFAULT_TRAMPOLINE 0x80007000ULL
+#define DEFAULT_ETEXT FALL2020_ETEXT
+#define DEFAULT_END FALL2020_END
+#define DEFAULT_TRAMPOLINE FALL2020_TRAMPOLINE
 
 // The page-table lab's statistics (kernel/vmcopyin.c): calls of copyin_new and
 // copyinstr_new, which only mode 3 makes.
@@ -80,6 +85,8 @@ struct machine {
   uint64_t kalloc_fail_call;
 };
 
+// The default configuration: the default edition with its image symbols; every other
+// field as its option's default (--help).
 void config_defaults(struct config *cfg);
 
 // A mode's name as the trace language writes it ("global", "per-process",

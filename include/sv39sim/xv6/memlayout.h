@@ -5,19 +5,17 @@
 // descriptor's.
 #include "sv39sim/sv39.h"
 
-// Physical memory layout of QEMU's virt machine, as xv6 sees it.
+// Physical memory layout of QEMU's virt machine, as xv6 sees it. Whether the kernel maps
+// CLINT, and how much of PLIC, is the edition's.
 #define UART0 0x10000000ULL
 #define VIRTIO0 0x10001000ULL
 #define CLINT 0x2000000ULL
 #define CLINT_SIZE 0x10000ULL
 #define PLIC 0x0c000000ULL
-#define PLIC_SIZE 0x400000ULL
 #define KERNBASE 0x80000000ULL
 
 #define TRAMPOLINE (MAXVA - PGSIZE)
 #define TRAPFRAME (TRAMPOLINE - PGSIZE)
-// Each kernel stack sits below the trampoline with an unmapped guard page under it.
-#define KSTACK(p) (TRAMPOLINE - ((uint64_t)(p) + 1) * 2 * PGSIZE)
 
 #define NPROC 64
 #define MAXARG 32

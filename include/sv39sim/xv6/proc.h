@@ -36,31 +36,34 @@ struct proc {
 int proc_slot(const struct machine *m, int pid);
 
 // Claim an UNUSED slot, give it a pid, a trapframe and a user table (and in the lab modes
-// a kernel table and stack). *slot is -1 when there is no free slot or no memory.
+// a kernel table and stack); *slot gets the slot. SIM_FAIL (allocproc's 0) when there is
+// no free slot or no memory, with everything undone.
 int proc_allocproc(struct machine *m, int *slot);
 
 // Free everything a process owns and mark its slot UNUSED.
 int proc_freeproc(struct machine *m, int slot);
 
-// A user table with only the trampoline and the trapframe mapped; *pagetable is 0 when
-// out of memory (everything undone).
+// A user table with only the trampoline and the trapframe mapped, in *pagetable.
+// SIM_FAIL when out of memory, everything undone.
 int proc_pagetable(struct machine *m, int slot, uint64_t *pagetable);
+// Unmap the trampoline and the trapframe, then free the user pages below sz and the table.
 int proc_freepagetable(struct machine *m, uint64_t pagetable, uint64_t sz);
 
 // Write one 8-byte field of the process's trapframe.
 void proc_tf_write(struct machine *m, int slot, unsigned off, uint64_t v);
 
-// Create pid 1 with initcode at va 0. *slot gets its slot. A second userinit, or
-// running out of memory, panics as xv6 would.
+// Create pid 1 as the edition starts it (initcode at va 0, or an empty image for the
+// first forkret's kexec). *slot gets its slot. Out of memory panics as xv6 would.
 int proc_userinit(struct machine *m, int *slot);
 
-// fork by the process in slot: *pid gets the child's pid, or -1 as xv6's fork returns
-// when allocproc or uvmcopy (or, in mode 3, the mirror) fails; then nothing is left over.
+// The fork system call by the process in slot: SIM_OK with *pid the value fork returns
+// to the user (and in a0): the child's pid, or -1 when allocproc or uvmcopy (or, in
+// mode 3, the mirror) failed, with nothing left over. SIM_PANIC otherwise.
 int proc_fork(struct machine *m, int slot, int *pid);
 
-// sys_sbrk(n): SIM_OK with *ret the old size as sys_sbrk's `int addr` holds it (negative
-// from 2 GiB on, as in xv6), or SIM_FAIL with *ret -1 where growproc fails (out of memory;
-// in mode 3 also sz + n reaching PLIC). Sizes are 32-bit, as growproc's `uint sz`.
+// sys_sbrk(n): SIM_OK with *ret the old size as sys_sbrk's addr holds it (2020's `int`:
+// negative from 2 GiB on), or SIM_FAIL with *ret -1 where growproc fails (out of memory;
+// in mode 3 also sz + n reaching PLIC). Sizes wrap at the edition's growproc width.
 int proc_sbrk(struct machine *m, int slot, int32_t n, int64_t *ret);
 
 // exit(status): the process becomes a ZOMBIE and its children go to init. Panics

@@ -3,19 +3,19 @@
 // xv6's page-table code (kernel/vm.c), working on tables in simulated RAM. A page table
 // is named by the physical address of its root page.
 //
-// Every function returns SIM_OK on success, SIM_FAIL where xv6's returns its error value
-// (-1, or 0 for the functions that return an address or a size), and SIM_PANIC when
-// xv6 would panic (the machine is then halted). Results come back through pointers.
+// Every function follows enum sim_status's convention (machine.h): results come back
+// through pointers, set only on SIM_OK.
 #include <stdint.h>
 
 struct machine;
 
-// The PTE for va: its physical address in *pte_pa, or 0 when a level is missing (and
-// alloc is 0, or kalloc failed). Panics "walk" for va >= MAXVA.
+// The PTE for va: its physical address in *pte_pa. SIM_FAIL (walk's 0) when a level is
+// missing and alloc is 0, or kalloc failed. Panics "walk" for va >= MAXVA.
 int vm_walk(struct machine *m, uint64_t pagetable, uint64_t va, int alloc,
             uint64_t *pte_pa);
 
-// The pa of the user page at va in *pa, or 0 when it is not mapped, not valid or not U.
+// The pa of the user page at va in *pa; SIM_FAIL (walkaddr's 0) when it is not mapped,
+// not valid or not U.
 int vm_walkaddr(struct machine *m, uint64_t pagetable, uint64_t va, uint64_t *pa);
 
 // Map [va, va + size) to pa. SIM_FAIL when walk could not allocate a page-table page
@@ -34,9 +34,11 @@ int vm_uvmcreate(struct machine *m, uint64_t *pagetable);
 // SIM_FAIL when mappages could not get a page-table page (xv6 does not check).
 int vm_uvminit(struct machine *m, uint64_t pagetable, const uint8_t *src, uint64_t sz);
 
-// Grow from oldsz to newsz; *newsz_out is newsz, or 0 on failure (everything undone).
+// Grow from oldsz to newsz with zeroed pages mapped with perm (the edition's: xv6 2020
+// maps R|W|X|U, later editions R|U plus xperm); *newsz_out is the new size. SIM_FAIL
+// (uvmalloc's 0) when out of memory, everything undone.
 int vm_uvmalloc(struct machine *m, uint64_t pagetable, uint64_t oldsz, uint64_t newsz,
-                uint64_t *newsz_out);
+                uint64_t perm, uint64_t *newsz_out);
 
 // Shrink from oldsz to newsz, freeing the pages; *newsz_out gets the new size.
 int vm_uvmdealloc(struct machine *m, uint64_t pagetable, uint64_t oldsz, uint64_t newsz,
