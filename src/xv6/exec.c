@@ -5,16 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sv39sim/xv6/elf.h"
 #include "sv39sim/xv6/kalloc.h"
 #include "sv39sim/xv6/machine.h"
 #include "sv39sim/xv6/proc.h"
 #include "sv39sim/sv39.h"
 #include "sv39sim/xv6/vm.h"
 
-#define ELF_MAGIC 0x464C457FU
-#define ELF_PROG_LOAD 1
-#define ELFHDR_SIZE 64
-#define PROGHDR_SIZE 56
 
 struct elfhdr {
   uint32_t magic;
@@ -45,13 +42,6 @@ static uint32_t readi(const struct inode *ip, void *dst, uint32_t off, uint32_t 
 }
 
 // Little-endian fields of size bytes, as the ELF file holds them.
-static uint64_t get_le(const uint8_t *p, int size) {
-  uint64_t v = 0;
-  for (int i = 0; i < size; i++)
-    v |= (uint64_t)p[i] << (8 * i);
-  return v;
-}
-
 static void put_le(uint8_t *p, int size, uint64_t v) {
   for (int i = 0; i < size; i++)
     p[i] = (uint8_t)(v >> (8 * i));
@@ -59,19 +49,19 @@ static void put_le(uint8_t *p, int size, uint64_t v) {
 
 // The ELF and program headers' fields exec reads, from their file bytes.
 static void parse_elfhdr(const uint8_t *b, struct elfhdr *h) {
-  h->magic = (uint32_t)get_le(b, 4);
-  h->entry = get_le(b + 24, 8);
-  h->phoff = get_le(b + 32, 8);
-  h->phnum = (uint16_t)get_le(b + 56, 2);
+  h->magic = (uint32_t)elf_get_le(b, 4);
+  h->entry = elf_get_le(b + 24, 8);
+  h->phoff = elf_get_le(b + 32, 8);
+  h->phnum = (uint16_t)elf_get_le(b + 56, 2);
 }
 
 static void parse_proghdr(const uint8_t *b, struct proghdr *ph) {
-  ph->type = (uint32_t)get_le(b, 4);
-  ph->flags = (uint32_t)get_le(b + 4, 4);
-  ph->off = get_le(b + 8, 8);
-  ph->vaddr = get_le(b + 16, 8);
-  ph->filesz = get_le(b + 32, 8);
-  ph->memsz = get_le(b + 40, 8);
+  ph->type = (uint32_t)elf_get_le(b, 4);
+  ph->flags = (uint32_t)elf_get_le(b + 4, 4);
+  ph->off = elf_get_le(b + 8, 8);
+  ph->vaddr = elf_get_le(b + 16, 8);
+  ph->filesz = elf_get_le(b + 32, 8);
+  ph->memsz = elf_get_le(b + 40, 8);
 }
 
 static void why(struct exec_result *res, const char *fmt, ...)
@@ -350,7 +340,7 @@ uint8_t *exec_synthetic_image(uint64_t size, uint64_t *len) {
   b[5] = 1;                    // little-endian
   b[6] = 1;                    // version
   put_le(b + 16, 2, 2);        // ET_EXEC
-  put_le(b + 18, 2, 0xf3);     // EM_RISCV
+  put_le(b + 18, 2, ELF_MACHINE_RISCV);
   put_le(b + 20, 4, 1);
   put_le(b + 32, 8, ELFHDR_SIZE);
   put_le(b + 52, 2, ELFHDR_SIZE);

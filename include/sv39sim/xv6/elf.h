@@ -16,7 +16,7 @@
 #define SECTHDR_SIZE 64
 #define SYM_SIZE 24
 
-// The size-byte little-endian number at p.
+// The size-byte little-endian number at p (any alignment).
 static inline uint64_t elf_get_le(const uint8_t *p, int size) {
   uint64_t v = 0;
   for (int i = size - 1; i >= 0; i--)
