@@ -114,6 +114,9 @@ static const struct cmd_def table[] = {
     {"help", cmd_help, "[COMMAND]", "list the commands, or explain one", 0, 1, false},
     {"json", cmd_json, TABLE_ARGS, "a page table as a JSON tree", 1, 2, false},
     {"kalloc", cmd_kalloc, "", "take a page from the free list", 0, 0, true},
+    {"kernel", cmd_kernel, "ELF",
+     "take etext, end and trampoline from your own xv6 kernel's ELF (before boot)", 1, 1,
+     true},
     {"kfree", cmd_kfree, "PA", "give a page back to the free list", 1, 1, true},
     {"kill", cmd_kill, "PID", "kill(pid): the process exits with status -1", 1, 1, true},
     {"load", cmd_load, "VA [1|2|4|8]", "read memory through the MMU (8 bytes by default)", 1,
@@ -337,10 +340,12 @@ enum cmd_status cmd_run_line(struct session *s, const char *line) {
   }
   char *words[MAX_WORDS];
   int argc = split(copy, words);
-  if (argc == 0) {
-    free(copy);
-    return CMD_OK;
-  }
+  enum cmd_status st = argc == 0 ? CMD_OK : cmd_run_argv(s, argc, words);
+  free(copy);
+  return st;
+}
+
+enum cmd_status cmd_run_argv(struct session *s, int argc, char **words) {
   struct cmd_call c = {.m = s->m, .s = s, .view = {.out = s->out, .color = s->color}};
   if (s->json) {
     c.view.json = cJSON_CreateObject();
@@ -352,6 +357,5 @@ enum cmd_status cmd_run_line(struct session *s, const char *line) {
   if (r.status == CMD_PANIC)
     s->panicked = true;
   show_outcome(s, d != NULL ? d->name : NULL, r, c.view.json);
-  free(copy);
   return r.status;
 }

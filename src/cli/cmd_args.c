@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd_priv.h"
@@ -139,4 +140,55 @@ FILE *arg_open(struct cmd_call *c, const char *name, const char *mode, char *pat
   if (f == NULL)
     arg_fail(c, "cannot open '%s': %s", path, strerror(errno));
   return f;
+}
+
+// Larger than any ELF a student runs or any kernel they build, by far.
+#define MAX_FILE (64ULL << 20)
+
+int cmd_read_stream(FILE *f, const char *path, uint8_t **data, uint64_t *len, char *err,
+                    size_t errlen) {
+  uint8_t *buf = NULL;
+  uint64_t n = 0, cap = 0;
+  for (;;) {
+    if (n == cap) {
+      cap = cap ? 2 * cap : 65536;
+      if (cap > MAX_FILE + 1)
+        cap = MAX_FILE + 1;
+      uint8_t *b = realloc(buf, cap);
+      if (b == NULL) {
+        free(buf);
+        snprintf(err, errlen, "out of host memory reading '%s'", path);
+        return -1;
+      }
+      buf = b;
+    }
+    size_t got = fread(buf + n, 1, cap - n, f);
+    n += got;
+    if (got == 0 || n > MAX_FILE)
+      break;
+  }
+  if (ferror(f)) {
+    free(buf);
+    snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+    return -1;
+  }
+  if (n > MAX_FILE) {
+    free(buf);
+    snprintf(err, errlen, "'%s' is larger than %llu MiB", path,
+             (unsigned long long)(MAX_FILE >> 20));
+    return -1;
+  }
+  *data = buf;
+  *len = n;
+  return 0;
+}
+
+int arg_read_file(struct cmd_call *c, const char *name, uint8_t **data, uint64_t *len) {
+  char path[4096];
+  FILE *f = arg_open(c, name, "rb", path, sizeof(path));
+  if (f == NULL)
+    return -1;
+  int r = cmd_read_stream(f, path, data, len, c->err, sizeof(c->err));
+  fclose(f);
+  return r;
 }

@@ -77,6 +77,8 @@ int arg_table(struct cmd_call *c, int argc, char **argv, struct render_table *t)
 // message in c->err.
 FILE *arg_open(struct cmd_call *c, const char *name, const char *mode, char *path,
                size_t len);
+// The whole of such a file (at most 64 MiB) in *data, which the caller frees.
+int arg_read_file(struct cmd_call *c, const char *name, uint8_t **data, uint64_t *len);
 
 // ---- what the MMU's displays share (cmd_mmu.c) ----
 
@@ -102,6 +104,7 @@ struct cmd_result cmd_copyinstr(struct cmd_call *c, int argc, char **argv);
 struct cmd_result cmd_exec(struct cmd_call *c, int argc, char **argv);
 struct cmd_result cmd_exit(struct cmd_call *c, int argc, char **argv);
 struct cmd_result cmd_fork(struct cmd_call *c, int argc, char **argv);
+struct cmd_result cmd_kernel(struct cmd_call *c, int argc, char **argv);
 struct cmd_result cmd_kill(struct cmd_call *c, int argc, char **argv);
 struct cmd_result cmd_mode(struct cmd_call *c, int argc, char **argv);
 struct cmd_result cmd_sbrk(struct cmd_call *c, int argc, char **argv);

@@ -1,5 +1,5 @@
 // The process commands, as xv6's system calls and boot code: boot, mode, userinit, fork,
-// exec, sbrk, exit, wait, kill, switch, copyin and copyinstr.
+// kernel, exec, sbrk, exit, wait, kill, switch, copyin and copyinstr.
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -8,10 +8,10 @@
 #include "cmd_priv.h"
 #include "sv39sim/xv6/exec.h"
 #include "sv39sim/xv6/kvm.h"
+#include "sv39sim/xv6/ksyms.h"
 #include "sv39sim/xv6/machine.h"
 #include "sv39sim/xv6/proc.h"
 
-#define MAX_EXEC_FILE (64ULL << 20)
 #define MAX_COPYIN (64ULL << 10)
 
 // ---- boot, mode, userinit ----
@@ -82,52 +82,64 @@ struct cmd_result cmd_userinit(struct cmd_call *c, int argc, char **argv) {
   return cmd_ok();
 }
 
+// ---- kernel ----
+
+struct kernel_result {
+  const char *name;            // the file as the trace or option named it
+  struct kernel_syms ks;
+  const struct xv6_edition *ed; // the edition simulated
+};
+
+// The symbols taken, and a warning when the file's functions are not the simulated
+// edition's (its kernel would build other tables).
+static void show_kernel(const struct cmd_view *v, const struct kernel_result *r) {
+  char years[64];
+  ksyms_years_text(&r->ks, years, sizeof(years));
+  bool fits = ksyms_fits_year(&r->ks, r->ed->year);
+  if (v->json) {
+    render_json_hex(v->json, "etext", r->ks.etext);
+    render_json_hex(v->json, "end", r->ks.end);
+    render_json_hex(v->json, "trampoline", r->ks.trampoline);
+    cJSON *arr = cJSON_AddArrayToObject(v->json, "editions");
+    for (int y = KSYMS_FIRST_YEAR; y <= KSYMS_LAST_YEAR; y++) {
+      if (ksyms_fits_year(&r->ks, y))
+        cJSON_AddItemToArray(arr, cJSON_CreateNumber(y));
+    }
+    cJSON_AddBoolToObject(v->json, "edition_fits", fits);
+    return;
+  }
+  fprintf(v->out, "kernel: %s: etext 0x%016" PRIx64 ", end 0x%016" PRIx64
+                  ", trampoline 0x%016" PRIx64 "\n",
+          r->name, r->ks.etext, r->ks.end, r->ks.trampoline);
+  if (!fits)
+    fprintf(v->out, "  warning: its functions are those of an xv6 kernel of %s, not of the "
+                    "simulated edition (%s)\n",
+            years, r->ed->name);
+}
+
+struct cmd_result cmd_kernel(struct cmd_call *c, int argc, char **argv) {
+  (void)argc;
+  if (c->m->booted)
+    return cmd_fail(c, "the kernel image is chosen before 'boot' ('reset' for a fresh "
+                       "machine)");
+  uint8_t *data;
+  uint64_t len;
+  if (arg_read_file(c, argv[1], &data, &len))
+    return cmd_error(c);
+  struct kernel_result r = {.name = argv[1], .ed = c->m->cfg.edition};
+  char why[256];
+  int bad = ksyms_read(data, len, &r.ks, why, sizeof(why));
+  free(data);
+  if (bad)
+    return cmd_fail(c, "'%s': %s", argv[1], why);
+  if (machine_set_kernel(c->m, r.ks.etext, r.ks.end, r.ks.trampoline, why, sizeof(why)) != 0)
+    return cmd_fail(c, "'%s': %s", argv[1], why);
+  show_kernel(&c->view, &r);
+  return cmd_ok();
+}
+
 // ---- exec ----
 
-// Read a whole host file for exec. Returns 0 with *data (the caller frees it), or -1 with
-// the message in c->err.
-static int read_exec_file(struct cmd_call *c, const char *name, uint8_t **data,
-                          uint64_t *len) {
-  char path[4096];
-  FILE *f = arg_open(c, name, "rb", path, sizeof(path));
-  if (f == NULL)
-    return -1;
-  uint8_t *buf = NULL;
-  uint64_t n = 0, cap = 0;
-  for (;;) {
-    if (n == cap) {
-      cap = cap ? 2 * cap : 65536;
-      if (cap > MAX_EXEC_FILE + 1)
-        cap = MAX_EXEC_FILE + 1;
-      uint8_t *b = realloc(buf, cap);
-      if (b == NULL) {
-        free(buf);
-        fclose(f);
-        return arg_fail(c, "out of host memory reading '%s'", path);
-      }
-      buf = b;
-    }
-    size_t got = fread(buf + n, 1, cap - n, f);
-    n += got;
-    if (got == 0 || n > MAX_EXEC_FILE)
-      break;
-  }
-  bool bad = ferror(f) != 0;
-  int saved = errno;
-  fclose(f);
-  if (bad) {
-    free(buf);
-    return arg_fail(c, "cannot read '%s': %s", path, strerror(saved));
-  }
-  if (n > MAX_EXEC_FILE) {
-    free(buf);
-    return arg_fail(c, "'%s' is larger than %llu MiB", path,
-                    (unsigned long long)(MAX_EXEC_FILE >> 20));
-  }
-  *data = buf;
-  *len = n;
-  return 0;
-}
 
 struct exec_shown {
   int pid;
@@ -171,7 +183,7 @@ struct cmd_result cmd_exec(struct cmd_call *c, int argc, char **argv) {
     first_arg = 4;
     path = argc > 4 ? argv[4] : "";
   } else {
-    if (read_exec_file(c, argv[2], &image, &len))
+    if (arg_read_file(c, argv[2], &image, &len))
       return cmd_error(c);
     first_arg = 3;
     path = argv[2];

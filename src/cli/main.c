@@ -1,4 +1,5 @@
 // sv39sim: replay what xv6 does to RISC-V Sv39 page tables.
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "sv39sim/xv6/machine.h"
 #include "sv39sim/cli/replay.h"
 #include "sv39sim/hw/tlb.h"
+#include "sv39sim/xv6/ksyms.h"
 
 // Exit statuses (README lists them).
 enum { EXIT_OK = 0, EXIT_CMD_FAILED = 1, EXIT_USAGE = 2, EXIT_PANIC = 3 };
@@ -28,6 +30,8 @@ static void usage(FILE *f) {
         "      --json          print each command's result as one JSON object per line\n"
         "      --kpt MODE      kernel page-table mode: global (default), per-process,\n"
         "                      per-process-user\n"
+        "      --kernel ELF    take etext, end and trampoline from your own xv6 kernel\n"
+        "                      build (kernel/kernel) instead of the edition's defaults\n"
         "      --ram SIZE      simulated RAM, PHYSTOP - KERNBASE (default 128M)\n"
         "      --tlb ENTRIES[xWAYS]  TLB geometry: 32 (default) is fully associative,\n"
         "                      16x4 is 4 sets of 4 ways, 0 is no TLB; LRU replacement\n"
@@ -50,14 +54,52 @@ static bool want_color(int fd) {
   return isatty(fd) && (no == NULL || no[0] == '\0');
 }
 
+// --kernel: the image symbols of the user's own build into cfg, with a warning on stderr
+// when its functions are another edition's. Returns 0, or -1 having said why.
+static int load_kernel(const char *path, struct config *cfg) {
+  char err[512];
+  FILE *f = fopen(path, "rb");
+  if (f == NULL) {
+    fprintf(stderr, "sv39sim: --kernel: cannot open '%s': %s\n", path, strerror(errno));
+    return -1;
+  }
+  uint8_t *data;
+  uint64_t len;
+  int r = cmd_read_stream(f, path, &data, &len, err, sizeof(err));
+  fclose(f);
+  if (r != 0) {
+    fprintf(stderr, "sv39sim: --kernel: %s\n", err);
+    return -1;
+  }
+  struct kernel_syms ks;
+  r = ksyms_read(data, len, &ks, err, sizeof(err));
+  free(data);
+  if (r != 0) {
+    fprintf(stderr, "sv39sim: --kernel: '%s': %s\n", path, err);
+    return -1;
+  }
+  cfg->etext = ks.etext;
+  cfg->end = ks.end;
+  cfg->trampoline = ks.trampoline;
+  if (!ksyms_fits_year(&ks, cfg->edition->year)) {
+    char years[64];
+    ksyms_years_text(&ks, years, sizeof(years));
+    fprintf(stderr, "sv39sim: --kernel: warning: '%s' has the functions of an xv6 kernel of "
+                    "%s, not of the simulated edition (%s)\n",
+            path, years, cfg->edition->name);
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
-  enum { OPT_JSON = 256, OPT_KPT, OPT_RAM, OPT_TLB, OPT_AD, OPT_VERSION };
+  enum { OPT_JSON = 256, OPT_KPT, OPT_KERNEL, OPT_RAM, OPT_TLB, OPT_AD, OPT_VERSION };
   static const struct option opts[] = {
       {"execute", required_argument, NULL, 'e'},
       {"interactive", no_argument, NULL, 'i'},
       {"keep-going", no_argument, NULL, 'k'},
       {"json", no_argument, NULL, OPT_JSON},
       {"kpt", required_argument, NULL, OPT_KPT},
+      {"kernel", required_argument, NULL, OPT_KERNEL},
       {"ram", required_argument, NULL, OPT_RAM},
       {"tlb", required_argument, NULL, OPT_TLB},
       {"ad", required_argument, NULL, OPT_AD},
@@ -68,7 +110,7 @@ int main(int argc, char **argv) {
   struct config cfg;
   config_defaults(&cfg);
   const char *execute = NULL;
-  const char *kpt = NULL;
+  const char *kpt = NULL, *kernel = NULL;
   bool interactive = false, keep_going = false, json = false;
   int opt;
   while ((opt = getopt_long(argc, argv, "e:ikh", opts, NULL)) != -1) {
@@ -78,6 +120,7 @@ int main(int argc, char **argv) {
     case 'k': keep_going = true; break;
     case OPT_JSON: json = true; break;
     case OPT_KPT: kpt = optarg; break;
+    case OPT_KERNEL: kernel = optarg; break;
     case OPT_RAM:
       if (cmd_parse_u64(optarg, true, &cfg.ram_size) != 0) {
         fprintf(stderr, "sv39sim: --ram: '%s' is not a size (like 128M or 0x8000000)\n",
@@ -112,6 +155,8 @@ int main(int argc, char **argv) {
   }
 
   char err[256];
+  if (kernel != NULL && load_kernel(kernel, &cfg) != 0)
+    return EXIT_USAGE;
   struct machine *m = machine_new(&cfg, err, sizeof(err));
   if (m == NULL) {
     fprintf(stderr, "sv39sim: %s\n", err);

@@ -127,3 +127,12 @@ int ksyms_read(const uint8_t *d, size_t len, struct kernel_syms *ks, char *err,
                              .trampoline = f.value[SYM_TRAMPOLINE], .years = years_from(&f)};
   return 0;
 }
+
+void ksyms_years_text(const struct kernel_syms *ks, char *buf, size_t len) {
+  size_t n = 0;
+  buf[0] = '\0';
+  for (int y = KSYMS_FIRST_YEAR; y <= KSYMS_LAST_YEAR && n < len; y++) {
+    if (ksyms_fits_year(ks, y))
+      n += (size_t)snprintf(buf + n, len - n, "%s%d", n ? ", " : "", y);
+  }
+}

@@ -134,6 +134,28 @@ void machine_free(struct machine *m) {
   free(m);
 }
 
+int machine_set_kernel(struct machine *m, uint64_t etext, uint64_t end, uint64_t trampoline,
+                       char *err, size_t errlen) {
+  if (m->booted) {
+    snprintf(err, errlen, "the kernel image is chosen before 'boot' ('reset' for a fresh "
+                          "machine)");
+    return -1;
+  }
+  struct config c = m->cfg;
+  c.etext = etext;
+  c.end = end;
+  c.trampoline = trampoline;
+  const char *problem = config_problem(&c);
+  if (problem != NULL) {
+    snprintf(err, errlen, "etext 0x%llx, end 0x%llx, trampoline 0x%llx: %s",
+             (unsigned long long)etext, (unsigned long long)end,
+             (unsigned long long)trampoline, problem);
+    return -1;
+  }
+  m->cfg = c;
+  return 0;
+}
+
 int machine_reset(struct machine *m) {
   struct ram fresh;
   if (ram_init(&fresh, KERNBASE, m->cfg.ram_size) != 0)

@@ -86,6 +86,16 @@ mkdir adir
 boot='boot; userinit'
 
 # ---- traces that are no traces ----
+head -c 4096 "$data/kernel/kernel-2020-like.elf" >cut.elf
+# --kernel and `kernel` take only a RISC-V ELF64 kernel with a symbol table (exit 2 for the
+# option, 1 for the command), naming the file and what is wrong.
+expect kernel-garbage 2 "sv39sim: --kernel: 'garbage.bin': not a RISC-V ELF file (e_machine 7084)" '' \
+  -- --kernel garbage.bin -e boot
+expect kernel-text 2 "sv39sim: --kernel: 'ctl.trace': not an ELF file" '' -- --kernel ctl.trace
+expect kernel-missing 2 "sv39sim: --kernel: cannot open 'nothere.elf': No such file or directory" \
+  '' -- --kernel nothere.elf
+expect kernel-truncated 1 "-e:1: kernel: 'cut.elf': its section headers are missing or lie outside the file" \
+  '' -- -e 'kernel cut.elf'
 expect garbage 1 "garbage.bin:1: line contains a NUL byte (is this a trace file?)" '' -- garbage.bin
 expect nul-byte 1 "nul.trace:2: line contains a NUL byte (is this a trace file?)" \
   "boot: kernel page table 0x0000000087fff000, 32591 pages free" -- nul.trace

@@ -60,6 +60,15 @@ const struct cmd_def *cmd_find(const char *name);
 // Run one line of the trace language. Messages name s->file and s->line.
 enum cmd_status cmd_run_line(struct session *s, const char *line);
 
+// Run one command already split into words (argc > 0; -1 for a line of too many words),
+// as cmd_run_line does: for options that name a file, whose name may hold any character.
+enum cmd_status cmd_run_argv(struct session *s, int argc, char **words);
+
+// Read the whole stream f (at most 64 MiB; path names it in messages) into *data, which
+// the caller frees. Returns 0, or -1 with the reason in err.
+int cmd_read_stream(FILE *f, const char *path, uint8_t **data, uint64_t *len, char *err,
+                    size_t errlen);
+
 // Parsers for numbers in the trace language: decimal or 0x hex, with an optional
 // K, M or G suffix (powers of 1024) where suffix is true. Return 0, or -1 (errno then
 // ERANGE when cmd_parse_u64's number does not fit in 64 bits).

@@ -23,6 +23,9 @@ struct kernel_syms {
 int ksyms_read(const uint8_t *data, size_t len, struct kernel_syms *ks, char *err,
                size_t errlen);
 
+// The years ks->years allows, as "2021, 2022", in buf.
+void ksyms_years_text(const struct kernel_syms *ks, char *buf, size_t len);
+
 // Whether the kernel could be of that year's edition.
 static inline int ksyms_fits_year(const struct kernel_syms *ks, int year) {
   return year >= KSYMS_FIRST_YEAR && year <= KSYMS_LAST_YEAR &&

@@ -105,6 +105,12 @@ void machine_slot_reset(struct machine *m, int slot, int pid);
 struct machine *machine_new(const struct config *cfg, char *err, size_t errlen);
 void machine_free(struct machine *m);
 
+// Take the kernel image symbols of the user's own build (--kernel, `kernel ELF`), before
+// boot. Returns 0, or -1 with the reason in err (booted already, or symbols the machine
+// cannot hold: the same checks as machine_new's); m is then unchanged.
+int machine_set_kernel(struct machine *m, uint64_t etext, uint64_t end, uint64_t trampoline,
+                       char *err, size_t errlen);
+
 // Throw the machine's state away and power it on again with the same configuration.
 // Returns 0, or -1 if the host is out of memory (m then stays as it was).
 int machine_reset(struct machine *m);
