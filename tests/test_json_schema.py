@@ -2,7 +2,7 @@
 """Every bundled trace's --json output parses line by line and validates against the schema;
 so do error, panic-free inspection and view results; README's jq one-liners work on it.
 
-usage: test_json_schema.py SV39SIM SCHEMA TRACES_DIR README
+usage: test_json_schema.py SV39SIM SCHEMA TRACES_DIR README [GOLDEN_DIR]
 """
 import glob
 import json
@@ -48,6 +48,8 @@ def main():
     validator = jsonschema.Draft202012Validator(schema)
 
     bundled = sorted(glob.glob(os.path.join(traces, "*.trace")))
+    if len(sys.argv) > 5:  # the golden tests' own traces, errors and panics included
+        bundled += sorted(glob.glob(os.path.join(os.path.realpath(sys.argv[5]), "*.trace")))
     if not bundled:
         sys.exit(f"no traces in {traces}")
     for trace in bundled:
