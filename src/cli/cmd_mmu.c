@@ -407,9 +407,11 @@ static void describe_geometry(struct cmd_ctx *c) {
   } else if (entries == 0) {
     fputs("tlb: none (every access walks the table)\n", c->out);
   } else if (t->nsets == 1) {
-    fprintf(c->out, "tlb: %u entries, fully associative, LRU\n", entries);
+    fprintf(c->out, "tlb: %u entries, fully associative, %s\n", entries,
+            tlb_policy_name(t->geometry.policy));
   } else {
-    fprintf(c->out, "tlb: %u entries, %u sets of %u ways, LRU\n", entries, t->nsets, t->ways);
+    fprintf(c->out, "tlb: %u entries, %u sets of %u ways, %s\n", entries, t->nsets, t->ways,
+            tlb_policy_name(t->geometry.policy));
   }
 }
 
@@ -440,39 +442,46 @@ static void tlb_stats_show(struct cmd_ctx *c) {
   }
 }
 
-static void tlb_show(struct cmd_ctx *c) {
-  const struct tlb *t = &c->m->hw.tlb;
-  describe_geometry(c);
-  cJSON *arr = c->json ? cJSON_AddArrayToObject(c->json, "valid") : NULL;
+struct show_ctx {
+  struct cmd_ctx *c;
+  cJSON *arr; // JSON's "valid" array, NULL for text
+};
+
+// One entry of tlb show: a JSON object into the array, or a line.
+static void show_entry(const struct tlb_view *v, void *ctx) {
+  struct cmd_ctx *c = ((struct show_ctx *)ctx)->c;
+  cJSON *arr = ((struct show_ctx *)ctx)->arr;
   char flags[9];
-  for (unsigned i = 0; i < t->nsets * t->ways; i++) {
-    const struct tlb_entry *e = &t->e[i];
-    if (!e->valid)
-      continue;
-    uint64_t va = tlb_entry_tag(e) << PXSHIFT(e->level);
-    uint64_t page = pte_page(e->pte);
-    flag_letters(e->pte, flags);
-    if (arr != NULL) {
-      cJSON *j = cJSON_CreateObject();
-      cJSON_AddNumberToObject(j, "set", i / t->ways);
-      cJSON_AddNumberToObject(j, "way", i % t->ways);
-      render_json_hex(j, "va", va);
-      cJSON_AddStringToObject(j, "size", size_names[e->level]);
-      cJSON_AddNumberToObject(j, "asid", e->asid);
-      cJSON_AddBoolToObject(j, "global", tlb_entry_global(e));
-      render_json_hex(j, "pa", page);
-      render_json_hex(j, "pte", e->pte);
-      cJSON_AddStringToObject(j, "flags", flags);
-      cJSON_AddNumberToObject(j, "lru", (double)t->used[i]);
-      cJSON_AddItemToArray(arr, j);
-    } else {
-      fprintf(c->out,
-              "  set %u way %u: va 0x%016" PRIx64 " %s asid %u%s -> pa 0x%016" PRIx64
-              " %s (lru %" PRIu64 ")\n",
-              i / t->ways, i % t->ways, va, size_names[e->level], e->asid,
-              tlb_entry_global(e) ? " global" : "", page, flags, t->used[i]);
-    }
+  uint64_t page = pte_page(v->pte);
+  flag_letters(v->pte, flags);
+  if (arr != NULL) {
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "set", v->set);
+    cJSON_AddNumberToObject(j, "way", v->way);
+    render_json_hex(j, "va", v->va);
+    cJSON_AddStringToObject(j, "size", size_names[v->level]);
+    cJSON_AddNumberToObject(j, "asid", v->asid);
+    cJSON_AddBoolToObject(j, "global", v->global);
+    render_json_hex(j, "pa", page);
+    render_json_hex(j, "pte", v->pte);
+    cJSON_AddStringToObject(j, "flags", flags);
+    cJSON_AddNumberToObject(j, "rank", v->rank);
+    cJSON_AddItemToArray(arr, j);
+  } else {
+    fprintf(c->out,
+            "  set %u way %u: va 0x%016" PRIx64 " %s asid %u%s -> pa 0x%016" PRIx64
+            " %s (rank %u)\n",
+            v->set, v->way, v->va, size_names[v->level], v->asid, v->global ? " global" : "",
+            page, flags, v->rank);
   }
+}
+
+static int tlb_show(struct cmd_ctx *c) {
+  describe_geometry(c);
+  struct show_ctx s = {.c = c, .arr = c->json ? cJSON_AddArrayToObject(c->json, "valid") : NULL};
+  if (tlb_for_each(&c->m->hw.tlb, show_entry, &s) != 0)
+    return cmd_fail(c, "out of host memory");
+  return CMD_OK;
 }
 
 int cmd_tlb(struct cmd_ctx *c, int argc, char **argv) {
@@ -480,7 +489,7 @@ int cmd_tlb(struct cmd_ctx *c, int argc, char **argv) {
   if (strcmp(what, "stats") == 0) {
     tlb_stats_show(c);
   } else if (strcmp(what, "show") == 0) {
-    tlb_show(c);
+    return tlb_show(c);
   } else if (strcmp(what, "flush") == 0) {
     unsigned n = tlb_sfence(&c->m->hw, true, 0, true, 0);
     if (c->json)
