@@ -790,10 +790,11 @@ static void compare_ram(long index) {
 
 // The library's TLB bookkeeping, which the model cannot see: every hash chain is in
 // index order and holds only valid entries, each valid entry is in exactly one chain and
-// a free one has no successor (next 0); nlevel counts the valid entries of each page size;
-// slot 0's counts equal the totals. Also every way against the reference's same way: what
-// it holds and its stamp (both clocks tick on the same events), so that a wrong victim
-// shows at once.
+// a free one has no successor (next 0); nlevel and nvalid count the valid entries of each
+// page size and set; each set's recency ring holds each of its ways once, linked both
+// ways; slot 0's counts equal the totals. Also every way against the reference's same way
+// (what it holds), and each set's valid ways in ring order against the reference's in
+// stamp order, so that a wrong victim or a wrong rank shows at once.
 static void check_structure(long index) {
   const struct tlb *t = &w.real->hw.tlb;
   const struct tlb_stats *ps = &w.real->tlb_per[0], *ts = &t->total;
@@ -832,20 +833,39 @@ static void check_structure(long index) {
             "TLB %s seed %#" PRIx64 " op %ld: %u valid entries, %u chained; nlevel %u %u %u, "
             "counted %u %u %u", w.geometry, w.seed, index, valid, chained, t->nlevel[0],
             t->nlevel[1], t->nlevel[2], nlevel[0], nlevel[1], nlevel[2]);
-  cr_assert(t->clock == w.ref.clock, "TLB %s seed %#" PRIx64 " op %ld: clock %" PRIu64
-            ", the model's %" PRIu64, w.geometry, w.seed, index, t->clock, w.ref.clock);
   for (unsigned i = 0; i < t->nsets * t->ways; i++) {
     const struct tlb_entry *e = &t->e[i];
     const struct ref_entry *r = &w.ref.e[i];
     cr_assert(e->valid == r->valid &&
                   (!e->valid || (e->tag == r->tag && e->level == r->level &&
-                                 e->asid == r->asid && e->pte == r->pte &&
-                                 e->used == r->stamp)),
+                                 e->asid == r->asid && e->pte == r->pte)),
               "TLB %s seed %#" PRIx64 " op %ld: way %u holds tag %#" PRIx64 " level %d asid "
-              "%u stamp %" PRIu64 " (valid %d), the model's tag %#" PRIx64 " level %d asid %u "
-              "stamp %" PRIu64 " (valid %d)", w.geometry, w.seed, index, i, e->tag,
-              e->level, e->asid, e->used, e->valid, r->tag, r->level, r->asid, r->stamp,
-              r->valid);
+              "%u (valid %d), the model's tag %#" PRIx64 " level %d asid %u (valid %d)",
+              w.geometry, w.seed, index, i, e->tag, e->level, e->asid, e->valid, r->tag,
+              r->level, r->asid, r->valid);
+  }
+  memset(seen, 0, sizeof(seen));
+  for (unsigned set = 0; set < t->nsets; set++) {
+    uint32_t first = set * t->ways, i = t->mru[set];
+    uint64_t newer_stamp = UINT64_MAX;
+    unsigned nvalid = 0;
+    for (unsigned k = 0; k < t->ways; k++, i = t->e[i].older) {
+      cr_assert(i - first < t->ways && !seen[i] && t->e[t->e[i].older].newer == i,
+                "TLB %s seed %#" PRIx64 " op %ld: set %u's ring has entry %u at %u",
+                w.geometry, w.seed, index, set, i, k);
+      seen[i] = true;
+      if (!t->e[i].valid)
+        continue;
+      nvalid++;
+      cr_assert(w.ref.e[i].stamp < newer_stamp,
+                "TLB %s seed %#" PRIx64 " op %ld: set %u's ring puts way %u (the model's "
+                "stamp %" PRIu64 ") after one of stamp %" PRIu64, w.geometry, w.seed, index,
+                set, i - first, w.ref.e[i].stamp, newer_stamp);
+      newer_stamp = w.ref.e[i].stamp;
+    }
+    cr_assert(i == t->mru[set] && nvalid == t->nvalid[set],
+              "TLB %s seed %#" PRIx64 " op %ld: set %u's ring does not close, or %u valid "
+              "ways and nvalid %u", w.geometry, w.seed, index, set, nvalid, t->nvalid[set]);
   }
 }
 

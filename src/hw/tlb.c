@@ -97,7 +97,11 @@ int tlb_init(struct tlb *t, const struct tlb_geometry *g) {
     t->e = calloc(g->entries, sizeof(*t->e));
     t->bucket = calloc(buckets, sizeof(*t->bucket));
     t->tree = calloc(g->entries, sizeof(*t->tree));
-    if (t->e == NULL || t->bucket == NULL || t->tree == NULL) {
+    t->filled = calloc(g->entries, sizeof(*t->filled));
+    t->nvalid = calloc(t->nsets, sizeof(*t->nvalid));
+    t->mru = calloc(t->nsets, sizeof(*t->mru));
+    if (t->e == NULL || t->bucket == NULL || t->tree == NULL || t->filled == NULL ||
+        t->nvalid == NULL || t->mru == NULL) {
       tlb_destroy(t);
       return -1;
     }
@@ -110,6 +114,9 @@ void tlb_destroy(struct tlb *t) {
   free(t->e);
   free(t->bucket);
   free(t->tree);
+  free(t->filled);
+  free(t->nvalid);
+  free(t->mru);
   memset(t, 0, sizeof(*t));
 }
 
@@ -119,6 +126,18 @@ void tlb_clear(struct tlb *t) {
     memset(t->e, 0, n * sizeof(*t->e));
     memset(t->bucket, 0, ((size_t)t->hmask + 1) * sizeof(*t->bucket));
     memset(t->tree, 0, n * sizeof(*t->tree));
+    memset(t->filled, 0, n * sizeof(*t->filled));
+    memset(t->nvalid, 0, t->nsets * sizeof(*t->nvalid));
+  }
+  // Each set's ring starts in way order, way 0 the most recent (the order of free ways
+  // matters to no one: a fill takes the first free way).
+  for (unsigned s = 0; s < t->nsets; s++) {
+    uint32_t first = s * t->ways, last = first + t->ways - 1;
+    for (uint32_t i = first; i <= last; i++) {
+      t->e[i].older = i == last ? first : i + 1;
+      t->e[i].newer = i == first ? last : i - 1;
+    }
+    t->mru[s] = first;
   }
   t->clock = 0;
   t->rng = TLB_SEED;
@@ -130,7 +149,7 @@ void tlb_clear(struct tlb *t) {
 
 // Consecutive pages go to consecutive buckets; each page size has its own stride.
 static uint32_t *bucket_of(const struct tlb *t, uint64_t tag, int level) {
-  return &t->bucket[(uint32_t)(tag ^ (tag >> 16) ^ ((uint64_t)level * 0x9E3779B1u)) & t->hmask];
+  return &t->bucket[(uint32_t)(tag ^ ((uint64_t)level * 0x9E3779B1u)) & t->hmask];
 }
 
 // The first way holding tag at level for asid (or global), or NULL. All entries of one
@@ -162,22 +181,36 @@ static void index_unlink(struct tlb *t, uint32_t i) {
 
 // ---- the replacement policy ----
 
-// Entry i was hit, or (fill) was just filled: the policy's bookkeeping. Every policy
-// keeps the recency stamp, which tlb show ranks by.
-static void touch(struct tlb *t, uint32_t i, bool fill) {
-  t->e[i].used = ++t->clock;
-  if (fill)
-    t->e[i].filled = t->clock;
-  if (t->geometry.policy == TLB_PLRU) {
-    // Each node on the path from the root to way i points at the half i is not in.
-    uint8_t *node = t->tree + (i - i % t->ways);
-    unsigned way = i % t->ways, n = 1;
-    for (unsigned half = t->ways / 2; half > 0; half /= 2) {
-      unsigned right = (way & half) != 0;
-      node[n] = (uint8_t)!right;
-      n = 2 * n + right;
-    }
+// PLRU: each node on the path from the root to way of set s points at the half the way
+// is not in.
+static void plru_point_away(struct tlb *t, unsigned s, unsigned way) {
+  uint8_t *node = t->tree + (size_t)s * t->ways;
+  unsigned n = 1;
+  for (unsigned half = t->ways / 2; half > 0; half /= 2) {
+    unsigned right = (way & half) != 0;
+    node[n] = (uint8_t)!right;
+    n = 2 * n + right;
   }
+}
+
+// Entry i of set s was hit, or (fill) was just filled: the policy's bookkeeping. Every
+// policy keeps the recency ring, which tlb show ranks by: i becomes its most recent.
+static void touch(struct tlb *t, unsigned s, uint32_t i, bool fill) {
+  struct tlb_entry *e = t->e;
+  uint32_t mru = t->mru[s], oldest = e[mru].newer;
+  if (i != mru && i != oldest) { // (the oldest is next to the newest already)
+    e[e[i].newer].older = e[i].older;
+    e[e[i].older].newer = e[i].newer;
+    e[i].older = mru;
+    e[i].newer = oldest;
+    e[oldest].older = i;
+    e[mru].newer = i;
+  }
+  t->mru[s] = i;
+  if (fill)
+    t->filled[i] = ++t->clock;
+  if (t->geometry.policy == TLB_PLRU)
+    plru_point_away(t, s, i - s * t->ways);
 }
 
 static uint64_t xorshift64(uint64_t *s) {
@@ -193,12 +226,11 @@ static uint32_t victim(struct tlb *t, unsigned s) {
   const struct tlb_entry *e = t->e;
   switch (t->geometry.policy) {
   case TLB_LRU:
-    for (uint32_t i = first + 1; i < first + t->ways; i++)
-      v = e[i].used < e[v].used ? i : v;
-    return v;
+    return e[t->mru[s]].newer; // the ring's least recent
   case TLB_FIFO:
-    for (uint32_t i = first + 1; i < first + t->ways; i++)
-      v = e[i].filled < e[v].filled ? i : v;
+    for (uint64_t i = first + 1, oldest = t->filled[first]; i < first + t->ways; i++)
+      if (t->filled[i] < oldest)
+        oldest = t->filled[v = (uint32_t)i];
     return v;
   case TLB_RANDOM:
     return first + (uint32_t)(xorshift64(&t->rng) % t->ways);
@@ -218,9 +250,10 @@ const struct tlb_entry *tlb_lookup(struct tlb *t, uint64_t va, uint16_t asid) {
   for (int level = 0; level < 3; level++) {
     if (t->nlevel[level] == 0)
       continue;
-    struct tlb_entry *e = find(t, va >> page_shift(level), level, asid);
+    uint64_t tag = va >> page_shift(level);
+    struct tlb_entry *e = find(t, tag, level, asid);
     if (e != NULL) {
-      touch(t, (uint32_t)(e - t->e), false);
+      touch(t, (unsigned)(tag & (t->nsets - 1)), (uint32_t)(e - t->e), false);
       return e;
     }
   }
@@ -231,28 +264,34 @@ bool tlb_fill(struct tlb *t, uint64_t va, uint16_t asid, int level, uint64_t pte
   if (t->e == NULL)
     return false;
   uint64_t tag = va >> page_shift(level);
+  unsigned s = (unsigned)(tag & (t->nsets - 1));
   struct tlb_entry *e = find(t, tag, level, asid);
   if (e != NULL) { // refreshed in place: same tag, so the same chain
     e->asid = asid;
     e->pte = pte;
-    touch(t, (uint32_t)(e - t->e), false);
+    touch(t, s, (uint32_t)(e - t->e), false);
     return false;
   }
-  unsigned s = (unsigned)(tag & (t->nsets - 1));
-  uint32_t i = s * t->ways, end = i + t->ways;
-  while (i < end && t->e[i].valid)
-    i++;
-  bool evicted = i == end;
-  if (evicted) {
+  uint32_t i = s * t->ways;
+  bool evicted = t->nvalid[s] == t->ways;
+  if (!evicted) {
+    while (t->e[i].valid)
+      i++;
+    t->nvalid[s]++;
+  } else {
     i = victim(t, s);
     index_unlink(t, i);
     t->nlevel[t->e[i].level]--;
   }
-  t->e[i] = (struct tlb_entry){.tag = tag, .pte = pte, .asid = asid,
-                               .level = (uint8_t)level, .valid = true};
+  e = &t->e[i];
+  e->tag = tag;
+  e->pte = pte;
+  e->asid = asid;
+  e->level = (uint8_t)level;
+  e->valid = true;
   index_link(t, i);
   t->nlevel[level]++;
-  touch(t, i, true);
+  touch(t, s, i, true);
   return evicted;
 }
 
@@ -273,6 +312,7 @@ unsigned tlb_sfence(struct hw *hw, bool all_va, uint64_t va, bool all_asid,
     index_unlink(t, i);
     e->valid = false;
     t->nlevel[e->level]--;
+    t->nvalid[i / t->ways]--;
     n++;
   }
   t->total.flushed += n;
@@ -283,36 +323,19 @@ unsigned tlb_sfence(struct hw *hw, bool all_va, uint64_t va, bool all_asid,
 
 // ---- tlb show ----
 
-struct stamp {
-  uint64_t used;
-  unsigned way;
-};
-
-static int newer_first(const void *a, const void *b) {
-  uint64_t x = ((const struct stamp *)a)->used, y = ((const struct stamp *)b)->used;
-  return (x < y) - (x > y);
-}
-
 int tlb_for_each(const struct tlb *t, void (*visit)(const struct tlb_view *, void *),
                  void *ctx) {
   if (t->e == NULL)
     return 0;
-  struct stamp *order = malloc(t->ways * sizeof(*order));
   unsigned *rank = malloc(t->ways * sizeof(*rank));
-  if (order == NULL || rank == NULL) {
-    free(order);
-    free(rank);
+  if (rank == NULL)
     return -1;
-  }
   for (unsigned s = 0; s < t->nsets; s++) {
     const struct tlb_entry *set = &t->e[s * t->ways];
-    unsigned n = 0;
-    for (unsigned w = 0; w < t->ways; w++)
-      if (set[w].valid)
-        order[n++] = (struct stamp){.used = set[w].used, .way = w};
-    qsort(order, n, sizeof(*order), newer_first);
-    for (unsigned k = 0; k < n; k++)
-      rank[order[k].way] = k;
+    uint32_t i = t->mru[s];
+    for (unsigned k = 0, n = 0; k < t->ways; k++, i = t->e[i].older)
+      if (t->e[i].valid)
+        rank[i - s * t->ways] = n++;
     for (unsigned w = 0; w < t->ways; w++) {
       const struct tlb_entry *e = &set[w];
       if (!e->valid)
@@ -323,7 +346,6 @@ int tlb_for_each(const struct tlb *t, void (*visit)(const struct tlb_view *, voi
       visit(&v, ctx);
     }
   }
-  free(order);
   free(rank);
   return 0;
 }
