@@ -12,7 +12,7 @@
 
 static const char *const policy_words[] = {"lru", "fifo", "random", "plru"};
 static const char *const policy_names[] = {"LRU", "FIFO", "random", "PLRU"};
-#define NPOLICIES (sizeof(policy_words) / sizeof(policy_words[0]))
+#define NPOLICIES (TLB_PLRU + 1u)
 
 static unsigned page_shift(int level) {
   return PGSHIFT + 9 * (unsigned)level;
@@ -40,22 +40,16 @@ const char *tlb_geometry_problem(const struct tlb_geometry *g) {
   return NULL;
 }
 
-// A decimal number without sign; end gets what follows it.
-static int parse_count(const char *s, unsigned *v, const char **end) {
-  if (*s < '0' || *s > '9')
-    return -1;
+// A decimal number without sign, at most TLB_MAX_ENTRIES; end gets what follows it.
+static int parse_count(const char *s, unsigned *v, char **end) {
   errno = 0;
-  char *e;
-  unsigned long x = strtoul(s, &e, 10);
-  if (errno != 0 || x > TLB_MAX_ENTRIES)
-    return -1;
+  unsigned long x = strtoul(s, end, 10);
   *v = (unsigned)x;
-  *end = e;
-  return 0;
+  return *s >= '0' && *s <= '9' && errno == 0 && x <= TLB_MAX_ENTRIES ? 0 : -1;
 }
 
 int tlb_parse_geometry(const char *s, struct tlb_geometry *g, const char **why) {
-  const char *end;
+  char *end;
   *g = (struct tlb_geometry){.policy = TLB_LRU};
   if (parse_count(s, &g->entries, &end) != 0) {
     *why = "want ENTRIES[xWAYS][,POLICY], like 32, 16x4 or 8x2,fifo (at most 65536 entries)";
@@ -69,10 +63,9 @@ int tlb_parse_geometry(const char *s, struct tlb_geometry *g, const char **why) 
     unsigned p = 0;
     while (p < NPOLICIES && strcmp(end + 1, policy_words[p]) != 0)
       p++;
-    if (p == NPOLICIES) {
-      *why = "POLICY must be lru, fifo, random or plru";
+    *why = "POLICY must be lru, fifo, random or plru";
+    if (p == NPOLICIES)
       return -1;
-    }
     g->policy = (enum tlb_policy)p;
     end += strlen(end);
   }
@@ -207,7 +200,7 @@ static void touch(struct tlb *t, unsigned s, uint32_t i, bool fill) {
     e[mru].newer = i;
   }
   t->mru[s] = i;
-  if (fill)
+  if (fill && t->geometry.policy == TLB_FIFO)
     t->filled[i] = ++t->clock;
   if (t->geometry.policy == TLB_PLRU)
     plru_point_away(t, s, i - s * t->ways);

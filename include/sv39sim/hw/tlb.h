@@ -61,8 +61,7 @@ struct tlb {
   uint32_t *bucket;             // the index: per hash of (tag, level), index + 1 of the
   uint32_t hmask;               // first entry of a chain in index order; buckets - 1
   uint32_t *mru;                // per set: the index of its most recently used way
-  uint64_t *filled;             // FIFO: per entry, the clock at its fill
-  uint64_t clock;               // FIFO: ticks on every fill
+  uint64_t *filled, clock;      // FIFO: per entry, the clock at its fill; the clock
   uint8_t *tree;                // PLRU: set s's node n (1 .. ways - 1) at s * ways + n
   uint64_t rng;                 // the random policy's generator state
   unsigned nlevel[3];           // valid entries of each page size
@@ -81,11 +80,10 @@ const char *tlb_geometry_problem(const struct tlb_geometry *g);
 // "LRU", "FIFO", "random", "PLRU": how tlb stats names a policy.
 const char *tlb_policy_name(enum tlb_policy p);
 
-// Returns 0, or -1 when the host is out of memory. g must have no tlb_geometry_problem.
+// Returns 0, or -1 when the host is out of memory; g has no tlb_geometry_problem. tlb_clear
+// forgets every entry and count and reseeds the random policy (power-on).
 int tlb_init(struct tlb *t, const struct tlb_geometry *g);
 void tlb_destroy(struct tlb *t);
-
-// Forget every entry and every count, and reseed the random policy (power-on).
 void tlb_clear(struct tlb *t);
 
 // The entry translating va for asid, or NULL: of the matching entries, the one in the
@@ -104,15 +102,14 @@ bool tlb_fill(struct tlb *t, uint64_t va, uint16_t asid, int level, uint64_t pte
 unsigned tlb_sfence(struct hw *hw, bool all_va, uint64_t va, bool all_asid,
                     uint16_t asid);
 
-// One valid entry as tlb show lists it; rank is its recency within its set (0: the most
-// recently used).
+// One valid entry as tlb show lists it: va is the first it translates (canonical), rank
+// its recency within its set (0: the most recently used).
 struct tlb_view {
   unsigned set, way, rank;
-  uint64_t va; // the first va the entry translates, canonical
+  uint64_t va, pte;
   int level;
   uint16_t asid;
   bool global;
-  uint64_t pte;
 };
 
 // Call visit on each valid entry in set then way order. Returns 0, or -1 when the host is
