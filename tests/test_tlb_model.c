@@ -849,8 +849,8 @@ static void check_structure(long index) {
     uint32_t first = set * t->ways, i = t->mru[set];
     uint64_t newer_stamp = UINT64_MAX;
     unsigned nvalid = 0;
-    for (unsigned k = 0; k < t->ways; k++, i = t->e[i].older) {
-      cr_assert(i - first < t->ways && !seen[i] && t->e[t->e[i].older].newer == i,
+    for (unsigned k = 0; k < t->ways; k++, i = t->ring[i].older) {
+      cr_assert(i - first < t->ways && !seen[i] && t->ring[t->ring[i].older].newer == i,
                 "TLB %s seed %#" PRIx64 " op %ld: set %u's ring has entry %u at %u",
                 w.geometry, w.seed, index, set, i, k);
       seen[i] = true;

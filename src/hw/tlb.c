@@ -93,7 +93,8 @@ int tlb_init(struct tlb *t, const struct tlb_geometry *g) {
     t->filled = calloc(g->entries, sizeof(*t->filled));
     t->nvalid = calloc(t->nsets, sizeof(*t->nvalid));
     t->mru = calloc(t->nsets, sizeof(*t->mru));
-    if (t->e == NULL || t->bucket == NULL || t->tree == NULL || t->filled == NULL ||
+    t->ring = calloc(g->entries, sizeof(*t->ring));
+    if (t->ring == NULL || t->e == NULL || t->bucket == NULL || t->tree == NULL || t->filled == NULL ||
         t->nvalid == NULL || t->mru == NULL) {
       tlb_destroy(t);
       return -1;
@@ -110,6 +111,7 @@ void tlb_destroy(struct tlb *t) {
   free(t->filled);
   free(t->nvalid);
   free(t->mru);
+  free(t->ring);
   memset(t, 0, sizeof(*t));
 }
 
@@ -127,8 +129,8 @@ void tlb_clear(struct tlb *t) {
   for (unsigned s = 0; s < t->nsets; s++) {
     uint32_t first = s * t->ways, last = first + t->ways - 1;
     for (uint32_t i = first; i <= last; i++) {
-      t->e[i].older = i == last ? first : i + 1;
-      t->e[i].newer = i == first ? last : i - 1;
+      t->ring[i].older = i == last ? first : i + 1;
+      t->ring[i].newer = i == first ? last : i - 1;
     }
     t->mru[s] = first;
   }
@@ -189,7 +191,7 @@ static void plru_point_away(struct tlb *t, unsigned s, unsigned way) {
 // Entry i of set s was hit, or (fill) was just filled: the policy's bookkeeping. Every
 // policy keeps the recency ring, which tlb show ranks by: i becomes its most recent.
 static void touch(struct tlb *t, unsigned s, uint32_t i, bool fill) {
-  struct tlb_entry *e = t->e;
+  struct tlb_link *e = t->ring;
   uint32_t mru = t->mru[s], oldest = e[mru].newer;
   if (i != mru && i != oldest) { // (the oldest is next to the newest already)
     e[e[i].newer].older = e[i].older;
@@ -216,10 +218,9 @@ static uint64_t xorshift64(uint64_t *s) {
 // The index of the way of set s, every way of which is valid, that a fill replaces.
 static uint32_t victim(struct tlb *t, unsigned s) {
   uint32_t first = s * t->ways, v = first;
-  const struct tlb_entry *e = t->e;
   switch (t->geometry.policy) {
   case TLB_LRU:
-    return e[t->mru[s]].newer; // the ring's least recent
+    return t->ring[t->mru[s]].newer; // the ring's least recent
   case TLB_FIFO:
     for (uint64_t i = first + 1, oldest = t->filled[first]; i < first + t->ways; i++)
       if (t->filled[i] < oldest)
@@ -326,7 +327,7 @@ int tlb_for_each(const struct tlb *t, void (*visit)(const struct tlb_view *, voi
   for (unsigned s = 0; s < t->nsets; s++) {
     const struct tlb_entry *set = &t->e[s * t->ways];
     uint32_t i = t->mru[s];
-    for (unsigned k = 0, n = 0; k < t->ways; k++, i = t->e[i].older)
+    for (unsigned k = 0, n = 0; k < t->ways; k++, i = t->ring[i].older)
       if (t->e[i].valid)
         rank[i - s * t->ways] = n++;
     for (unsigned w = 0; w < t->ways; w++) {

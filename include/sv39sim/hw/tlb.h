@@ -37,9 +37,6 @@ struct tlb_entry {
   uint64_t tag;    // va >> (12 + 9 * level)
   uint64_t pte;    // the leaf PTE: flags and PPN
   uint32_t next;   // index + 1 of the next entry in its hash chain (0: none)
-  // The set's ways in a ring from the most recently used (hit or filled) to the least and
-  // round again: e[i].older is the next less recent, e[i].newer the next more recent.
-  uint32_t newer, older;
   uint16_t asid;
   uint8_t level;
   bool valid;
@@ -60,7 +57,13 @@ struct tlb {
   struct tlb_entry *e;          // set s holds e[s * ways .. s * ways + ways - 1]
   uint32_t *bucket;             // the index: per hash of (tag, level), index + 1 of the
   uint32_t hmask;               // first entry of a chain in index order; buckets - 1
-  uint32_t *mru;                // per set: the index of its most recently used way
+  // Each set's ways in a ring from the most recently used (hit or filled) to the least
+  // and round again: ring[i].older is the next less recent, ring[i].newer the next more
+  // recent; mru[s] is set s's most recent way.
+  struct tlb_link {
+    uint32_t newer, older;
+  } *ring;
+  uint32_t *mru;
   uint64_t *filled, clock;      // FIFO: per entry, the clock at its fill; the clock
   uint8_t *tree;                // PLRU: set s's node n (1 .. ways - 1) at s * ways + n
   uint64_t rng;                 // the random policy's generator state
