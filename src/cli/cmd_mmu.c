@@ -476,6 +476,7 @@ static void show_entry(const struct tlb_view *v, void *ctx) {
   }
 }
 
+// tlb show: the geometry's line, then each valid entry with its recency rank.
 static int tlb_show(struct cmd_ctx *c) {
   describe_geometry(c);
   struct show_ctx s = {.c = c, .arr = c->json ? cJSON_AddArrayToObject(c->json, "valid") : NULL};

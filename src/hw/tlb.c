@@ -94,8 +94,8 @@ int tlb_init(struct tlb *t, const struct tlb_geometry *g) {
     t->nvalid = calloc(t->nsets, sizeof(*t->nvalid));
     t->mru = calloc(t->nsets, sizeof(*t->mru));
     t->ring = calloc(g->entries, sizeof(*t->ring));
-    if (t->ring == NULL || t->e == NULL || t->bucket == NULL || t->tree == NULL || t->filled == NULL ||
-        t->nvalid == NULL || t->mru == NULL) {
+    if (t->e == NULL || t->bucket == NULL || t->ring == NULL || t->mru == NULL ||
+        t->tree == NULL || t->filled == NULL || t->nvalid == NULL) {
       tlb_destroy(t);
       return -1;
     }
