@@ -164,7 +164,6 @@ static int walk(struct hw *hw, const struct walk_ctx *w, uint64_t va, enum acces
       return fault_with(f, access_fault_cause(acc), va, RULE_PTE_NOT_RAM, level);
     }
     bool pointer = PTE_TABLE(pte);
-    uint64_t need = ad_needed(acc);
     enum mmu_rule rule = RULE_NONE;
     if (pte & PTE_RESERVED)
       rule = RULE_RESERVED;
@@ -181,11 +180,13 @@ static int walk(struct hw *hw, const struct walk_ctx *w, uint64_t va, enum acces
       global |= pte & PTE_G;
       table = PTE_PPN(pte) << PGSHIFT;
       continue;
-    } else
+    } else {
       rule = leaf_check(w, pte, level, acc);
+    }
     record(s, level, va, pte_pa, pte, rule == RULE_NONE ? STEP_LEAF : STEP_FAULT);
     if (rule != RULE_NONE)
       return fault_with(f, cause, va, rule, level);
+    uint64_t need = ad_needed(acc);
     if ((pte & need) != need && w->write_ad) {
       if (s != NULL)
         s->ad_set = need & ~pte;
