@@ -149,7 +149,7 @@ static uint32_t *bucket_of(const struct tlb *t, uint64_t tag, int level) {
 
 // The first way holding tag at level for asid (or global), or NULL. All entries of one
 // tag share a set, so the chain's index order is that set's way order.
-static struct tlb_entry *find(const struct tlb *t, uint64_t tag, int level, uint16_t asid) {
+static inline struct tlb_entry *find(const struct tlb *t, uint64_t tag, int level, uint16_t asid) {
   for (uint32_t i = *bucket_of(t, tag, level); i != 0; i = t->e[i - 1].next) {
     struct tlb_entry *e = &t->e[i - 1];
     if (e->tag == tag && e->level == level && (e->asid == asid || (e->pte & PTE_G)))
@@ -190,7 +190,7 @@ static void plru_point_away(struct tlb *t, unsigned s, unsigned way) {
 
 // Entry i of set s was hit, or (fill) was just filled: the policy's bookkeeping. Every
 // policy keeps the recency ring, which tlb show ranks by: i becomes its most recent.
-static void touch(struct tlb *t, unsigned s, uint32_t i, bool fill) {
+static inline void touch(struct tlb *t, unsigned s, uint32_t i, bool fill) {
   struct tlb_link *e = t->ring;
   uint32_t mru = t->mru[s], oldest = e[mru].newer;
   if (i != mru && i != oldest) { // (the oldest is next to the newest already)
