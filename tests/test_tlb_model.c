@@ -137,21 +137,11 @@ static unsigned ref_plru_victim(const struct ref_tlb *t, unsigned set) {
   return lo;
 }
 
-// A hit or fill of set[way] (set number s): a new stamp, and the PLRU tree follows.
-static void ref_touch(struct ref_tlb *t, struct ref_entry *set, unsigned s, unsigned way) {
-  set[way].stamp = ++t->clock;
-  if (t->policy == TLB_PLRU)
-    ref_plru_touch(t, s, way);
-}
-
-// The way of a full set that the policy replaces.
+// The way of a full set that a policy other than LRU replaces.
 static unsigned ref_victim(struct ref_tlb *t, const struct ref_entry *set, unsigned s) {
   unsigned v = 0;
   switch (t->policy) {
-  case TLB_LRU:
-    for (unsigned way = 1; way < t->ways; way++)
-      if (set[way].stamp < set[v].stamp)
-        v = way;
+  case TLB_LRU: // ref_fill's own
     break;
   case TLB_FIFO:
     for (unsigned way = 1; way < t->ways; way++)
@@ -193,7 +183,9 @@ static struct ref_entry *ref_lookup(struct ref_tlb *t, uint64_t va, uint16_t asi
     struct ref_entry *set = ref_set(t, tag);
     for (unsigned way = 0; way < t->ways; way++) {
       if (ref_matches(&set[way], tag, level, asid)) {
-        ref_touch(t, set, (unsigned)(tag % t->nsets), way);
+        set[way].stamp = ++t->clock;
+        if (t->policy == TLB_PLRU)
+          ref_plru_touch(t, (unsigned)(tag % t->nsets), way);
         return &set[way];
       }
     }
@@ -202,8 +194,8 @@ static struct ref_entry *ref_lookup(struct ref_tlb *t, uint64_t va, uint16_t asi
 }
 
 // A matching entry is refreshed in place (taking this asid, keeping its fill time); else
-// the first free way, else the policy's victim. Returns true when a valid entry was
-// replaced.
+// the first free way, else the way with the smallest stamp (LRU) or the policy's victim.
+// Returns true when a valid entry was replaced.
 static bool ref_fill(struct ref_tlb *t, uint64_t va, uint16_t asid, int level, uint64_t pte) {
   if (t->nsets == 0)
     return false;
@@ -214,19 +206,30 @@ static bool ref_fill(struct ref_tlb *t, uint64_t va, uint16_t asid, int level, u
     if (ref_matches(&set[way], tag, level, asid)) {
       set[way].asid = asid;
       set[way].pte = pte;
-      ref_touch(t, set, s, way);
+      set[way].stamp = ++t->clock;
+      if (t->policy == TLB_PLRU)
+        ref_plru_touch(t, s, way);
       return false;
     }
   }
-  unsigned way = 0;
-  while (way < t->ways && set[way].valid)
-    way++;
-  if (way == t->ways)
-    way = ref_victim(t, set, s);
-  bool evicted = set[way].valid;
-  set[way] = (struct ref_entry){.valid = true, .tag = tag, .level = level, .asid = asid,
-                                .pte = pte, .born = t->clock + 1};
-  ref_touch(t, set, s, way);
+  struct ref_entry *victim = NULL;
+  for (unsigned way = 0; way < t->ways && victim == NULL; way++)
+    if (!set[way].valid)
+      victim = &set[way];
+  if (victim == NULL && t->policy != TLB_LRU)
+    victim = &set[ref_victim(t, set, s)];
+  if (victim == NULL) {
+    victim = &set[0];
+    for (unsigned way = 1; way < t->ways; way++)
+      if (set[way].stamp < victim->stamp)
+        victim = &set[way];
+  }
+  bool evicted = victim->valid;
+  *victim = (struct ref_entry){.valid = true, .tag = tag, .level = level, .asid = asid,
+                               .pte = pte, .stamp = ++t->clock};
+  victim->born = victim->stamp;
+  if (t->policy == TLB_PLRU)
+    ref_plru_touch(t, s, (unsigned)(victim - set));
   return evicted;
 }
 
