@@ -20,8 +20,8 @@ static int pid1_slot;
 static void make(unsigned entries, unsigned ways) {
   struct config cfg;
   config_defaults(&cfg);
-  cfg.tlb_entries = entries;
-  cfg.tlb_ways = ways;
+  cfg.tlb.entries = entries;
+  cfg.tlb.ways = ways;
   char err[128];
   m = machine_new(&cfg, err, sizeof(err));
   cr_assert_not_null(m, "%s", err);

@@ -176,6 +176,28 @@ Test(mmu, faults_on_a_misaligned_2m_leaf) {
   expect_fault(0x612345, ACC_R, CAUSE_LOAD_PAGE, RULE_MISALIGNED);
 }
 
+// The spec checks a leaf's permissions (4.3.2 step 5) before its alignment (step 6): a
+// store to a misaligned read-only 2M leaf breaks both and is not-writable; a load, which
+// the permissions allow, finds the misalignment.
+Test(mmu, names_the_permission_rule_for_a_store_to_a_misaligned_read_only_2m_leaf) {
+  put(L1 + 8 * 3, leaf(0x80201000, PTE_R | AD));
+  expect_fault(0x612345, ACC_W, CAUSE_STORE_PAGE, RULE_NO_W);
+  expect_fault(0x612345, ACC_R, CAUSE_LOAD_PAGE, RULE_MISALIGNED);
+}
+
+Test(mmu, names_the_privilege_rule_for_u_mode_on_a_misaligned_s_superpage) {
+  put(L1 + 8 * 3, leaf(0x80201000, PTE_R | PTE_W | AD));
+  m->hw.hart.priv = PRIV_U;
+  expect_fault(0x612345, ACC_R, CAUSE_LOAD_PAGE, RULE_S_FROM_U);
+}
+
+// Alignment (step 6) comes before A/D (step 7).
+Test(mmu, names_the_misalignment_before_a_clear_a_bit_under_ad_fault) {
+  m->hw.ad = AD_FAULT;
+  put(L1 + 8 * 3, leaf(0x80201000, PTE_R | PTE_W));
+  expect_fault(0x612345, ACC_R, CAUSE_LOAD_PAGE, RULE_MISALIGNED);
+}
+
 Test(mmu, translates_an_aligned_1g_leaf) {
   put(ROOT + 8 * 2, leaf(0x80000000, PTE_R | PTE_X | AD));
   expect_pa(0x80abcdef, ACC_X, 0x80abcdef);

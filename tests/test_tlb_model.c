@@ -1,11 +1,13 @@
 // A differential test of the MMU and TLB. A plain reference model, written here from the
-// contract in include/sv39sim/tlb.h and the privileged spec, runs beside the library on the
-// same random stream of translations, PTE edits without sfence.vma, satp switches and
+// contract in include/sv39sim/hw/tlb.h and the privileged spec, runs beside the library on
+// the same random stream of translations, PTE edits without sfence.vma, satp switches and
 // sfences, and every result must agree: return value, pa, fault, what the steps say about
 // the TLB, the counts, and the bytes of the page tables (the A/D bits the walks wrote).
+// Each replacement policy (LRU, FIFO, random, PLRU) has its own reference, run over the
+// same streams.
 //
-// The model is a scan of a flat array; the library's TLB is hashed and keeps per-set
-// recency lists. Anything that makes them disagree is a change in behaviour. The model's
+// The model is a scan of a flat array; the library's TLB finds entries through a hash
+// index. Anything that makes them disagree is a change in behaviour. The model's
 // table walk is mmu_walk_table (no TLB, no writes) on a second machine whose RAM holds the
 // same tables: the model writes A/D itself, so the two RAMs are compared too.
 #include <criterion/criterion.h>
@@ -73,6 +75,7 @@ struct ref_entry {
   uint16_t asid;
   uint64_t pte; // G folded in when an ancestor was global
   uint64_t stamp;
+  uint64_t born; // the clock when it was filled (FIFO)
 };
 
 struct ref_stats {
@@ -84,7 +87,76 @@ struct ref_tlb {
   struct ref_entry *e;  // set s is e[s * ways .. s * ways + ways - 1]
   uint64_t clock;
   struct ref_stats st;
+  enum tlb_policy policy;
+  uint64_t x;      // random: the generator's state
+  bool *toward_lo; // PLRU: per set, ways bits by node; node k of set s at s * ways + k
 };
+
+// ---------------------------------------------------------------- the policies
+
+// Marsaglia's xorshift64 with shifts 13, 7, 17, as tlb.h names it.
+static uint64_t ref_draw(struct ref_tlb *t) {
+  uint64_t x = t->x;
+  x ^= x << 13;
+  x ^= x >> 7;
+  x ^= x << 17;
+  t->x = x;
+  return x;
+}
+
+// Tree PLRU over the ways [lo, hi) of a set: node k covers a range, its children 2k and
+// 2k + 1 the lower and upper halves; toward_lo says the victim is in the lower half. A
+// touch points each node on the way's path at the other half.
+static void ref_plru_touch(struct ref_tlb *t, unsigned set, unsigned way) {
+  bool *node = &t->toward_lo[(size_t)set * t->ways];
+  unsigned lo = 0, hi = t->ways, k = 1;
+  while (hi - lo > 1) {
+    unsigned mid = lo + (hi - lo) / 2;
+    bool lower = way < mid;
+    node[k] = !lower;
+    k = 2 * k + (lower ? 0 : 1);
+    if (lower)
+      hi = mid;
+    else
+      lo = mid;
+  }
+}
+
+static unsigned ref_plru_victim(const struct ref_tlb *t, unsigned set) {
+  const bool *node = &t->toward_lo[(size_t)set * t->ways];
+  unsigned lo = 0, hi = t->ways, k = 1;
+  while (hi - lo > 1) {
+    unsigned mid = lo + (hi - lo) / 2;
+    bool lower = node[k];
+    k = 2 * k + (lower ? 0 : 1);
+    if (lower)
+      hi = mid;
+    else
+      lo = mid;
+  }
+  return lo;
+}
+
+// The way of a full set that a policy other than LRU replaces.
+static unsigned ref_victim(struct ref_tlb *t, const struct ref_entry *set, unsigned s) {
+  unsigned v = 0;
+  switch (t->policy) {
+  case TLB_LRU: // ref_fill's own
+    break;
+  case TLB_FIFO:
+    for (unsigned way = 1; way < t->ways; way++)
+      if (set[way].born < set[v].born)
+        v = way;
+    break;
+  case TLB_RANDOM:
+    v = (unsigned)(ref_draw(t) % t->ways);
+    break;
+  case TLB_PLRU:
+    v = ref_plru_victim(t, s);
+    break;
+  }
+  return v;
+}
 
 // The bits below a level-level page number.
 static unsigned ref_shift(int level) {
@@ -112,6 +184,8 @@ static struct ref_entry *ref_lookup(struct ref_tlb *t, uint64_t va, uint16_t asi
     for (unsigned way = 0; way < t->ways; way++) {
       if (ref_matches(&set[way], tag, level, asid)) {
         set[way].stamp = ++t->clock;
+        if (t->policy == TLB_PLRU)
+          ref_plru_touch(t, (unsigned)(tag % t->nsets), way);
         return &set[way];
       }
     }
@@ -119,18 +193,22 @@ static struct ref_entry *ref_lookup(struct ref_tlb *t, uint64_t va, uint16_t asi
   return NULL;
 }
 
-// A matching entry is refreshed in place (taking this asid); else the first free way, else
-// the way with the smallest stamp. Returns true when a valid entry was replaced.
+// A matching entry is refreshed in place (taking this asid, keeping its fill time); else
+// the first free way, else the way with the smallest stamp (LRU) or the policy's victim.
+// Returns true when a valid entry was replaced.
 static bool ref_fill(struct ref_tlb *t, uint64_t va, uint16_t asid, int level, uint64_t pte) {
   if (t->nsets == 0)
     return false;
   uint64_t tag = va >> ref_shift(level);
   struct ref_entry *set = ref_set(t, tag);
+  unsigned s = (unsigned)(tag % t->nsets);
   for (unsigned way = 0; way < t->ways; way++) {
     if (ref_matches(&set[way], tag, level, asid)) {
       set[way].asid = asid;
       set[way].pte = pte;
       set[way].stamp = ++t->clock;
+      if (t->policy == TLB_PLRU)
+        ref_plru_touch(t, s, way);
       return false;
     }
   }
@@ -138,6 +216,8 @@ static bool ref_fill(struct ref_tlb *t, uint64_t va, uint16_t asid, int level, u
   for (unsigned way = 0; way < t->ways && victim == NULL; way++)
     if (!set[way].valid)
       victim = &set[way];
+  if (victim == NULL && t->policy != TLB_LRU)
+    victim = &set[ref_victim(t, set, s)];
   if (victim == NULL) {
     victim = &set[0];
     for (unsigned way = 1; way < t->ways; way++)
@@ -147,6 +227,9 @@ static bool ref_fill(struct ref_tlb *t, uint64_t va, uint16_t asid, int level, u
   bool evicted = victim->valid;
   *victim = (struct ref_entry){.valid = true, .tag = tag, .level = level, .asid = asid,
                                .pte = pte, .stamp = ++t->clock};
+  victim->born = victim->stamp;
+  if (t->policy == TLB_PLRU)
+    ref_plru_touch(t, s, (unsigned)(victim - set));
   return evicted;
 }
 
@@ -155,7 +238,7 @@ static bool ref_fill(struct ref_tlb *t, uint64_t va, uint16_t asid, int level, u
 static unsigned ref_sfence(struct ref_tlb *t, bool all_va, uint64_t va, bool all_asid,
                            uint16_t asid) {
   t->st.flushes++;
-  if (!all_va && !mmu_canonical(va))
+  if (!all_va && !va_is_canonical(va))
     return 0;
   unsigned n = 0;
   for (unsigned i = 0; i < t->nsets * t->ways; i++) {
@@ -226,7 +309,7 @@ static struct outcome ref_translate(struct machine *mm, struct ref_tlb *t, uint6
     return o;
   }
   int cause = mmu_page_fault_cause(acc);
-  if (!mmu_canonical(va)) {
+  if (!va_is_canonical(va)) {
     t->st.faults++;
     o.ret = -1;
     o.f = (struct fault){.cause = cause, .tval = va, .rule = RULE_NONCANONICAL, .level = -1};
@@ -325,21 +408,22 @@ static void teardown(void) {
   if (w.model != NULL)
     machine_free(w.model);
   free(w.ref.e);
+  free(w.ref.toward_lo);
   memset(&w, 0, sizeof(w));
 }
 
 TestSuite(tlb_model, .init = setup, .fini = teardown);
 
 // An unbooted machine (RAM all zeros) with this TLB and A/D policy.
-static struct machine *new_machine(unsigned entries, unsigned ways, enum ad_policy ad) {
+static struct machine *new_machine(unsigned entries, unsigned ways, enum tlb_policy policy,
+                                   enum ad_policy ad) {
   struct config cfg;
   config_defaults(&cfg);
   cfg.ram_size = RAM_SIZE;
   cfg.trampoline = KERNBASE;
   cfg.etext = KERNBASE + PGSIZE;
   cfg.end = KERNBASE + PGSIZE;
-  cfg.tlb_entries = entries;
-  cfg.tlb_ways = ways;
+  cfg.tlb = (struct tlb_geometry){.entries = entries, .ways = ways, .policy = policy};
   cfg.ad = ad;
   char err[128];
   struct machine *m = machine_new(&cfg, err, sizeof(err));
@@ -707,13 +791,13 @@ static void compare_ram(long index) {
   }
 }
 
-// The library's TLB bookkeeping, which the model cannot see: every bucket's chain is in
-// index order and holds exactly the valid entries whose key hashes there; its record
-// copies the chain's head, with 'more' exactly when the chain goes on; nlevel counts the
-// valid entries of each page size; an entry in no chain has no successor (hnext 0); each
-// set's replacement order holds each of its ways once; and slot 0's counts equal the
-// totals. Also every way against the reference's same way: what it holds and its stamp
-// (both clocks tick on the same events), so that a wrong victim shows at once.
+// The library's TLB bookkeeping, which the model cannot see: every hash chain is in
+// index order and holds only valid entries, each valid entry is in exactly one chain and
+// a free one has no successor (next 0); nlevel and nvalid count the valid entries of each
+// page size and set; each set's recency ring holds each of its ways once, linked both
+// ways; slot 0's counts equal the totals. Also every way against the reference's same way
+// (what it holds), and each set's valid ways in ring order against the reference's in
+// stamp order, so that a wrong victim or a wrong rank shows at once.
 static void check_structure(long index) {
   const struct tlb *t = &w.real->hw.tlb;
   const struct tlb_stats *ps = &w.real->tlb_per[0], *ts = &t->total;
@@ -726,29 +810,15 @@ static void check_structure(long index) {
             ts->misses, ts->evictions);
   if (t->e == NULL)
     return;
+  static bool seen[TLB_MAX_ENTRIES];
+  memset(seen, 0, sizeof(seen));
   unsigned chained = 0, valid = 0, nlevel[3] = {0, 0, 0};
   for (uint32_t b = 0; b <= t->hmask; b++) {
-    const struct tlb_bucket *h = &t->bucket[b];
-    uint32_t head = h->head;
-    if (head == 0) {
-      cr_assert(h->key == TLB_KEY_NONE && !h->more,
-                "TLB %s seed %#" PRIx64 " op %ld: empty bucket %u has key %#" PRIx64
-                " more %d", w.geometry, w.seed, index, b, h->key, h->more);
-      continue;
-    }
-    const struct tlb_entry *e = &t->e[head - 1];
-    cr_assert(h->key == e->key && h->head == head &&
-                  h->page == PTE_PPN(e->pte) << PGSHIFT && h->allow == e->allow &&
-                  h->asid == e->asid && h->global == ((e->pte & PTE_G) != 0) &&
-                  h->more == (e->hnext != 0),
-              "TLB %s seed %#" PRIx64 " op %ld: bucket %u's copy is not of its head %u",
-              w.geometry, w.seed, index, b, head);
-    for (uint32_t i = head, prev = 0; i != 0; prev = i, i = t->e[i - 1].hnext) {
-      const struct tlb_entry *c = &t->e[i - 1];
-      cr_assert(i > prev && c->valid && (c->key & 3) == c->level &&
-                    tlb_bucket_of(t, c->key) == b && c->bucket == b,
+    for (uint32_t i = t->bucket[b], prev = 0; i != 0; prev = i, i = t->e[i - 1].next) {
+      cr_assert(i > prev && t->e[i - 1].valid && !seen[i - 1],
                 "TLB %s seed %#" PRIx64 " op %ld: bucket %u's chain: entry %u after %u "
-                "(valid %d)", w.geometry, w.seed, index, b, i, prev, c->valid);
+                "(valid %d)", w.geometry, w.seed, index, b, i, prev, t->e[i - 1].valid);
+      seen[i - 1] = true;
       chained++;
     }
   }
@@ -757,48 +827,49 @@ static void check_structure(long index) {
       valid++;
       nlevel[t->e[i].level]++;
     } else {
-      cr_assert(t->e[i].hnext == 0,
-                "TLB %s seed %#" PRIx64 " op %ld: free entry %u has hnext %u", w.geometry,
-                w.seed, index, i, t->e[i].hnext);
-    }
-  }
-  cr_assert(t->clock == w.ref.clock, "TLB %s seed %#" PRIx64 " op %ld: clock %" PRIu64
-            ", the model's %" PRIu64, w.geometry, w.seed, index, t->clock, w.ref.clock);
-  for (unsigned i = 0; i < t->nsets * t->ways; i++) {
-    const struct tlb_entry *e = &t->e[i];
-    const struct ref_entry *r = &w.ref.e[i];
-    cr_assert(e->valid == r->valid &&
-                  (!e->valid || (tlb_entry_tag(e) == r->tag && e->level == r->level &&
-                                 e->asid == r->asid && e->pte == r->pte &&
-                                 t->used[i] == r->stamp)),
-              "TLB %s seed %#" PRIx64 " op %ld: way %u holds tag %#" PRIx64 " level %d asid "
-              "%u stamp %" PRIu64 " (valid %d), the model's tag %#" PRIx64 " level %d asid %u "
-              "stamp %" PRIu64 " (valid %d)", w.geometry, w.seed, index, i, tlb_entry_tag(e),
-              e->level, e->asid, t->used[i], e->valid, r->tag, r->level, r->asid, r->stamp,
-              r->valid);
-  }
-  static bool seen[TLB_MAX_ENTRIES];
-  memset(seen, 0, sizeof(seen));
-  for (unsigned set = 0; set < t->nsets; set++) {
-    const struct tlb_order *q = &t->q[set];
-    uint32_t first = set * t->ways;
-    cr_assert(((q->next == 0 && q->end == 0) ||
-               (first <= q->next && q->next <= q->end && q->end == first + t->ways)) &&
-                  q->mark <= t->clock,
-              "TLB %s seed %#" PRIx64 " op %ld: set %u's order: next %u, end %u, mark %" PRIu64,
-              w.geometry, w.seed, index, set, q->next, q->end, q->mark);
-    for (unsigned k = 0; k < t->ways; k++) {
-      uint32_t i = t->order[set * t->ways + k];
-      cr_assert(i / t->ways == set && !seen[i],
-                "TLB %s seed %#" PRIx64 " op %ld: set %u's order has entry %u at %u",
-                w.geometry, w.seed, index, set, i, k);
-      seen[i] = true;
+      cr_assert(t->e[i].next == 0,
+                "TLB %s seed %#" PRIx64 " op %ld: free entry %u has next %u", w.geometry,
+                w.seed, index, i, t->e[i].next);
     }
   }
   cr_assert(chained == valid && memcmp(nlevel, t->nlevel, sizeof(nlevel)) == 0,
             "TLB %s seed %#" PRIx64 " op %ld: %u valid entries, %u chained; nlevel %u %u %u, "
             "counted %u %u %u", w.geometry, w.seed, index, valid, chained, t->nlevel[0],
             t->nlevel[1], t->nlevel[2], nlevel[0], nlevel[1], nlevel[2]);
+  for (unsigned i = 0; i < t->nsets * t->ways; i++) {
+    const struct tlb_entry *e = &t->e[i];
+    const struct ref_entry *r = &w.ref.e[i];
+    cr_assert(e->valid == r->valid &&
+                  (!e->valid || (e->tag == r->tag && e->level == r->level &&
+                                 e->asid == r->asid && e->pte == r->pte)),
+              "TLB %s seed %#" PRIx64 " op %ld: way %u holds tag %#" PRIx64 " level %d asid "
+              "%u (valid %d), the model's tag %#" PRIx64 " level %d asid %u (valid %d)",
+              w.geometry, w.seed, index, i, e->tag, e->level, e->asid, e->valid, r->tag,
+              r->level, r->asid, r->valid);
+  }
+  memset(seen, 0, sizeof(seen));
+  for (unsigned set = 0; set < t->nsets; set++) {
+    uint32_t first = set * t->ways, i = t->mru[set];
+    uint64_t newer_stamp = UINT64_MAX;
+    unsigned nvalid = 0;
+    for (unsigned k = 0; k < t->ways; k++, i = t->ring[i].older) {
+      cr_assert(i - first < t->ways && !seen[i] && t->ring[t->ring[i].older].newer == i,
+                "TLB %s seed %#" PRIx64 " op %ld: set %u's ring has entry %u at %u",
+                w.geometry, w.seed, index, set, i, k);
+      seen[i] = true;
+      if (!t->e[i].valid)
+        continue;
+      nvalid++;
+      cr_assert(w.ref.e[i].stamp < newer_stamp,
+                "TLB %s seed %#" PRIx64 " op %ld: set %u's ring puts way %u (the model's "
+                "stamp %" PRIu64 ") after one of stamp %" PRIu64, w.geometry, w.seed, index,
+                set, i - first, w.ref.e[i].stamp, newer_stamp);
+      newer_stamp = w.ref.e[i].stamp;
+    }
+    cr_assert(i == t->mru[set] && nvalid == t->nvalid[set],
+              "TLB %s seed %#" PRIx64 " op %ld: set %u's ring does not close, or %u valid "
+              "ways and nvalid %u", w.geometry, w.seed, index, set, nvalid, t->nvalid[set]);
+  }
 }
 
 // Apply o to the library and to the model, and fail at the first disagreement.
@@ -880,23 +951,24 @@ static const unsigned mixes[4][3] = {{120, 60, 40}, {60, 4, 10}, {90, 20, 25}, {
 
 // One seed's world and stream on a fresh pair of machines; adds what it exercised to
 // w.cov.
-static void run_seed(unsigned entries, unsigned ways, enum ad_policy ad, uint64_t seed,
-                     const unsigned *mix) {
+static void run_seed(unsigned entries, unsigned ways, enum tlb_policy policy,
+                     enum ad_policy ad, uint64_t seed, const unsigned *mix) {
   w.seed = seed;
   w.rng = rng_seeded(seed);
-  w.real = new_machine(entries, ways, ad);
+  w.real = new_machine(entries, ways, policy, ad);
   // The hart runs slot 0 (pid 1) from the start, so its per-slot counts must equal the
   // totals throughout (check_structure).
   w.real->proc[0].pid = 1;
   machine_slot_reset(w.real, 0, 1); // as allocproc does
   machine_set_current(w.real, 0);
-  w.model = new_machine(0, 0, ad);
-  w.ref = (struct ref_tlb){0};
+  w.model = new_machine(0, 0, TLB_LRU, ad);
+  w.ref = (struct ref_tlb){.policy = policy, .x = TLB_SEED};
   if (entries > 0) {
     w.ref.ways = ways == 0 ? entries : ways;
     w.ref.nsets = entries / w.ref.ways;
     w.ref.e = calloc(entries, sizeof(*w.ref.e));
-    cr_assert_not_null(w.ref.e);
+    w.ref.toward_lo = calloc(entries, sizeof(*w.ref.toward_lo));
+    cr_assert(w.ref.e != NULL && w.ref.toward_lo != NULL);
   }
   w.ntables = w.nslots = w.nvas = 0;
   build_world();
@@ -925,19 +997,21 @@ static void run_seed(unsigned entries, unsigned ways, enum ad_policy ad, uint64_
   machine_free(w.real);
   machine_free(w.model);
   free(w.ref.e);
+  free(w.ref.toward_lo);
   w.real = w.model = NULL;
   w.ref.e = NULL;
+  w.ref.toward_lo = NULL;
 }
 
 // Run four seeds on a TLB of entries/ways (ways 0: fully associative), then check that the
 // streams were worth running: every rule of the walk fired, and the TLB hit, missed,
 // flushed, served stale and faulting hits and, when evicts is set, evicted.
-static void run_geometry(const char *name, unsigned entries, unsigned ways, enum ad_policy ad,
-                         bool evicts) {
+static void run_policy(const char *name, unsigned entries, unsigned ways,
+                       enum tlb_policy policy, enum ad_policy ad, bool evicts) {
   static const uint64_t seeds[] = {0x5EED0001, 0x5EED0002, 0x5EED0003, 0x5EED0004};
   w.geometry = name;
   for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++)
-    run_seed(entries, ways, ad, seeds[i], mixes[i]);
+    run_seed(entries, ways, policy, ad, seeds[i], mixes[i]);
   const struct coverage *c = &w.cov;
   for (int rule = RULE_NONCANONICAL; rule <= RULE_D_CLEAR; rule++) {
     bool fires = (rule != RULE_A_CLEAR && rule != RULE_D_CLEAR) || ad == AD_FAULT;
@@ -959,6 +1033,12 @@ static void run_geometry(const char *name, unsigned entries, unsigned ways, enum
                c->ad_rewalks);
   if (evicts)
     cr_assert_gt(c->evictions, 1000, "TLB %s: %" PRIu64 " evictions", name, c->evictions);
+}
+
+// run_policy for LRU, the default policy.
+static void run_geometry(const char *name, unsigned entries, unsigned ways, enum ad_policy ad,
+                         bool evicts) {
+  run_policy(name, entries, ways, TLB_LRU, ad, evicts);
 }
 
 Test(tlb_model, with_no_tlb_every_access_walks_as_the_model_does) {
@@ -1003,4 +1083,78 @@ Test(tlb_model, a_256_way_single_set_tlb_behaves_as_the_model) {
 
 Test(tlb_model, a_1024x4_tlb_behaves_as_the_model) {
   run_geometry("1024x4", 1024, 4, AD_HW, false);
+}
+
+// ---------------------------------------------------------------- the other policies
+
+Test(tlb_model, a_1_entry_fifo_tlb_behaves_as_the_model) {
+  run_policy("1,fifo", 1, 0, TLB_FIFO, AD_HW, true);
+}
+
+Test(tlb_model, a_4_entry_fully_associative_fifo_tlb_behaves_as_the_model) {
+  run_policy("4,fifo", 4, 0, TLB_FIFO, AD_HW, true);
+}
+
+Test(tlb_model, an_8x2_fifo_tlb_behaves_as_the_model) {
+  run_policy("8x2,fifo", 8, 2, TLB_FIFO, AD_HW, true);
+}
+
+Test(tlb_model, a_16x4_fifo_tlb_under_svade_ad_faults_behaves_as_the_model) {
+  run_policy("16x4,fifo --ad fault", 16, 4, TLB_FIFO, AD_FAULT, true);
+}
+
+Test(tlb_model, a_32_entry_fifo_tlb_behaves_as_the_model) {
+  run_policy("32,fifo", 32, 0, TLB_FIFO, AD_HW, true);
+}
+
+Test(tlb_model, a_24x3_fifo_tlb_behaves_as_the_model) {
+  run_policy("24x3,fifo", 24, 3, TLB_FIFO, AD_HW, true);
+}
+
+Test(tlb_model, a_1_entry_random_tlb_behaves_as_the_model) {
+  run_policy("1,random", 1, 0, TLB_RANDOM, AD_HW, true);
+}
+
+Test(tlb_model, a_4_entry_fully_associative_random_tlb_behaves_as_the_model) {
+  run_policy("4,random", 4, 0, TLB_RANDOM, AD_HW, true);
+}
+
+Test(tlb_model, an_8x2_random_tlb_behaves_as_the_model) {
+  run_policy("8x2,random", 8, 2, TLB_RANDOM, AD_HW, true);
+}
+
+Test(tlb_model, a_16x4_random_tlb_under_svade_ad_faults_behaves_as_the_model) {
+  run_policy("16x4,random --ad fault", 16, 4, TLB_RANDOM, AD_FAULT, true);
+}
+
+Test(tlb_model, a_32_entry_random_tlb_behaves_as_the_model) {
+  run_policy("32,random", 32, 0, TLB_RANDOM, AD_HW, true);
+}
+
+Test(tlb_model, a_24x3_random_tlb_behaves_as_the_model) {
+  run_policy("24x3,random", 24, 3, TLB_RANDOM, AD_HW, true);
+}
+
+Test(tlb_model, a_1_entry_plru_tlb_behaves_as_the_model) {
+  run_policy("1,plru", 1, 0, TLB_PLRU, AD_HW, true);
+}
+
+Test(tlb_model, a_4_entry_fully_associative_plru_tlb_behaves_as_the_model) {
+  run_policy("4,plru", 4, 0, TLB_PLRU, AD_HW, true);
+}
+
+Test(tlb_model, an_8x2_plru_tlb_behaves_as_the_model) {
+  run_policy("8x2,plru", 8, 2, TLB_PLRU, AD_HW, true);
+}
+
+Test(tlb_model, a_16x4_plru_tlb_under_svade_ad_faults_behaves_as_the_model) {
+  run_policy("16x4,plru --ad fault", 16, 4, TLB_PLRU, AD_FAULT, true);
+}
+
+Test(tlb_model, a_32_entry_plru_tlb_behaves_as_the_model) {
+  run_policy("32,plru", 32, 0, TLB_PLRU, AD_HW, true);
+}
+
+Test(tlb_model, a_256_way_single_set_plru_tlb_behaves_as_the_model) {
+  run_policy("256x256,plru", 256, 256, TLB_PLRU, AD_HW, true);
 }

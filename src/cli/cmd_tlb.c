@@ -41,9 +41,11 @@ static void show_tlb_geometry(const struct cmd_view *v, const struct tlb *t) {
   } else if (entries == 0) {
     fputs("tlb: none (every access walks the table)\n", v->out);
   } else if (t->nsets == 1) {
-    fprintf(v->out, "tlb: %u entries, fully associative, LRU\n", entries);
+    fprintf(v->out, "tlb: %u entries, fully associative, %s\n", entries,
+            tlb_policy_name(t->geometry.policy));
   } else {
-    fprintf(v->out, "tlb: %u entries, %u sets of %u ways, LRU\n", entries, t->nsets, t->ways);
+    fprintf(v->out, "tlb: %u entries, %u sets of %u ways, %s\n", entries, t->nsets, t->ways,
+            tlb_policy_name(t->geometry.policy));
   }
 }
 
@@ -74,39 +76,46 @@ static void show_tlb_stats(const struct cmd_view *v, const struct machine *m) {
   }
 }
 
-// `tlb show`: every valid entry, by set and way.
-static void show_tlb_entries(const struct cmd_view *v, const struct tlb *t) {
-  show_tlb_geometry(v, t);
-  cJSON *arr = v->json ? cJSON_AddArrayToObject(v->json, "valid") : NULL;
+struct entries_view {
+  const struct cmd_view *v;
+  cJSON *arr; // JSON's "valid" array, NULL for text
+};
+
+// One valid entry of `tlb show`: an object of the array, or a line.
+static void show_tlb_entry(const struct tlb_view *e, void *ctx) {
+  const struct entries_view *ev = ctx;
   char flags[9];
-  for (unsigned i = 0; i < t->nsets * t->ways; i++) {
-    const struct tlb_entry *e = &t->e[i];
-    if (!e->valid)
-      continue;
-    uint64_t va = tlb_entry_tag(e) << PXSHIFT(e->level);
-    uint64_t page = cmd_pte_page(e->pte);
-    cmd_flag_letters(e->pte, flags);
-    if (arr != NULL) {
-      cJSON *j = cJSON_CreateObject();
-      cJSON_AddNumberToObject(j, "set", i / t->ways);
-      cJSON_AddNumberToObject(j, "way", i % t->ways);
-      render_json_hex(j, "va", va);
-      cJSON_AddStringToObject(j, "size", cmd_size_names[e->level]);
-      cJSON_AddNumberToObject(j, "asid", e->asid);
-      cJSON_AddBoolToObject(j, "global", tlb_entry_global(e));
-      render_json_hex(j, "pa", page);
-      render_json_hex(j, "pte", e->pte);
-      cJSON_AddStringToObject(j, "flags", flags);
-      cJSON_AddNumberToObject(j, "lru", (double)t->used[i]);
-      cJSON_AddItemToArray(arr, j);
-    } else {
-      fprintf(v->out,
-              "  set %u way %u: va 0x%016" PRIx64 " %s asid %u%s -> pa 0x%016" PRIx64
-              " %s (lru %" PRIu64 ")\n",
-              i / t->ways, i % t->ways, va, cmd_size_names[e->level], e->asid,
-              tlb_entry_global(e) ? " global" : "", page, flags, t->used[i]);
-    }
+  uint64_t page = cmd_pte_page(e->pte);
+  cmd_flag_letters(e->pte, flags);
+  if (ev->arr != NULL) {
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "set", e->set);
+    cJSON_AddNumberToObject(j, "way", e->way);
+    render_json_hex(j, "va", e->va);
+    cJSON_AddStringToObject(j, "size", cmd_size_names[e->level]);
+    cJSON_AddNumberToObject(j, "asid", e->asid);
+    cJSON_AddBoolToObject(j, "global", e->global);
+    render_json_hex(j, "pa", page);
+    render_json_hex(j, "pte", e->pte);
+    cJSON_AddStringToObject(j, "flags", flags);
+    cJSON_AddNumberToObject(j, "rank", e->rank);
+    cJSON_AddItemToArray(ev->arr, j);
+  } else {
+    fprintf(ev->v->out,
+            "  set %u way %u: va 0x%016" PRIx64 " %s asid %u%s -> pa 0x%016" PRIx64
+            " %s (rank %u)\n",
+            e->set, e->way, e->va, cmd_size_names[e->level], e->asid,
+            e->global ? " global" : "", page, flags, e->rank);
   }
+}
+
+// `tlb show`: every valid entry, by set and way, with its recency rank in its set.
+// Returns 0, or -1 when the host had no memory to rank them.
+static int show_tlb_entries(const struct cmd_view *v, const struct tlb *t) {
+  show_tlb_geometry(v, t);
+  struct entries_view ev = {.v = v, .arr = v->json ? cJSON_AddArrayToObject(v->json, "valid")
+                                                   : NULL};
+  return tlb_for_each(t, show_tlb_entry, &ev);
 }
 
 // `tlb flush`: how many entries went.
@@ -121,8 +130,10 @@ struct cmd_result cmd_tlb(struct cmd_call *c, int argc, char **argv) {
   const char *what = argc == 2 ? argv[1] : "stats";
   if (strcmp(what, "stats") == 0)
     show_tlb_stats(&c->view, c->m);
-  else if (strcmp(what, "show") == 0)
-    show_tlb_entries(&c->view, &c->m->hw.tlb);
+  else if (strcmp(what, "show") == 0) {
+    if (show_tlb_entries(&c->view, &c->m->hw.tlb) != 0)
+      return cmd_fail(c, "out of host memory");
+  }
   else if (strcmp(what, "flush") == 0)
     show_tlb_flush(&c->view, tlb_sfence(&c->m->hw, true, 0, true, 0));
   else

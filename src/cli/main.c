@@ -33,8 +33,10 @@ static void usage(FILE *f) {
         "      --kernel ELF    take etext, end and trampoline from your own xv6 kernel\n"
         "                      build (kernel/kernel) instead of the edition's defaults\n"
         "      --ram SIZE      simulated RAM, PHYSTOP - KERNBASE (default 128M)\n"
-        "      --tlb ENTRIES[xWAYS]  TLB geometry: 32 (default) is fully associative,\n"
-        "                      16x4 is 4 sets of 4 ways, 0 is no TLB; LRU replacement\n"
+        "      --tlb ENTRIES[xWAYS][,POLICY]  TLB geometry and replacement: 32 (default)\n"
+        "                      is fully associative, 16x4 is 4 sets of 4 ways, 0 is no TLB;\n"
+        "                      POLICY lru (default), fifo, random (seeded: the same every\n"
+        "                      run) or plru (tree pseudo-LRU, ways a power of two)\n"
         "      --ad hw|fault   a walk that finds A or D clear sets it (hw, default, as QEMU)\n"
         "                      or raises a page fault (fault, as Svade)\n"
         "  -h, --help          print this help and exit\n"
@@ -130,7 +132,7 @@ int main(int argc, char **argv) {
       break;
     case OPT_TLB: {
       const char *why;
-      if (tlb_parse_geometry(optarg, &cfg.tlb_entries, &cfg.tlb_ways, &why) != 0) {
+      if (tlb_parse_geometry(optarg, &cfg.tlb, &why) != 0) {
         fprintf(stderr, "sv39sim: --tlb: '%s': %s\n", optarg, why);
         return EXIT_USAGE;
       }

@@ -260,7 +260,7 @@ int access_replay(struct machine *m, FILE *in, const char *name, struct access_s
       size = 4; // din has no sizes; Dinero IV assumes 4 bytes
     }
   parsed:
-    if (!mmu_canonical(va)) {
+    if (!va_is_canonical(va)) {
       result = problem(err, errlen, name, lineno,
                        "address 0x%llx is outside Sv39 (bits 63..38 must all be equal)",
                        (unsigned long long)va);

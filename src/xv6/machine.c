@@ -40,8 +40,7 @@ void config_defaults(struct config *cfg) {
   cfg->end = cfg->edition->end;
   cfg->trampoline = cfg->edition->trampoline;
   cfg->ad = AD_HW;
-  cfg->tlb_entries = TLB_DEFAULT_ENTRIES;
-  cfg->tlb_ways = 0;
+  cfg->tlb = (struct tlb_geometry){.entries = TLB_DEFAULT_ENTRIES, .policy = TLB_LRU};
 }
 
 // Why the configuration cannot build a machine, or NULL.
@@ -59,7 +58,7 @@ static const char *config_problem(const struct config *c) {
     return "trampoline must be a page of kernel text (page-aligned, below etext)";
   if (c->end < c->etext)
     return "end must not be below etext";
-  const char *tlb_problem = tlb_geometry_problem(c->tlb_entries, c->tlb_ways);
+  const char *tlb_problem = tlb_geometry_problem(&c->tlb);
   if (tlb_problem != NULL)
     return tlb_problem;
   if (c->end >= phystop || c->etext >= phystop)
@@ -110,7 +109,7 @@ struct machine *machine_new(const struct config *cfg, char *err, size_t errlen) 
   }
   struct machine *m = calloc(1, sizeof(*m));
   if (m == NULL || ram_init(&m->hw.ram, KERNBASE, cfg->ram_size) != 0 ||
-      tlb_init(&m->hw.tlb, cfg->tlb_entries, cfg->tlb_ways) != 0) {
+      tlb_init(&m->hw.tlb, &cfg->tlb) != 0) {
     if (m != NULL) {
       ram_destroy(&m->hw.ram);
       tlb_destroy(&m->hw.tlb);

@@ -107,8 +107,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   struct config cfg;
   fuzz_config(NULL, 0, &cfg);
   one_machine(0, &cfg, data, size);
-  cfg.tlb_entries = 4;
-  cfg.tlb_ways = 2;
+  cfg.tlb = (struct tlb_geometry){.entries = 4, .ways = 2, .policy = TLB_LRU};
   cfg.ad = AD_FAULT;
   one_machine(1, &cfg, data, size);
   return 0;

@@ -34,15 +34,14 @@ void fuzz_config(const uint8_t *data, size_t size, struct config *cfg) {
   for (char *w = strtok_r(line + 6, " \t\r", &save); w != NULL;
        w = strtok_r(NULL, " \t\r", &save)) {
     uint64_t v;
-    unsigned entries, ways;
+    struct tlb_geometry g;
     const char *why;
     if (strncmp(w, "ram=", 4) == 0 && cmd_parse_u64(w + 4, true, &v) == 0 &&
         v >= (1ULL << 20) && v <= FUZZ_RAM_MAX && (v & (v - 1)) == 0)
       cfg->ram_size = v;
-    else if (strncmp(w, "tlb=", 4) == 0 && tlb_parse_geometry(w + 4, &entries, &ways, &why) == 0 &&
-             entries <= 64) {
-      cfg->tlb_entries = entries;
-      cfg->tlb_ways = ways;
+    else if (strncmp(w, "tlb=", 4) == 0 && tlb_parse_geometry(w + 4, &g, &why) == 0 &&
+             g.entries <= 64) {
+      cfg->tlb = g;
     } else if (strcmp(w, "ad=hw") == 0) {
       cfg->ad = AD_HW;
     } else if (strcmp(w, "ad=fault") == 0) {

@@ -5,11 +5,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "sv39sim/hw/mmu.h"
 #include "sv39sim/hw/ram.h"
 #include "sv39sim/hw/tlb.h"
 
 enum priv_mode { PRIV_U = 0, PRIV_S = 1 };
+
+// How the walk treats a leaf whose A (or, for a store, D) bit is clear.
+enum ad_policy { AD_HW, AD_FAULT }; // set it in memory (QEMU), or fault (Svade)
 
 struct hart {
   uint64_t satp;

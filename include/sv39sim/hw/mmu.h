@@ -11,9 +11,6 @@ struct hw;
 
 enum access { ACC_R, ACC_W, ACC_X }; // load, store/AMO, instruction fetch
 
-// How the walk treats a leaf whose A (or, for a store, D) bit is clear.
-enum ad_policy { AD_HW, AD_FAULT }; // set it in memory (QEMU), or fault (Svade)
-
 // Exception causes (scause values).
 enum {
   CAUSE_FETCH_ACCESS = 1,
@@ -34,13 +31,13 @@ enum mmu_rule {
   RULE_INVALID,        // V = 0
   RULE_W_WITHOUT_R,    // W = 1, R = 0
   RULE_NONLEAF_LEVEL0, // a pointer to a next level below level 0
-  RULE_MISALIGNED,     // a superpage whose PPN is not aligned to its size
   RULE_U_FROM_S,       // S-mode access to a U page without SUM
   RULE_U_EXEC_FROM_S,  // S-mode fetch from a U page (SUM never allows it)
   RULE_S_FROM_U,       // U-mode access to a page without U
   RULE_NO_R,           // load from a page without R (and without X under MXR)
   RULE_NO_W,           // store to a page without W
   RULE_NO_X,           // fetch from a page without X
+  RULE_MISALIGNED,     // a superpage whose PPN is not aligned to its size
   RULE_A_CLEAR,        // A = 0 under --ad fault
   RULE_D_CLEAR,        // store with D = 0 under --ad fault
   RULE_PA_NOT_RAM,     // translation succeeded, but the physical address is not RAM
@@ -87,11 +84,6 @@ struct walk_steps {
 // The bytes below va's offset bits in a page of size level (0: 4K, 1: 2M, 2: 1G).
 #define PAGE_OFFSET_MASK(level) ((1ULL << PXSHIFT(level)) - 1)
 
-static inline bool mmu_canonical(uint64_t va) {
-  uint64_t top = va >> 38; // bits 63..38 must all be equal
-  return top == 0 || top == (UINT64_MAX >> 38);
-}
-
 // Write satp. A MODE other than Bare (0) or Sv39 (8) is unsupported and the write has
 // no effect (returns false), as the spec says. No TLB flush, as in hardware.
 bool mmu_write_satp(struct hw *hw, uint64_t satp);
@@ -124,22 +116,6 @@ int mmu_store(struct hw *hw, uint64_t va, unsigned size, uint64_t val, uint64_t 
 const char *mmu_rule_name(enum mmu_rule rule);   // "u-page-from-s-without-sum"
 const char *mmu_rule_reason(enum mmu_rule rule); // one sentence for the reader
 const char *mmu_cause_name(int cause);           // "load page fault"
-
-// The context a TLB hit is checked in, as one number below 24: the access type, U-mode,
-// sstatus.SUM and sstatus.MXR.
-static inline unsigned mmu_access_ctx(enum access acc, bool user, bool sum, bool mxr) {
-  return (unsigned)acc + 3u * ((unsigned)user + 2u * ((unsigned)sum + 2u * (unsigned)mxr));
-}
-
-// The contexts (bit mmu_access_ctx) in which a leaf PTE is valid (V = 1, not W without
-// R), passes the leaf's privilege and permission rules and already has the A/D bits the
-// access needs: where a TLB hit needs no further check, and where a walk's leaf needs
-// only its reserved bits and alignment checked. 0 for a pointer to the next level. One
-// table load, for the MMU's miss path.
-extern const uint32_t mmu_allow_table[256];
-static inline uint32_t mmu_leaf_allow(uint64_t pte) {
-  return mmu_allow_table[pte & 0xFF];
-}
 
 // Page fault cause for an access type.
 static inline int mmu_page_fault_cause(enum access acc) {

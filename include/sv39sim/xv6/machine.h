@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "sv39sim/hw/hw.h"
+#include "sv39sim/hw/mmu.h"
 #include "sv39sim/xv6/edition.h"
 #include "sv39sim/xv6/kalloc.h"
 #include "sv39sim/xv6/proc.h"
@@ -33,8 +34,7 @@ struct config {
   uint64_t end;
   uint64_t trampoline;
   enum ad_policy ad;     // --ad hw|fault
-  unsigned tlb_entries;  // --tlb ENTRIES[xWAYS]; 0 entries: no TLB
-  unsigned tlb_ways;     // 0: fully associative
+  struct tlb_geometry tlb; // --tlb ENTRIES[xWAYS][,POLICY]
 };
 
 // The default edition is fall 2020; its image symbols as constants, for tests.
