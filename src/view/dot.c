@@ -21,7 +21,7 @@ struct group {
   long range;           // G_LEAVES, G_TABLES: the range node the leaves belong to
 };
 
-// A table being drawn: its fields, and the one that the walk's next entry belongs to.
+// A table being drawn: its n fields, g[k] the one the walk is in.
 struct drawn {
   uint64_t table; // pa of its page
   uint64_t va;    // that its first entry maps
@@ -38,7 +38,6 @@ struct dot {
   uint64_t *seen; // tables drawn already: a table built by hand may be shared or cyclic
   size_t nseen, seencap;
   struct drawn level[3]; // the table at each level that the walk is in
-  bool oom;
 };
 
 // The PTE at pa, which lies in a table page inside RAM.
@@ -336,7 +335,6 @@ static enum pt_step draw_entry(void *ctx, const struct pt_entry *e) {
   case G_TABLE: {
     fprintf(d->out, "  t%" PRIx64 ":e%u -> t%" PRIx64 ";\n", table, g->first, child);
     int r = begin_table(d, child, e->level - 1, e->va);
-    d->oom = r < 0;
     return r < 0 ? PT_STOP : r > 0 ? PT_SKIP : PT_CONTINUE;
   }
   case G_TABLES: emit_tables(d, table, e->level, g); return PT_SKIP;
