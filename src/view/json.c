@@ -31,6 +31,7 @@ struct count {
   unsigned long n, limit;
 };
 
+// Count e; stop once the count passes the limit.
 static enum pt_step count_entry(void *ctx, const struct pt_entry *e) {
   (void)e;
   struct count *c = ctx;

@@ -69,6 +69,7 @@ static char *put_line(char *p, const struct pt_entry *e) {
   return p;
 }
 
+// Append e's line to the buffer, flushing it first when the line might not fit.
 static enum pt_step print_entry(void *ctx, const struct pt_entry *e) {
   struct outbuf *b = ctx;
   if (sizeof(b->buf) - b->n < LINE_MAX_BYTES)
