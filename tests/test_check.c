@@ -198,6 +198,21 @@ Test(check, a_page_mapped_by_two_user_tables_is_owned_twice) {
   cr_assert(strstr(q->what, "already a user page") != NULL, "what: %s", q->what);
 }
 
+// A level-1 table that points back at its root: the root is claimed twice, and not
+// entered again (its pages would all be claimed twice more).
+Test(check, a_table_pointing_back_at_its_root_is_owned_twice_and_not_entered_again) {
+  two_procs(KPT_GLOBAL);
+  uint64_t root = m->proc[1].pagetable;
+  uint64_t l1 = PTE2PA(vm_pte_read(m, root)); // index 0: the table for va 0
+  vm_pte_write(m, l1 + 8 * 5, PA2PTE(root) | PTE_V);
+  run_check();
+  cr_assert_eq(r.nproblems, 1, "%lu problems, want 1", (unsigned long)r.nproblems);
+  const struct check_problem *q = find(CHECK_OWNED_TWICE, root);
+  cr_assert_not_null(q, "the root 0x%lx not reported owned twice", (unsigned long)root);
+  cr_assert_str_eq(q->what, "the level-0 table for va 0xa00000 of pid 2's user table, and "
+                            "already a page-table page of a user table");
+}
+
 Test(check, a_kernel_mapping_of_a_free_page_is_a_leaf_that_maps_a_free_page) {
   power_on(KPT_GLOBAL);
   cr_assert_eq(kvm_boot(m), SIM_OK);

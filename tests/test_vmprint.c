@@ -57,3 +57,18 @@ Test(vmprint, does_not_follow_a_pointer_out_of_ram) {
                          "..3: pte 0x0000000004000001 pa 0x0000000010000000\n");
   free(text);
 }
+
+// A root that points at itself is printed as the walk meets it: as a level-1 and then a
+// level-0 table, where Sv39's levels end.
+Test(vmprint, a_root_pointing_at_itself_is_printed_three_levels_deep) {
+  uint64_t pt;
+  vm_uvmcreate(m, &pt);
+  vm_pte_write(m, pt + 8 * 5, PA2PTE(pt) | PTE_V);
+  char *text = NULL;
+  CAPTURE(text, render_vmprint(m, pt, out));
+  cr_assert_str_eq(text, "page table 0x0000000087fff000\n"
+                         "..5: pte 0x0000000021fffc01 pa 0x0000000087fff000\n"
+                         ".. ..5: pte 0x0000000021fffc01 pa 0x0000000087fff000\n"
+                         ".. .. ..5: pte 0x0000000021fffc01 pa 0x0000000087fff000\n");
+  free(text);
+}

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sv39sim/hw/pt.h"
 #include "sv39sim/xv6/kalloc.h"
 #include "sv39sim/xv6/kvm.h"
 #include "sv39sim/xv6/machine.h"
@@ -161,57 +162,41 @@ static void leaf(struct pass *p, const struct table *t, uint64_t va, uint64_t pa
   reference(p, pa, who);
 }
 
-// The 512 PTEs of the table page at pa (a pool page), little-endian as RAM holds them.
-static void read_table(struct pass *p, uint64_t pa, uint64_t ptes[512]) {
-  uint8_t b[PGSIZE];
-  ram_read(&p->m->hw.ram, pa, b, PGSIZE);
-  for (int i = 0; i < 512; i++) {
-    uint64_t v = 0;
-    for (int k = 7; k >= 0; k--)
-      v = v << 8 | b[8 * i + k];
-    ptes[i] = v;
-  }
+// A walk of one table for claims.
+struct table_walk {
+  struct pass *p;
+  const struct table *t;
+};
+
+// xv6's name for the va that e maps: its low 39 bits (xv6 never sets bit 38, so it never
+// sign-extends), which the ownership rules compare with TRAMPOLINE, TRAPFRAME and pa.
+static uint64_t xv6_va(const struct pt_entry *e) {
+  return e->va & ((1ULL << 39) - 1);
 }
 
-// Claim the table rooted at root and everything it owns. Sv39's three levels only: a
-// pointer at level 0 is claimed as freewalk would free it, but not entered.
+// Claim what entry e owns. A table page is entered only when this claims it, so a shared
+// or cyclic table is entered once. Superpages own nothing (see check.h), and a pointer at
+// level 0 is claimed as freewalk would free it, though the walk does not enter it.
+static enum pt_step claim_entry(void *ctx, const struct pt_entry *e) {
+  struct table_walk *w = ctx;
+  uint64_t pa = PTE2PA(e->pte);
+  if (PTE_LEAF(e->pte)) {
+    if (e->level == 0)
+      leaf(w->p, w->t, xv6_va(e), pa);
+    return PT_CONTINUE;
+  }
+  char who[128];
+  snprintf(who, sizeof(who), "the level-%d table for va 0x%llx of %s", e->level - 1,
+           (unsigned long long)xv6_va(e), w->t->name);
+  return claim(w->p, pa, w->t->pt_kind, true, who) ? PT_CONTINUE : PT_SKIP;
+}
+
+// Claim the table rooted at root and everything it owns.
 static void walk_table(struct pass *p, uint64_t root, const struct table *t) {
   char who[128];
   snprintf(who, sizeof(who), "the root of %s", t->name);
-  if (!claim(p, root, t->pt_kind, true, who))
-    return;
-  // One table page per level, read whole: a check reads every PTE of every table.
-  uint64_t ptes[3][512];
-  int idx[3] = {0, 0, 0};
-  int level = 2;
-  read_table(p, root, ptes[level]);
-  while (level <= 2) {
-    if (idx[level] == 512) {
-      level++;
-      continue;
-    }
-    int i = idx[level]++;
-    uint64_t pte = ptes[level][i];
-    if ((pte & PTE_V) == 0)
-      continue;
-    uint64_t va = 0;
-    for (int l = 2; l > level; l--)
-      va |= (uint64_t)(idx[l] - 1) << PXSHIFT(l);
-    va |= (uint64_t)i << PXSHIFT(level);
-    uint64_t pa = PTE2PA(pte);
-    if ((pte & (PTE_R | PTE_W | PTE_X)) != 0) {
-      if (level == 0)
-        leaf(p, t, va, pa);
-      continue; // superpages own nothing (see check.h)
-    }
-    snprintf(who, sizeof(who), "the level-%d table for va 0x%llx of %s", level - 1,
-             (unsigned long long)va, t->name);
-    if (claim(p, pa, t->pt_kind, true, who) && level > 0) {
-      level--;
-      read_table(p, pa, ptes[level]);
-      idx[level] = 0;
-    }
-  }
+  if (claim(p, root, t->pt_kind, true, who))
+    pt_walk(&p->m->hw.ram, root, claim_entry, &(struct table_walk){p, t});
 }
 
 // Does the slot hold anything? UNUSED slots do only in the middle of allocproc or

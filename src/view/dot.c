@@ -1,23 +1,14 @@
 // A page table as a Graphviz digraph, for `dot`: tables are record nodes, the physical
 // memory they map is one node per range (as `ranges` lists them), so a slide shows the
 // structure without 32768 boxes for the kernel's direct map.
+#include <assert.h>
 #include <inttypes.h>
 #include <stdlib.h>
 
+#include "sv39sim/hw/pt.h"
 #include "sv39sim/xv6/machine.h"
 #include "sv39sim/view/render.h"
 #include "sv39sim/sv39.h"
-#include "sv39sim/xv6/vm.h"
-
-struct dot {
-  struct machine *m;
-  FILE *out;
-  struct render_range *ranges; // in va order, as render_ranges_walk reports them
-  size_t nranges, rangecap;
-  bool *used; // which ranges some field points at
-  uint64_t *seen; // tables drawn already: a table built by hand may be shared or cyclic
-  size_t nseen, seencap;
-};
 
 // What one field of a table node stands for: consecutive entries drawn as one.
 enum group_kind { G_LEAVES, G_STRIDE, G_TABLE, G_TABLES, G_STOP };
@@ -30,17 +21,30 @@ struct group {
   long range;           // G_LEAVES, G_TABLES: the range node the leaves belong to
 };
 
-static uint64_t canonical(uint64_t va) {
-  return (va & (1ULL << 38)) ? va | ~((1ULL << 39) - 1) : va;
-}
+// A table being drawn: its n fields, g[k] the one the walk is in.
+struct drawn {
+  uint64_t table; // pa of its page
+  uint64_t va;    // that its first entry maps
+  struct group g[512];
+  unsigned n, k;
+};
 
-static bool is_leaf(uint64_t pte) {
-  return (pte & (PTE_R | PTE_W | PTE_X)) != 0;
-}
+struct dot {
+  struct ram *ram;
+  FILE *out;
+  struct render_range *ranges; // in va order, as render_ranges_walk reports them
+  size_t nranges, rangecap;
+  bool *used; // which ranges some field points at
+  uint64_t *seen; // tables drawn already: a table built by hand may be shared or cyclic
+  size_t nseen, seencap;
+  struct drawn level[3]; // the table at each level that the walk is in
+};
 
-static bool enterable(struct machine *m, uint64_t pte, int level) {
-  uint64_t pa = PTE2PA(pte);
-  return level > 0 && !is_leaf(pte) && pa % PGSIZE == 0 && ram_contains(&m->hw.ram, pa, PGSIZE);
+// The PTE at pa, which lies in a table page inside RAM.
+static uint64_t pte_at(struct dot *d, uint64_t pa) {
+  uint64_t pte = 0;
+  ram_load(d->ram, pa, 8, &pte);
+  return pte;
 }
 
 static int collect_range(void *ctx, const struct render_range *r) {
@@ -94,12 +98,14 @@ static int seen_before(struct dot *d, uint64_t table) {
 
 // A table whose 512 entries are leaves with the same bits mapping contiguous memory: one
 // piece of a long run, which the parent may draw together with its neighbours.
-static bool uniform(struct machine *m, uint64_t table, int level) {
-  uint64_t first = vm_pte_read(m, table);
-  if ((first & PTE_V) == 0 || !is_leaf(first))
+static bool uniform(struct dot *d, uint64_t table, int level) {
+  uint64_t ptes[512];
+  ram_read_words(d->ram, table, ptes, 512);
+  uint64_t first = ptes[0];
+  if (!PTE_LEAF(first))
     return false;
   for (uint64_t i = 1; i < 512; i++) {
-    uint64_t pte = vm_pte_read(m, table + 8 * i);
+    uint64_t pte = ptes[i];
     if ((pte & 0xff) != (first & 0xff) ||
         PTE2PA(pte) != PTE2PA(first) + (i << PXSHIFT(level)))
       return false;
@@ -110,9 +116,9 @@ static bool uniform(struct machine *m, uint64_t table, int level) {
 // The single-page range that the leaf at index i of a table maps, or -1 when it is part of
 // a longer range.
 static long lone_page(const struct dot *d, uint64_t pte, int level, uint64_t va, unsigned i) {
-  if ((pte & PTE_V) == 0 || !is_leaf(pte))
+  if (!PTE_LEAF(pte))
     return -1;
-  long r = range_of(d, canonical(va + ((uint64_t)i << PXSHIFT(level))));
+  long r = range_of(d, va_canonical(va + ((uint64_t)i << PXSHIFT(level))));
   return r >= 0 && d->ranges[r].size == 1ULL << PXSHIFT(level) ? r : -1;
 }
 
@@ -125,7 +131,7 @@ static void try_stride(struct dot *d, uint64_t table, int level, uint64_t va, st
   unsigned stride = 0, last = g->first;
   uint64_t pa = PTE2PA(g->pte), page = 1ULL << PXSHIFT(level);
   for (unsigned i = g->first + 1; i < 512; i++) {
-    uint64_t pte = vm_pte_read(d->m, table + 8ULL * i);
+    uint64_t pte = pte_at(d, table + 8ULL * i);
     if ((pte & PTE_V) == 0)
       continue;
     if (stride == 0)
@@ -143,40 +149,42 @@ static void try_stride(struct dot *d, uint64_t table, int level, uint64_t va, st
   }
 }
 
-// Split a table's valid entries into the fields its node shows. Returns the count.
+// Split the valid entries of the table page at table (in RAM) into the fields its node
+// shows. Returns the count.
 static unsigned group_entries(struct dot *d, uint64_t table, int level, uint64_t va,
                               struct group *g) {
-  struct machine *m = d->m;
+  uint64_t ptes[512];
+  ram_read_words(d->ram, table, ptes, 512);
   unsigned n = 0;
   for (unsigned i = 0; i < 512;) {
-    uint64_t pte = vm_pte_read(m, table + 8ULL * i);
+    uint64_t pte = ptes[i];
     if ((pte & PTE_V) == 0) {
       i++;
       continue;
     }
     struct group *cur = &g[n++];
     *cur = (struct group){.kind = G_STOP, .first = i, .last = i, .pte = pte, .range = -1};
-    if (is_leaf(pte)) {
+    if (PTE_LEAF(pte)) {
       cur->kind = G_LEAVES;
-      cur->range = range_of(d, canonical(va + ((uint64_t)i << PXSHIFT(level))));
+      cur->range = range_of(d, va_canonical(va + ((uint64_t)i << PXSHIFT(level))));
       while (cur->last + 1 < 512) {
-        uint64_t next = vm_pte_read(m, table + 8ULL * (cur->last + 1));
-        uint64_t nva = canonical(va + ((uint64_t)(cur->last + 1) << PXSHIFT(level)));
-        if ((next & PTE_V) == 0 || !is_leaf(next) || range_of(d, nva) != cur->range)
+        uint64_t next = ptes[cur->last + 1];
+        uint64_t nva = va_canonical(va + ((uint64_t)(cur->last + 1) << PXSHIFT(level)));
+        if (!PTE_LEAF(next) || range_of(d, nva) != cur->range)
           break;
         cur->last++;
       }
       if (cur->last == cur->first)
         try_stride(d, table, level, va, cur);
-    } else if (enterable(m, pte, level)) {
+    } else if (pt_enters(d->ram, pte, level)) {
       cur->kind = G_TABLE;
-      if (uniform(m, PTE2PA(pte), level - 1)) {
-        cur->range = range_of(d, canonical(va + ((uint64_t)i << PXSHIFT(level))));
+      if (uniform(d, PTE2PA(pte), level - 1)) {
+        cur->range = range_of(d, va_canonical(va + ((uint64_t)i << PXSHIFT(level))));
         while (cur->last + 1 < 512) {
-          uint64_t next = vm_pte_read(m, table + 8ULL * (cur->last + 1));
-          uint64_t nva = canonical(va + ((uint64_t)(cur->last + 1) << PXSHIFT(level)));
-          if ((next & PTE_V) == 0 || !enterable(m, next, level) ||
-              !uniform(m, PTE2PA(next), level - 1) || range_of(d, nva) != cur->range)
+          uint64_t next = ptes[cur->last + 1];
+          uint64_t nva = va_canonical(va + ((uint64_t)(cur->last + 1) << PXSHIFT(level)));
+          if (!pt_enters(d->ram, next, level) || !uniform(d, PTE2PA(next), level - 1) ||
+              range_of(d, nva) != cur->range)
             break;
           cur->last++;
         }
@@ -224,13 +232,11 @@ static void emit_ranges(struct dot *d) {
   }
 }
 
-static int emit_table(struct dot *d, uint64_t table, int level, uint64_t va);
-
 // The node for a run of uniform tables g->first..g->last under table, and its edge.
 static void emit_tables(struct dot *d, uint64_t table, int level, const struct group *g) {
-  uint64_t last = vm_pte_read(d->m, table + 8ULL * g->last);
+  uint64_t last = pte_at(d, table + 8ULL * g->last);
   char letters[8];
-  render_attr((unsigned)(vm_pte_read(d->m, PTE2PA(g->pte)) & 0xff), letters);
+  render_attr((unsigned)(pte_at(d, PTE2PA(g->pte)) & 0xff), letters);
   fprintf(d->out,
           "  c%" PRIx64 " [label=\"%u level-%d tables|0x%" PRIx64 " .. 0x%" PRIx64
           "|<e0> 0..511 each: %s\"];\n",
@@ -248,8 +254,8 @@ static void emit_stride(struct dot *d, uint64_t table, int level, uint64_t va,
                         const struct group *g) {
   unsigned n = (g->last - g->first) / g->stride + 1;
   uint64_t page = 1ULL << PXSHIFT(level), pa = PTE2PA(g->pte);
-  uint64_t va0 = canonical(va + ((uint64_t)g->first << PXSHIFT(level)));
-  uint64_t va1 = canonical(va + ((uint64_t)g->last << PXSHIFT(level)));
+  uint64_t va0 = va_canonical(va + ((uint64_t)g->first << PXSHIFT(level)));
+  uint64_t va1 = va_canonical(va + ((uint64_t)g->last << PXSHIFT(level)));
   char letters[8], size[32];
   render_attr((unsigned)(g->pte & 0xff), letters);
   size_text(page, size, sizeof(size));
@@ -289,35 +295,52 @@ static void emit_label(struct dot *d, uint64_t table, int level, const struct gr
   fputs("\"];\n", d->out);
 }
 
-// Draw table (once) and everything under it, parents before children so that Graphviz
-// lays the levels out in index order. Returns 0, or -1 when out of host memory.
-static int emit_table(struct dot *d, uint64_t table, int level, uint64_t va) {
+// Start drawing the table page at table (in RAM), whose first entry maps va: its node,
+// unless it was drawn before. Returns 0, 1 when it was drawn before, -1 out of memory.
+static int begin_table(struct dot *d, uint64_t table, int level, uint64_t va) {
   int r = seen_before(d, table);
   if (r != 0)
-    return r < 0 ? -1 : 0;
-  struct group g[512];
-  unsigned n = group_entries(d, table, level, va, g);
-  emit_label(d, table, level, g, n);
-  for (unsigned k = 0; k < n; k++) {
-    uint64_t child = PTE2PA(g[k].pte);
-    switch (g[k].kind) {
-    case G_LEAVES:
-      if (g[k].range >= 0) {
-        d->used[g[k].range] = true;
-        fprintf(d->out, "  t%" PRIx64 ":e%u -> r%ld;\n", table, g[k].first, g[k].range);
-      }
-      break;
-    case G_STRIDE: emit_stride(d, table, level, va, &g[k]); break;
-    case G_TABLE:
-      fprintf(d->out, "  t%" PRIx64 ":e%u -> t%" PRIx64 ";\n", table, g[k].first, child);
-      if (emit_table(d, child, level - 1, va + ((uint64_t)g[k].first << PXSHIFT(level))))
-        return -1;
-      break;
-    case G_TABLES: emit_tables(d, table, level, &g[k]); break;
-    case G_STOP: break;
-    }
-  }
+    return r;
+  struct drawn *t = &d->level[level];
+  t->table = table;
+  t->va = va;
+  t->n = group_entries(d, table, level, va, t->g);
+  t->k = 0;
+  emit_label(d, table, level, t->g, t->n);
   return 0;
+}
+
+// Draw the field that entry e begins, with its edge, parents before children so that
+// Graphviz lays the levels out in index order; the walk enters a table drawn for the
+// first time. An entry inside a field was drawn with the field's first.
+static enum pt_step draw_entry(void *ctx, const struct pt_entry *e) {
+  struct dot *d = ctx;
+  struct drawn *t = &d->level[e->level];
+  assert(t->table == e->pte_pa - 8ULL * e->index);
+  while (t->g[t->k].last < e->index)
+    t->k++;
+  assert(t->k < t->n);
+  const struct group *g = &t->g[t->k];
+  if (g->first != e->index)
+    return PT_SKIP;
+  uint64_t table = t->table, child = PTE2PA(g->pte);
+  switch (g->kind) {
+  case G_LEAVES:
+    if (g->range >= 0) {
+      d->used[g->range] = true;
+      fprintf(d->out, "  t%" PRIx64 ":e%u -> r%ld;\n", table, g->first, g->range);
+    }
+    break;
+  case G_STRIDE: emit_stride(d, table, e->level, t->va, g); break;
+  case G_TABLE: {
+    fprintf(d->out, "  t%" PRIx64 ":e%u -> t%" PRIx64 ";\n", table, g->first, child);
+    int r = begin_table(d, child, e->level - 1, e->va);
+    return r < 0 ? PT_STOP : r > 0 ? PT_SKIP : PT_CONTINUE;
+  }
+  case G_TABLES: emit_tables(d, table, e->level, g); return PT_SKIP;
+  case G_STOP: break;
+  }
+  return PT_CONTINUE;
 }
 
 int render_dot(struct machine *m, const struct render_table *t, FILE *out) {
@@ -327,7 +350,7 @@ int render_dot(struct machine *m, const struct render_table *t, FILE *out) {
   FILE *mem = open_memstream(&text, &len);
   if (mem == NULL)
     return -1;
-  struct dot d = {.m = m, .out = mem};
+  struct dot d = {.ram = &m->hw.ram, .out = mem};
   int r = render_ranges_walk(m, t->root, collect_range, &d);
   if (r == 0 && d.nranges > 0 && (d.used = calloc(d.nranges, sizeof(*d.used))) == NULL)
     r = -1;
@@ -338,8 +361,11 @@ int render_dot(struct machine *m, const struct render_table *t, FILE *out) {
     else
       fputs(t->which, mem);
     fprintf(mem, " page table, satp 0x%016" PRIx64 "\"];\n  node [shape=record];\n", t->satp);
-    if (t->root % PGSIZE == 0 && ram_contains(&m->hw.ram, t->root, PGSIZE))
-      r = emit_table(&d, t->root, 2, 0);
+    if (pt_table_in_ram(d.ram, t->root)) {
+      r = begin_table(&d, t->root, 2, 0);
+      if (r == 0 && pt_walk(d.ram, t->root, draw_entry, &d) == PT_STOP)
+        r = -1;
+    }
     emit_ranges(&d);
     fputs("}\n", mem);
   }

@@ -1,8 +1,9 @@
 // The page-table tree as cJSON, for `vmprint --json` and `json`. A kernel table has tens
-// of thousands of entries, so keys and flag names are referenced, not copied, tables are
-// read a page at a time, and hex is formatted by hand.
+// of thousands of entries, so keys and flag names are referenced, not copied, and hex is
+// formatted by hand.
 #include <inttypes.h>
 
+#include "sv39sim/hw/pt.h"
 #include "sv39sim/xv6/machine.h"
 #include "sv39sim/view/render.h"
 #include "sv39sim/sv39.h"
@@ -26,100 +27,78 @@ void render_json_hex(cJSON *o, const char *key, uint64_t v) {
   cJSON_AddStringToObject(o, key, p);
 }
 
-// The table page at pa; the caller checked it lies in RAM.
-static void read_table(struct machine *m, uint64_t pa, uint64_t pte[512]) {
-  ram_read(&m->hw.ram, pa, pte, 512 * sizeof(uint64_t));
-}
+struct count {
+  unsigned long n, limit;
+};
 
-static bool enterable(struct machine *m, uint64_t pte, int level) {
-  uint64_t pa = PTE2PA(pte);
-  return level > 0 && (pte & (PTE_R | PTE_W | PTE_X)) == 0 && pa % PGSIZE == 0 &&
-         ram_contains(&m->hw.ram, pa, PGSIZE);
-}
-
-// The number of valid PTEs the tree shows, counting no further than limit + 1.
-static unsigned long count_entries(struct machine *m, uint64_t table, int level,
-                                   unsigned long n, unsigned long limit) {
-  uint64_t ptes[512];
-  read_table(m, table, ptes);
-  for (uint64_t i = 0; i < 512 && n <= limit; i++) {
-    uint64_t pte = ptes[i];
-    if ((pte & PTE_V) == 0)
-      continue;
-    n++;
-    if (enterable(m, pte, level))
-      n = count_entries(m, PTE2PA(pte), level - 1, n, limit);
-  }
-  return n;
+// Count e; stop once the count passes the limit.
+static enum pt_step count_entry(void *ctx, const struct pt_entry *e) {
+  (void)e;
+  struct count *c = ctx;
+  return ++c->n > c->limit ? PT_STOP : PT_CONTINUE;
 }
 
 unsigned long render_count_entries(struct machine *m, uint64_t root, unsigned long limit) {
-  if (root % PGSIZE != 0 || !ram_contains(&m->hw.ram, root, PGSIZE))
-    return 0;
-  return count_entries(m, root, 2, 0, limit);
+  struct count c = {0, limit};
+  pt_walk(&m->hw.ram, root, count_entry, &c);
+  return c.n;
 }
 
-// Bit 38 set means the upper half: bits 63..39 copy it.
-static uint64_t canonical(uint64_t va) {
-  return (va & (1ULL << 38)) ? va | ~((1ULL << 39) - 1) : va;
-}
+// The tree being built: list[level] is the array that the walk's next entry at that level
+// joins, the root's array or the "entries" of the table pointer last entered.
+struct tree {
+  cJSON *list[3];
+};
 
-// One array entry per valid PTE of the table at pa, children nested under "entries".
-// Returns NULL when the host is out of memory.
-static cJSON *entries(struct machine *m, uint64_t table, int level, uint64_t va) {
+// One object per valid PTE, children nested under "entries". Stops the walk when the host
+// is out of memory.
+static enum pt_step add_entry(void *ctx, const struct pt_entry *e) {
   static const char *const flag_names[] = {"V", "R", "W", "X", "U", "G", "A", "D"};
-  uint64_t ptes[512];
-  read_table(m, table, ptes);
-  cJSON *list = cJSON_CreateArray();
-  for (uint64_t i = 0; list != NULL && i < 512; i++) {
-    uint64_t pte = ptes[i];
-    if ((pte & PTE_V) == 0)
-      continue;
-    uint64_t start = va + (i << PXSHIFT(level));
-    uint64_t span = 1ULL << PXSHIFT(level);
-    bool leaf = (pte & (PTE_R | PTE_W | PTE_X)) != 0;
-    cJSON *e = cJSON_CreateObject();
-    cJSON *flags = cJSON_CreateArray();
-    if (e == NULL || flags == NULL) {
-      cJSON_Delete(e);
-      cJSON_Delete(flags);
-      cJSON_Delete(list);
-      return NULL;
-    }
-    cJSON_AddItemToArray(list, e);
-    add_const(e, "level", cJSON_CreateNumber(level));
-    add_const(e, "index", cJSON_CreateNumber((double)i));
-    render_json_hex(e, "va_start", canonical(start));
-    render_json_hex(e, "va_end", canonical(start + span - 1));
-    render_json_hex(e, "pte", pte);
-    render_json_hex(e, "pa", PTE2PA(pte));
-    for (int b = 0; b < 8; b++) {
-      if (pte & (1ULL << b))
-        cJSON_AddItemToArray(flags, cJSON_CreateStringReference(flag_names[b]));
-    }
-    add_const(e, "flags", flags);
-    add_const(e, "leaf", cJSON_CreateBool(leaf));
-    if (leaf) {
-      add_const(e, "page_size", cJSON_CreateNumber((double)span));
-    } else if (enterable(m, pte, level)) {
-      cJSON *children = entries(m, PTE2PA(pte), level - 1, start);
-      if (children == NULL) {
-        cJSON_Delete(list);
-        return NULL;
-      }
-      add_const(e, "entries", children);
-    }
+  struct tree *t = ctx;
+  uint64_t pte = e->pte;
+  uint64_t span = 1ULL << PXSHIFT(e->level);
+  bool leaf = PTE_LEAF(pte);
+  cJSON *o = cJSON_CreateObject();
+  cJSON *flags = cJSON_CreateArray();
+  if (o == NULL || flags == NULL) {
+    cJSON_Delete(o);
+    cJSON_Delete(flags);
+    return PT_STOP;
   }
-  return list;
+  cJSON_AddItemToArray(t->list[e->level], o);
+  add_const(o, "level", cJSON_CreateNumber(e->level));
+  add_const(o, "index", cJSON_CreateNumber(e->index));
+  render_json_hex(o, "va_start", e->va);
+  render_json_hex(o, "va_end", e->va + span - 1);
+  render_json_hex(o, "pte", pte);
+  render_json_hex(o, "pa", PTE2PA(pte));
+  for (int b = 0; b < 8; b++) {
+    if (pte & (1ULL << b))
+      cJSON_AddItemToArray(flags, cJSON_CreateStringReference(flag_names[b]));
+  }
+  add_const(o, "flags", flags);
+  add_const(o, "leaf", cJSON_CreateBool(leaf));
+  if (leaf) {
+    add_const(o, "page_size", cJSON_CreateNumber((double)span));
+  } else if (e->enter) {
+    cJSON *children = cJSON_CreateArray();
+    if (children == NULL)
+      return PT_STOP;
+    add_const(o, "entries", children);
+    t->list[e->level - 1] = children;
+  }
+  return PT_CONTINUE;
 }
 
 int render_json_pagetable(struct machine *m, const struct render_table *t, cJSON *obj) {
-  bool inside = t->root % PGSIZE == 0 && ram_contains(&m->hw.ram, t->root, PGSIZE);
   if (render_count_entries(m, t->root, RENDER_MAX_ENTRIES) > RENDER_MAX_ENTRIES)
     return -1;
-  cJSON *list = inside ? entries(m, t->root, 2, 0) : cJSON_CreateArray();
-  if (list == NULL)
+  cJSON *list = cJSON_CreateArray();
+  struct tree tree = {.list = {[2] = list}};
+  if (list == NULL || pt_walk(&m->hw.ram, t->root, add_entry, &tree) == PT_STOP) {
+    cJSON_Delete(list);
     return -1;
+  }
   if (t->pid > 0)
     cJSON_AddNumberToObject(obj, "pid", t->pid);
   else

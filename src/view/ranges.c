@@ -2,77 +2,57 @@
 // and physically contiguous and carry the same PTE bits 7..0, one line each.
 #include <inttypes.h>
 
+#include "sv39sim/hw/pt.h"
 #include "sv39sim/xv6/machine.h"
 #include "sv39sim/view/render.h"
 #include "sv39sim/sv39.h"
-#include "sv39sim/xv6/vm.h"
 
 struct walk {
   int (*fn)(void *ctx, const struct render_range *r);
   void *ctx;
+  int stopped;             // what fn returned when it stopped the walk, else 0
   bool open;               // cur holds a run not yet reported
-  struct render_range cur; // va still raw (not sign-extended) while open
+  struct render_range cur;
 };
-
-// Bit 38 set means the upper half: bits 63..39 copy it.
-static uint64_t canonical(uint64_t va) {
-  return (va & (1ULL << 38)) ? va | ~((1ULL << 39) - 1) : va;
-}
 
 // Report the open run, if any. Returns what the callback returned.
 static int flush(struct walk *w) {
   if (!w->open)
     return 0;
   w->open = false;
-  struct render_range r = w->cur;
-  r.va = canonical(r.va);
-  return w->fn(w->ctx, &r);
+  return w->fn(w->ctx, &w->cur);
 }
 
-// Visit one table in index order, which is va order. QEMU restarts the run at every
-// page-table page; this walk lets a run continue into the next table, so the kernel's
-// direct map is one line, not one per 2 MiB. It never joins across bit 38, where the
-// canonical addresses jump.
-static int walk_level(struct machine *m, uint64_t table, int level, uint64_t va,
-                      struct walk *w) {
-  for (uint64_t i = 0; i < 512; i++) {
-    uint64_t pte = vm_pte_read(m, table + 8 * i);
-    uint64_t start = va + (i << PXSHIFT(level));
-    if ((pte & PTE_V) == 0)
-      continue;
-    uint64_t pa = PTE2PA(pte);
-    if ((pte & (PTE_R | PTE_W | PTE_X)) == 0) {
-      if (level > 0 && pa % PGSIZE == 0 && ram_contains(&m->hw.ram, pa, PGSIZE)) {
-        int r = walk_level(m, pa, level - 1, start, w);
-        if (r != 0)
-          return r;
-      }
-      continue;
-    }
-    uint64_t size = 1ULL << PXSHIFT(level);
-    unsigned attr = (unsigned)(pte & 0xff);
-    struct render_range *c = &w->cur;
-    if (w->open && c->attr == attr && c->pa + c->size == pa && c->va + c->size == start &&
-        start != (1ULL << 38)) {
-      c->size += size;
-      continue;
-    }
-    int r = flush(w);
-    if (r != 0)
-      return r;
-    *c = (struct render_range){.va = start, .pa = pa, .size = size, .attr = attr};
-    w->open = true;
+// Extend the open run with leaf e, or report it and open a run at e. QEMU restarts the
+// run at every page-table page; this walk lets a run continue into the next table, so the
+// kernel's direct map is one line, not one per 2 MiB. Canonical addresses jump at bit 38,
+// so no run joins across it.
+static enum pt_step add_leaf(void *ctx, const struct pt_entry *e) {
+  struct walk *w = ctx;
+  if (!PTE_LEAF(e->pte))
+    return PT_CONTINUE;
+  uint64_t pa = PTE2PA(e->pte);
+  uint64_t size = 1ULL << PXSHIFT(e->level);
+  unsigned attr = (unsigned)(e->pte & 0xff);
+  struct render_range *c = &w->cur;
+  if (w->open && c->attr == attr && c->pa + c->size == pa && c->va + c->size == e->va) {
+    c->size += size;
+    return PT_CONTINUE;
   }
-  return 0;
+  w->stopped = flush(w);
+  if (w->stopped != 0)
+    return PT_STOP;
+  *c = (struct render_range){.va = e->va, .pa = pa, .size = size, .attr = attr};
+  w->open = true;
+  return PT_CONTINUE;
 }
 
 int render_ranges_walk(struct machine *m, uint64_t root,
                        int (*fn)(void *ctx, const struct render_range *r), void *ctx) {
   struct walk w = {.fn = fn, .ctx = ctx};
-  if (root % PGSIZE != 0 || !ram_contains(&m->hw.ram, root, PGSIZE))
-    return 0;
-  int r = walk_level(m, root, 2, 0, &w);
-  return r != 0 ? r : flush(&w);
+  if (pt_walk(&m->hw.ram, root, add_leaf, &w) == PT_STOP)
+    return w.stopped;
+  return flush(&w);
 }
 
 void render_attr(unsigned attr, char letters[8]) {

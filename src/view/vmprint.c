@@ -2,6 +2,7 @@
 // kernel table of a large machine is tens of thousands of lines.
 #include <string.h>
 
+#include "sv39sim/hw/pt.h"
 #include "sv39sim/xv6/machine.h"
 #include "sv39sim/view/render.h"
 #include "sv39sim/sv39.h"
@@ -19,13 +20,22 @@ static void flush(struct outbuf *b) {
   b->n = 0;
 }
 
-// "0x" and 16 lowercase hex digits, as xv6's %p prints.
+// "0x" and 16 lowercase hex digits, as xv6's %p prints: two digits per byte of v, from a
+// table of the 256 pairs, which keeps each digit's store independent of the others.
 static char *put_ptr(char *p, uint64_t v) {
-  static const char digits[] = "0123456789abcdef";
+  static const char pairs[513] =
+      "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+      "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+      "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+      "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+      "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+      "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+      "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+      "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
   *p++ = '0';
   *p++ = 'x';
-  for (int i = 15; i >= 0; i--, v >>= 4)
-    p[i] = digits[v & 15];
+  for (int i = 7; i >= 0; i--, v >>= 8)
+    memcpy(p + 2 * i, pairs + 2 * (v & 0xff), 2);
   return p + 16;
 }
 
@@ -45,29 +55,27 @@ static char *put_index(char *p, unsigned i) {
   return p;
 }
 
-static void vmprint_level(struct machine *m, uint64_t table, int depth, struct outbuf *b) {
-  uint64_t pte[512];
-  ram_read(&m->hw.ram, table, pte, sizeof(pte)); // the caller checked it lies in RAM
-  for (unsigned i = 0; i < 512; i++) {
-    if ((pte[i] & PTE_V) == 0)
-      continue;
-    if (sizeof(b->buf) - b->n < LINE_MAX_BYTES)
-      flush(b);
-    char *p = b->buf + b->n;
-    for (int d = 0; d < depth; d++)
-      p = put_str(p, d == 0 ? ".." : " ..");
-    p = put_index(p, i);
-    p = put_str(p, ": pte ");
-    p = put_ptr(p, pte[i]);
-    p = put_str(p, " pa ");
-    p = put_ptr(p, PTE2PA(pte[i]));
-    *p++ = '\n';
-    b->n = (size_t)(p - b->buf);
-    uint64_t child = PTE2PA(pte[i]);
-    if ((pte[i] & (PTE_R | PTE_W | PTE_X)) == 0 && depth < 3 &&
-        ram_contains(&m->hw.ram, child, PGSIZE) && child % PGSIZE == 0)
-      vmprint_level(m, child, depth + 1, b);
-  }
+// One line of xv6's vmprint for e: one ".." per level below the root's, the index, the
+// PTE and the pa it names.
+static char *put_line(char *p, const struct pt_entry *e) {
+  for (int d = 2; d >= e->level; d--)
+    p = put_str(p, d == 2 ? ".." : " ..");
+  p = put_index(p, e->index);
+  p = put_str(p, ": pte ");
+  p = put_ptr(p, e->pte);
+  p = put_str(p, " pa ");
+  p = put_ptr(p, PTE2PA(e->pte));
+  *p++ = '\n';
+  return p;
+}
+
+// Append e's line to the buffer, flushing it first when the line might not fit.
+static enum pt_step print_entry(void *ctx, const struct pt_entry *e) {
+  struct outbuf *b = ctx;
+  if (sizeof(b->buf) - b->n < LINE_MAX_BYTES)
+    flush(b);
+  b->n = (size_t)(put_line(b->buf + b->n, e) - b->buf);
+  return PT_CONTINUE;
 }
 
 void render_vmprint(struct machine *m, uint64_t pagetable, FILE *out) {
@@ -76,7 +84,6 @@ void render_vmprint(struct machine *m, uint64_t pagetable, FILE *out) {
   p = put_ptr(p, pagetable);
   *p++ = '\n';
   b.n = (size_t)(p - b.buf);
-  if (ram_contains(&m->hw.ram, pagetable, PGSIZE) && pagetable % PGSIZE == 0)
-    vmprint_level(m, pagetable, 1, &b);
+  pt_walk(&m->hw.ram, pagetable, print_entry, &b);
   flush(&b);
 }

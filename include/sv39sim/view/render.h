@@ -1,7 +1,8 @@
 #ifndef SV39SIM_RENDER_H
 #define SV39SIM_RENDER_H
 // Read-only views of the machine. Renderers write to a FILE * or build cJSON and never
-// change state. Tables that lie outside RAM are listed but not entered.
+// change state. Every view of a table visits it with pt_walk (hw/pt.h) and shares its
+// rules: index order, a table outside RAM listed but not entered, three levels at most.
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -26,8 +27,8 @@ struct render_table {
 #define RENDER_MAX_ENTRIES (1UL << 18)
 #endif
 
-// The number of valid PTEs in the tree at root (tables outside RAM not entered), counting
-// no further than limit + 1, so that a table built by hand to be huge costs little.
+// The number of valid PTEs that pt_walk visits in the tree at root, counting no further
+// than limit + 1, so that a table built by hand to be huge costs little.
 unsigned long render_count_entries(struct machine *m, uint64_t root, unsigned long limit);
 
 // A 64-bit value as a "0x..." string member of o: lowercase hex without leading zeros, as
