@@ -106,6 +106,8 @@ static struct bundled {
     {"one-segment.elf", FUZZ_TEST_DATA "/one-segment.elf", NULL, 0, false},
     {"two-segments.elf", FUZZ_TEST_DATA "/two-segments.elf", NULL, 0, false},
     {"small.lackey", FUZZ_TRACES "/small.lackey", NULL, 0, false},
+    {"kernel-2020-like.elf", FUZZ_TEST_DATA "/kernel/kernel-2020-like.elf", NULL, 0, false},
+    {"kernel-2025-like.elf", FUZZ_TEST_DATA "/kernel/kernel-2025-like.elf", NULL, 0, false},
     {"small.din", NULL, (uint8_t *)DIN_TRACE, sizeof(DIN_TRACE) - 1, true},
 };
 
