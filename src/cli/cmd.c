@@ -156,8 +156,9 @@ static const struct cmd_def table[] = {
      "print a page table in the format of xv6's vmprint", 1, 2, false},
     {"wait", cmd_wait, "PID", "the process reaps one zombie child (freeproc); prints its pid",
      1, 1, true},
-    {"walk", cmd_walk, "PID user|kernel VA [r|w|x]",
-     "walk a process's table in software: no TLB, nothing written", 3, 4, false},
+    {"walk", cmd_walk, "PID user|kernel VA [r|w|x] | satp VALUE VA [r|w|x] [u|s] [sum] [mxr]",
+     "walk a table in software, a process's or any satp's: no TLB, nothing written", 3, 8,
+     false},
 };
 
 const struct cmd_def *cmd_table(size_t *n) {

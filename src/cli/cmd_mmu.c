@@ -276,10 +276,12 @@ struct cmd_result cmd_store(struct cmd_call *c, int argc, char **argv) {
 // ---- walk and mappages: a process's table by hand ----
 
 struct walk_result {
-  int pid;
-  const char *which; // "user" or "kernel"
+  int pid;           // -1 for a what-if walk of a satp value
+  const char *which; // "user" or "kernel"; NULL for a satp value
+  uint64_t satp;     // the satp value walked (what-if), else 0
   uint64_t table;
   bool user; // walked as U-mode (the user table) or S-mode
+  bool sum, mxr;
   uint64_t va;
   enum access acc;
   int result; // 0 with pa, or -1 with f
@@ -291,11 +293,20 @@ struct walk_result {
 // A software walk: the table, the steps, then pa or the fault.
 static void show_walk(const struct cmd_view *v, const struct walk_result *w) {
   if (v->json) {
-    cJSON_AddNumberToObject(v->json, "pid", w->pid);
+    if (w->pid > 0)
+      cJSON_AddNumberToObject(v->json, "pid", w->pid);
+    else
+      cJSON_AddNullToObject(v->json, "pid");
+    if (w->which == NULL)
+      render_json_hex(v->json, "satp", w->satp);
     render_json_hex(v->json, "pagetable", w->table);
     render_json_hex(v->json, "va", w->va);
     cJSON_AddStringToObject(v->json, "access", access_letters[w->acc]);
     cJSON_AddStringToObject(v->json, "priv", w->user ? "u" : "s");
+    if (w->which == NULL) {
+      cJSON_AddNumberToObject(v->json, "sum", w->sum);
+      cJSON_AddNumberToObject(v->json, "mxr", w->mxr);
+    }
     json_steps(v->json, &w->steps);
     if (w->result == 0)
       render_json_hex(v->json, "pa", w->pa);
@@ -303,9 +314,15 @@ static void show_walk(const struct cmd_view *v, const struct walk_result *w) {
       cmd_json_fault(v->json, "fault", &w->f);
     return;
   }
-  fprintf(v->out, "walk pid %d %s table 0x%016" PRIx64 ", va 0x%016" PRIx64 " (%s, %s)\n",
-          w->pid, w->which, w->table, w->va, access_words[w->acc],
-          w->user ? "U-mode" : "S-mode");
+  if (w->which != NULL)
+    fprintf(v->out, "walk pid %d %s table 0x%016" PRIx64 ", va 0x%016" PRIx64 " (%s, %s)\n",
+            w->pid, w->which, w->table, w->va, access_words[w->acc],
+            w->user ? "U-mode" : "S-mode");
+  else
+    fprintf(v->out, "walk satp 0x%016" PRIx64 " (root 0x%016" PRIx64 "), va 0x%016" PRIx64
+                    " (%s, %s, sum=%d mxr=%d; nothing written, no TLB)\n",
+            w->satp, w->table, w->va, access_words[w->acc], w->user ? "U-mode" : "S-mode",
+            w->sum, w->mxr);
   for (int i = 0; i < w->steps.n; i++)
     text_step(v->out, &w->steps, &w->steps.step[i]);
   if (w->result == 0)
@@ -314,7 +331,37 @@ static void show_walk(const struct cmd_view *v, const struct walk_result *w) {
     text_fault(v->out, &w->f);
 }
 
+// walk satp VALUE VA [r|w|x] [u|s] [sum] [mxr]: the what-if walk, before boot too.
+static struct cmd_result walk_satp(struct cmd_call *c, int argc, char **argv) {
+  struct walk_result w = {.pid = -1, .acc = ACC_R};
+  if (arg_u64(c, "VALUE", argv[2], false, &w.satp) || arg_va(c, argv[3], &w.va) ||
+      (argc >= 5 && arg_access(c, argv[4], &w.acc)))
+    return cmd_error(c);
+  if (SATP_MODE(w.satp) != SATP_MODE_SV39)
+    return cmd_fail(c, "satp 0x%" PRIx64 " is not in Sv39 mode (MODE 8): nothing to walk",
+                    w.satp);
+  for (int i = 5; i < argc; i++) {
+    if (strcmp(argv[i], "u") == 0 || strcmp(argv[i], "s") == 0)
+      w.user = argv[i][0] == 'u';
+    else if (strcmp(argv[i], "sum") == 0)
+      w.sum = true;
+    else if (strcmp(argv[i], "mxr") == 0)
+      w.mxr = true;
+    else
+      return cmd_fail(c, "'%s': want u, s, sum or mxr", argv[i]);
+  }
+  w.table = SATP_ROOT(w.satp);
+  w.result = mmu_walk_as(&c->m->hw, w.table, w.user, w.sum, w.mxr, w.va, w.acc, &w.pa, &w.f,
+                         &w.steps);
+  show_walk(&c->view, &w);
+  return cmd_ok();
+}
+
 struct cmd_result cmd_walk(struct cmd_call *c, int argc, char **argv) {
+  if (strcmp(argv[1], "satp") == 0)
+    return walk_satp(c, argc, argv);
+  if (argc > 5)
+    return cmd_fail(c, "usage: walk PID user|kernel VA [r|w|x]");
   struct render_table t;
   struct walk_result w = {.acc = ACC_R};
   if (arg_proc_table(c, argv[1], argv[2], &t) || arg_va(c, argv[3], &w.va) ||
@@ -324,6 +371,8 @@ struct cmd_result cmd_walk(struct cmd_call *c, int argc, char **argv) {
   w.which = t.which;
   w.table = t.root;
   w.user = strcmp(t.which, "user") == 0;
+  w.sum = c->m->hw.hart.sum;
+  w.mxr = c->m->hw.hart.mxr;
   w.result = mmu_walk_table(&c->m->hw, t.root, w.user, w.va, w.acc, &w.pa, &w.f, &w.steps);
   show_walk(&c->view, &w);
   return cmd_ok();

@@ -268,15 +268,18 @@ int mmu_translate(struct hw *hw, uint64_t va, enum access acc, uint64_t *pa,
   return 0;
 }
 
-int mmu_walk_table(struct hw *hw, uint64_t root, bool user, uint64_t va,
-                   enum access acc, uint64_t *pa, struct fault *f, struct walk_steps *steps) {
+int mmu_walk_as(struct hw *hw, uint64_t root, bool user, bool sum, bool mxr, uint64_t va,
+                enum access acc, uint64_t *pa, struct fault *f, struct walk_steps *steps) {
   steps_start(steps);
-  struct walk_ctx w = hart_ctx(hw);
-  w.root = root;
-  w.user = user;
-  w.write_ad = false;
+  struct walk_ctx w = {.root = root, .user = user, .sum = sum, .mxr = mxr, .ad = hw->ad,
+                       .write_ad = false};
   struct leaf leaf;
   return walk(hw, &w, va, acc, pa, &leaf, f, steps);
+}
+
+int mmu_walk_table(struct hw *hw, uint64_t root, bool user, uint64_t va,
+                   enum access acc, uint64_t *pa, struct fault *f, struct walk_steps *steps) {
+  return mmu_walk_as(hw, root, user, hw->hart.sum, hw->hart.mxr, va, acc, pa, f, steps);
 }
 
 // Two faults count as agreeing: the trap is the same whichever rule each names.

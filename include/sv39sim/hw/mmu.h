@@ -97,6 +97,11 @@ int mmu_translate(struct hw *hw, uint64_t va, enum access acc, uint64_t *pa,
 // The same checks against the tables in memory, with no TLB and no writes: what a fresh
 // walk from root would give in U-mode (user) or S-mode (A/D clear passes under AD_HW, since the
 // walk would set them). For 'walk' and for spotting stale TLB entries.
+// mmu_walk_table with SUM and MXR given rather than the hart's: a what-if walk for any
+// satp, privilege and sstatus, which changes nothing.
+int mmu_walk_as(struct hw *hw, uint64_t root, bool user, bool sum, bool mxr, uint64_t va,
+                enum access acc, uint64_t *pa, struct fault *f, struct walk_steps *steps);
+
 int mmu_walk_table(struct hw *hw, uint64_t root, bool user, uint64_t va,
                    enum access acc, uint64_t *pa, struct fault *f, struct walk_steps *steps);
 
