@@ -119,6 +119,9 @@ static const struct cmd_def table[] = {
      true},
     {"kfree", cmd_kfree, "PA", "give a page back to the free list", 1, 1, true},
     {"kill", cmd_kill, "PID", "kill(pid): the process exits with status -1", 1, 1, true},
+    {"lint", cmd_lint, "PID [user|kernel] | kernel | satp",
+     "a reviewer's checks of a table: W without R, reserved bits, guard page, U in a "
+     "kernel table...", 1, 2, false},
     {"load", cmd_load, "VA [1|2|4|8]", "read memory through the MMU (8 bytes by default)", 1,
      2, true},
     {"mappages", cmd_mappages, "PID user|kernel VA SIZE PA PERM",

@@ -130,6 +130,8 @@ struct cmd_result cmd_sstatus(struct cmd_call *c, int argc, char **argv);
 struct cmd_result cmd_store(struct cmd_call *c, int argc, char **argv);
 struct cmd_result cmd_translate(struct cmd_call *c, int argc, char **argv);
 struct cmd_result cmd_walk(struct cmd_call *c, int argc, char **argv);
+// cmd_lint.c
+struct cmd_result cmd_lint(struct cmd_call *c, int argc, char **argv);
 // cmd_ps.c
 struct cmd_result cmd_ps(struct cmd_call *c, int argc, char **argv);
 struct cmd_result cmd_trapframe(struct cmd_call *c, int argc, char **argv);

@@ -273,6 +273,8 @@ static int exec(struct machine *m, int slot, const struct inode *ip, const char 
   uint64_t oldpagetable = p->pagetable;
   p->pagetable = pagetable;
   p->sz = sz;
+  p->has_guard = true;
+  p->guard_va = stackbase - PGSIZE;
   if ((r = proc_freepagetable(m, oldpagetable, oldsz)) != SIM_OK)
     return r;
   proc_tf_write(m, slot, TF_EPC, elf.entry);

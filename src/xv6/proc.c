@@ -94,6 +94,7 @@ int proc_freeproc(struct machine *m, int slot) {
   p->name[0] = '\0';
   p->killed = 0;
   p->xstate = 0;
+  p->has_guard = false;
   p->state = UNUSED;
   return SIM_OK;
 }
@@ -232,6 +233,8 @@ static int forkproc(struct machine *m, int slot, int *pid) {
   ram_write(&m->hw.ram, np->trapframe, tf, sizeof(tf));
   proc_tf_write(m, cs, TF_A0, 0); // fork returns 0 in the child
   memcpy(np->name, p->name, sizeof(np->name));
+  np->has_guard = p->has_guard;
+  np->guard_va = p->guard_va;
   np->state = RUNNABLE;
   *pid = np->pid;
   return SIM_OK;

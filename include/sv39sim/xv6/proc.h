@@ -30,6 +30,9 @@ struct proc {
   uint64_t kstack_pa;  // its page in the lab modes (allocproc's), 0 when none
   uint64_t kpagetable; // the process's own kernel table (lab modes), 0 when none
   char name[16];
+  // Not xv6's: where exec left the user stack's guard page (for lint), inherited by fork.
+  bool has_guard;
+  uint64_t guard_va;
 };
 
 // The slot holding pid, or -1. Slots of UNUSED processes never match.
