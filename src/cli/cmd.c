@@ -186,6 +186,9 @@ static void show_help(const struct cmd_view *v, const struct cmd_def *d) {
   for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
     if (list != NULL)
       cJSON_AddItemToArray(list, cJSON_CreateString(table[i].name));
+    else if (strlen(table[i].usage) > 44) // the help goes under its column
+      fprintf(v->out, "  %-10s %s\n  %-55s %s\n", table[i].name, table[i].usage, "",
+              table[i].help);
     else
       fprintf(v->out, "  %-10s %-44s %s\n", table[i].name, table[i].usage, table[i].help);
   }
