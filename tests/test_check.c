@@ -288,3 +288,44 @@ Test(check, teardown_gives_back_every_page_of_processes_and_of_the_user) {
     m = NULL;
   }
 }
+
+Test(check, each_lab_shape_is_consistent_with_procinits_stacks_claimed_once) {
+  for (int c = 0; c < 12; c++) {
+    struct config cfg;
+    char err[128];
+    config_defaults(&cfg);
+    cfg.kpt = c < 6 ? KPT_PER_PROCESS : KPT_PER_PROCESS_USER;
+    cfg.kpt_kstack = (enum kpt_kstack)(c / 2 % 3);
+    cfg.kpt_clint = c % 2 ? KPT_CLINT_OUT : KPT_CLINT_IN;
+    m = machine_new(&cfg, err, sizeof(err));
+    cr_assert_not_null(m, "machine_new: %s", err);
+    cr_assert_eq(kvm_boot(m), SIM_OK);
+    int slot, pid;
+    cr_assert_eq(proc_userinit(m, &slot), SIM_OK);
+    cr_assert_eq(proc_fork(m, 0, &pid), SIM_OK);
+    run_check();
+    cr_assert_eq(r.nproblems, 0, "case %d: %s", c, r.nlisted ? r.problem[0].what : "");
+    cr_assert_eq(r.count[CHECK_NONE], 0, "case %d", c);
+    bool boot = cfg.kpt_kstack == KPT_KSTACK_PROCINIT;
+    cr_assert_eq(r.count[CHECK_KSTACK], boot ? NPROC : 2, "case %d: %lu stacks", c,
+                 (unsigned long)r.count[CHECK_KSTACK]);
+    // Each copy is kvminit's 73 pages, CLINT's level-0 only when in, plus the mirror's.
+    uint64_t copy = 73 - (c % 2) + (cfg.kpt == KPT_PER_PROCESS_USER);
+    cr_assert_eq(r.count[CHECK_PROC_KPT], 2 * copy, "case %d: %lu copy pages", c,
+                 (unsigned long)r.count[CHECK_PROC_KPT]);
+    // procinit's stack of slot 1 freed by hand: the global table's claim names it, and
+    // pid 2's copy, which maps it and owns nothing, names it too.
+    if (boot) {
+      uint64_t pte_pa;
+      cr_assert_eq(vm_walk(m, m->kernel_pagetable, m->proc[1].kstack, 0, &pte_pa), SIM_OK);
+      uint64_t pa = PTE2PA(vm_pte_read(m, pte_pa));
+      cr_assert_eq(kmem_kfree(m, pa), SIM_OK);
+      run_check();
+      cr_assert_not_null(find(CHECK_FREE_AND_OWNED, pa), "case %d: the global claim", c);
+      cr_assert_not_null(find(CHECK_LEAF_FREE, pa), "case %d: pid 2's mapping", c);
+      cr_assert_eq(r.nproblems, 2, "case %d: %lu problems", c, (unsigned long)r.nproblems);
+    }
+    machine_free(m);
+    m = NULL;
+  }
+}

@@ -766,3 +766,77 @@ Test(life, kvmcreate_and_proc_pagetable_return_sim_fail_out_of_memory) {
   cr_assert_eq(before - m->kmem.nfree, want, "a whole copy is kvminit's %lu pages: %lu",
                (unsigned long)want, (unsigned long)(before - m->kmem.nfree));
 }
+
+// ---- the lab solutions' shapes (mode's clint|noclint and kstack=...) ----
+
+// Case c of the twelve: mode 2 or 3, each kernel-stack shape, CLINT in or out.
+struct shape {
+  enum kpt_mode mode;
+  enum kpt_kstack kstack;
+  enum kpt_clint clint;
+};
+
+static struct shape shape_of(int c) {
+  return (struct shape){c / 6 == 0 ? KPT_PER_PROCESS : KPT_PER_PROCESS_USER,
+                        (enum kpt_kstack)(c / 2 % 3), c % 2 ? KPT_CLINT_OUT : KPT_CLINT_IN};
+}
+
+ParameterizedTestParameters(life, each_shape_maps_and_frees_exactly_the_stacks_it_names) {
+  static int cases[12] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
+  return cr_make_param_array(int, cases, 12);
+}
+
+// Boot costs 64 more pages with procinit's stacks; each process's copy maps its stack at
+// KSTACK(slot) (KSTACK(0) for zero), procinit's page or its own; CLINT as chosen; fork
+// takes one page fewer with procinit's stacks; wait gives back all the child took.
+ParameterizedTest(int *c, life, each_shape_maps_and_frees_exactly_the_stacks_it_names) {
+  struct shape s = shape_of(*c);
+  struct config cfg;
+  char err[128];
+  config_defaults(&cfg);
+  cfg.kpt = s.mode;
+  cfg.kpt_kstack = s.kstack;
+  cfg.kpt_clint = s.clint;
+  cfg.ram_size = SMALL_RAM;
+  m = machine_new(&cfg, err, sizeof(err));
+  cr_assert_not_null(m, "machine_new: %s", err);
+  cr_assert_eq(kvm_boot(m), SIM_OK, "boot: %s", m->panic_msg);
+  uint64_t kvminit = 1 + 2 + 1 + 2 + 1 + SMALL_RAM / (2 << 20) + 2;
+  bool boot = s.kstack == KPT_KSTACK_PROCINIT;
+  uint64_t pool = (KERNBASE + SMALL_RAM - PGROUNDUP(m->cfg.end)) / PGSIZE;
+  cr_assert_eq(m->kmem.nfree, pool - kvminit - (boot ? NPROC : 0), "case %d: boot", *c);
+  int slot;
+  cr_assert_eq(proc_userinit(m, &slot), SIM_OK, "userinit: %s", m->panic_msg);
+  uint64_t before = m->kmem.nfree;
+  fork_of(0);
+  // The trapframe, the user table (3), initcode's copy with its two tables (3), the
+  // kernel-table copy (kvminit's pages, CLINT's level-0 only when in), the stack's page
+  // unless procinit's, and in mode 3 the mirror's level-0 table.
+  uint64_t copy = kvminit - (s.clint == KPT_CLINT_OUT ? 1 : 0);
+  uint64_t want = 1 + 3 + 3 + copy + (boot ? 0 : 1) + (s.mode == KPT_PER_PROCESS_USER);
+  cr_assert_eq(before - m->kmem.nfree, want, "case %d: fork took %lu pages, want %lu", *c,
+               before - m->kmem.nfree, want);
+  for (int i = 0; i < 2; i++) {
+    struct proc *p = &m->proc[i];
+    uint64_t va = edition_kstack(m->cfg.edition, s.kstack == KPT_KSTACK_ZERO ? 0 : i);
+    cr_assert_eq(p->kstack, va, "case %d, slot %d: kstack 0x%lx", *c, i, p->kstack);
+    uint64_t pa = boot ? PTE2PA(leaf(m->kernel_pagetable, va)) : p->kstack_pa;
+    cr_assert(boot ? p->kstack_pa == 0 : pa != 0, "case %d, slot %d: kstack_pa", *c, i);
+    cr_assert_eq(leaf(p->kpagetable, va), PA2PTE(pa) | PTE_R | PTE_W | PTE_V,
+                 "case %d, slot %d: the stack's PTE", *c, i);
+    uint64_t other = edition_kstack(m->cfg.edition, va == edition_kstack(m->cfg.edition, 0));
+    cr_assert_eq(leaf(p->kpagetable, other) & PTE_V, 0, "case %d, slot %d: another stack", *c,
+                 i);
+    bool has_clint = leaf(p->kpagetable, CLINT) != 0;
+    cr_assert_eq(has_clint, s.clint == KPT_CLINT_IN, "case %d, slot %d: CLINT", *c, i);
+  }
+  // The global table keeps procinit's stacks in that shape only.
+  cr_assert_eq(leaf(m->kernel_pagetable, edition_kstack(m->cfg.edition, 1)) != 0, boot);
+  cr_assert_eq(proc_exit(m, 1, 0), SIM_OK);
+  int pid;
+  bool blocked;
+  cr_assert_eq(proc_wait(m, 0, &pid, &blocked), SIM_OK);
+  cr_assert_eq(pid, 2);
+  cr_assert_eq(m->kmem.nfree, before, "case %d: after wait %lu free, want %lu", *c,
+               m->kmem.nfree, before);
+}

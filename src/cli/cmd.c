@@ -126,8 +126,9 @@ static const struct cmd_def table[] = {
      2, true},
     {"mappages", cmd_mappages, "PID user|kernel VA SIZE PA PERM",
      "xv6's mappages by hand; PERM is letters from \"rwxug\"", 6, 6, true},
-    {"mode", cmd_mode, "global|per-process|per-process-user [clint]",
-     "the kernel page-table mode (before boot)", 1, 2, true},
+    {"mode", cmd_mode,
+     "global|per-process|per-process-user [clint|noclint] [kstack=allocproc|procinit|zero]",
+     "the kernel page-table mode and the lab solution's shape (before boot)", 1, 3, true},
     {"peek", cmd_peek, "PA [1|2|4|8]", "read physical memory", 1, 2, false},
     {"poke", cmd_poke, "PA VALUE [1|2|4|8]", "write physical memory", 2, 3, true},
     {"priv", cmd_priv, "u|s", "the hart's privilege for translate, load and store", 1, 1,
@@ -193,6 +194,9 @@ static void show_help(const struct cmd_view *v, const struct cmd_def *d) {
   for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
     if (list != NULL)
       cJSON_AddItemToArray(list, cJSON_CreateString(table[i].name));
+    else if (strlen(table[i].usage) > 44) // the help goes under its column
+      fprintf(v->out, "  %-10s %s\n  %-55s %s\n", table[i].name, table[i].usage, "",
+              table[i].help);
     else
       fprintf(v->out, "  %-10s %-44s %s\n", table[i].name, table[i].usage, table[i].help);
   }

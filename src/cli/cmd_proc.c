@@ -44,19 +44,50 @@ struct cmd_result cmd_boot(struct cmd_call *c, int argc, char **argv) {
   return cmd_ok();
 }
 
-// Shows nothing: the mode shows in the prompt and in what boot builds.
+// One option word of `mode` after the mode's name into cfg: clint, noclint or kstack=...
+// Returns 0, or -1 with the message in c->err; seen collects the options given so far.
+static int mode_option(struct cmd_call *c, const char *word, struct config *cfg,
+                       unsigned *seen) {
+  enum { SEEN_CLINT = 1, SEEN_KSTACK = 2 };
+  if (strcmp(word, "clint") == 0 || strcmp(word, "noclint") == 0) {
+    if (*seen & SEEN_CLINT)
+      return arg_fail(c, "'%s': CLINT is chosen once (clint or noclint)", word);
+    *seen |= SEEN_CLINT;
+    cfg->kpt_clint = word[0] == 'c' ? KPT_CLINT_IN : KPT_CLINT_OUT;
+    return 0;
+  }
+  if (strncmp(word, "kstack=", 7) == 0) {
+    if (*seen & SEEN_KSTACK)
+      return arg_fail(c, "'%s': the kernel stacks are chosen once", word);
+    *seen |= SEEN_KSTACK;
+    if (kpt_kstack_parse(word + 7, &cfg->kpt_kstack) != 0)
+      return arg_fail(c, "unknown kernel-stack shape '%s' (allocproc, procinit or zero)",
+                      word + 7);
+    return 0;
+  }
+  return arg_fail(c, "unknown mode option '%s' (clint, noclint, kstack=allocproc, "
+                  "kstack=procinit or kstack=zero)", word);
+}
+
+// Shows nothing: the mode shows in the prompt and in what boot builds. Every option not
+// given goes back to its default, so `mode` after `reset` starts from a clean choice.
 struct cmd_result cmd_mode(struct cmd_call *c, int argc, char **argv) {
   if (c->m->booted)
     return cmd_fail(c, "the mode is chosen before 'boot' ('reset' for a fresh machine)");
-  enum kpt_mode mode;
-  if (kpt_mode_parse(argv[1], &mode) != 0)
+  struct config cfg = c->m->cfg;
+  if (kpt_mode_parse(argv[1], &cfg.kpt) != 0)
     return cmd_fail(c, "unknown mode '%s' (global, per-process or per-process-user)", argv[1]);
-  if (argc == 3 && strcmp(argv[2], "clint") != 0)
-    return cmd_fail(c, "unknown mode option '%s' (only 'clint')", argv[2]);
-  if (argc == 3 && mode != KPT_PER_PROCESS_USER)
-    return cmd_fail(c, "'clint' goes with per-process-user (per-process keeps CLINT anyway)");
-  c->m->cfg.kpt = mode;
-  c->m->cfg.kpt_clint = argc == 3;
+  if (argc > 2 && cfg.kpt == KPT_GLOBAL)
+    return cmd_fail(c, "'%s' goes with per-process or per-process-user (global mode has one "
+                    "kernel table)", argv[2]);
+  cfg.kpt_clint = KPT_CLINT_DEFAULT;
+  cfg.kpt_kstack = KPT_KSTACK_ALLOCPROC;
+  unsigned seen = 0;
+  for (int i = 2; i < argc; i++) {
+    if (mode_option(c, argv[i], &cfg, &seen) != 0)
+      return cmd_error(c);
+  }
+  c->m->cfg = cfg;
   return cmd_ok();
 }
 

@@ -28,8 +28,10 @@ static void usage(FILE *f) {
         "                      input is not a terminal); errors there never end it\n"
         "  -k, --keep-going    go on after a command fails\n"
         "      --json          print each command's result as one JSON object per line\n"
-        "      --kpt MODE      kernel page-table mode: global (default), per-process,\n"
-        "                      per-process-user\n"
+        "      --kpt MODE[,OPTION]...  kernel page-table mode: global (default),\n"
+        "                      per-process, per-process-user; OPTIONs as the mode command's\n"
+        "                      (clint|noclint, kstack=allocproc|procinit|zero), after commas\n"
+        "                      or spaces: --kpt per-process-user,noclint,kstack=procinit\n"
         "      --kernel ELF    take etext, end and trampoline from your own xv6 kernel\n"
         "                      build (kernel/kernel) instead of the edition's defaults\n"
         "      --ram SIZE      simulated RAM, PHYSTOP - KERNBASE (default 128M)\n"
@@ -168,8 +170,11 @@ int main(int argc, char **argv) {
                       .color = !json && want_color(STDOUT_FILENO),
                       .color_err = want_color(STDERR_FILENO)};
   if (kpt != NULL) {
-    char line[64];
+    // The mode command's words, given with spaces or commas: "per-process,kstack=zero".
+    char line[256];
     snprintf(line, sizeof(line), "mode %s", kpt);
+    for (char *q = line; *q != '\0'; q++)
+      *q = *q == ',' ? ' ' : *q;
     s.file = "--kpt";
     if (cmd_run_line(&s, line) != CMD_OK) {
       machine_free(m);

@@ -24,14 +24,19 @@ int kvm_map_kernel(struct machine *m, uint64_t pt, bool clint) {
   return SIM_OK;
 }
 
+bool kvm_copy_has_clint(const struct machine *m) {
+  if (m->cfg.kpt_clint != KPT_CLINT_DEFAULT)
+    return m->cfg.kpt_clint == KPT_CLINT_IN;
+  // A working part-3 solution must leave CLINT out: user memory may grow over its va.
+  return m->cfg.kpt != KPT_PER_PROCESS_USER;
+}
+
 int kvm_kvmcreate(struct machine *m, uint64_t *pagetable) {
   uint64_t root;
   int r = vm_uvmcreate(m, &root);
   if (r != SIM_OK)
     return r;
-  // A working part-3 solution must leave CLINT out: user memory may grow over its va.
-  bool clint = m->cfg.kpt == KPT_PER_PROCESS || m->cfg.kpt_clint;
-  r = kvm_map_kernel(m, root, clint);
+  r = kvm_map_kernel(m, root, kvm_copy_has_clint(m));
   if (r == SIM_FAIL) {
     r = vm_kvmfree(m, root);
     return r == SIM_OK ? SIM_FAIL : r;
@@ -60,10 +65,10 @@ static int mapstacks(struct machine *m, const char *who) {
   return SIM_OK;
 }
 
-// Whether the global table holds boot-time kernel stacks: not in the lab's modes, which
-// allocate them in allocproc.
+// Whether the global table holds boot-time kernel stacks: in global mode, and in the lab's
+// modes whose solution kept procinit's stacks; the others allocate them in allocproc.
 static bool boot_stacks(const struct machine *m) {
-  return m->cfg.kpt == KPT_GLOBAL;
+  return m->cfg.kpt == KPT_GLOBAL || m->cfg.kpt_kstack == KPT_KSTACK_PROCINIT;
 }
 
 int kvm_kvminit(struct machine *m) {
@@ -91,7 +96,8 @@ void kvm_kvminithart(struct machine *m) {
 }
 
 // procinit: every slot's kstack is KSTACK(slot). Where the edition's procinit makes the
-// stacks (2020), it maps them in global mode, then loads the kernel table again.
+// stacks (2020), it maps them when the global table holds them (boot_stacks), then loads
+// the kernel table again.
 static int procinit(struct machine *m) {
   for (int i = 0; i < NPROC; i++)
     m->proc[i].kstack = edition_kstack(m->cfg.edition, i);

@@ -31,6 +31,27 @@ int kpt_mode_parse(const char *name, enum kpt_mode *mode) {
   return -1;
 }
 
+static const char *const kstack_names[] = {
+    [KPT_KSTACK_ALLOCPROC] = "allocproc",
+    [KPT_KSTACK_PROCINIT] = "procinit",
+    [KPT_KSTACK_ZERO] = "zero",
+};
+
+const char *kpt_kstack_name(enum kpt_kstack kstack) {
+  return (unsigned)kstack < sizeof(kstack_names) / sizeof(kstack_names[0]) ? kstack_names[kstack]
+                                                                           : "?";
+}
+
+int kpt_kstack_parse(const char *name, enum kpt_kstack *kstack) {
+  for (size_t i = 0; i < sizeof(kstack_names) / sizeof(kstack_names[0]); i++) {
+    if (strcmp(name, kstack_names[i]) == 0) {
+      *kstack = (enum kpt_kstack)i;
+      return 0;
+    }
+  }
+  return -1;
+}
+
 void config_defaults(struct config *cfg) {
   memset(cfg, 0, sizeof(*cfg));
   cfg->edition = DEFAULT_EDITION;

@@ -99,12 +99,32 @@ int proc_freeproc(struct machine *m, int slot) {
   return SIM_OK;
 }
 
+// kstack=procinit: the slot's stack is procinit's, found where kvmpa finds it (the
+// global table's KSTACK(slot)) and mapped at the same va in the copy; the process owns
+// nothing more. SIM_FAIL when mappages is out of memory; panics "kvmpa" if it is missing.
+static int map_boot_kstack(struct machine *m, struct proc *p) {
+  uint64_t pte_pa;
+  int r = vm_walk(m, m->kernel_pagetable, p->kstack, 0, &pte_pa);
+  if (r == SIM_PANIC)
+    return r;
+  uint64_t pte = r == SIM_OK ? vm_pte_read(m, pte_pa) : 0;
+  if ((pte & PTE_V) == 0)
+    return machine_panic(m, "kvmpa", "no kernel stack at 0x%016llx in the kernel table",
+                         (unsigned long long)p->kstack);
+  return vm_mappages(m, p->kpagetable, p->kstack, PGSIZE, PTE2PA(pte), PTE_R | PTE_W);
+}
+
 // The lab's additions to allocproc: the process's own kernel table, then its kernel stack
-// mapped in it. SIM_FAIL when out of memory, with what was built left in p for freeproc.
+// mapped in it, in the configured shape (enum kpt_kstack). SIM_FAIL when out of memory,
+// with what was built left in p for freeproc.
 static int alloc_kernel_table(struct machine *m, struct proc *p) {
   int r = kvm_kvmcreate(m, &p->kpagetable);
   if (r != SIM_OK)
     return r;
+  if (m->cfg.kpt_kstack == KPT_KSTACK_PROCINIT)
+    return map_boot_kstack(m, p);
+  if (m->cfg.kpt_kstack == KPT_KSTACK_ZERO)
+    p->kstack = edition_kstack(m->cfg.edition, 0); // each table is the process's own
   uint64_t pa = kmem_kalloc(m);
   if (pa == 0)
     return m->halted ? SIM_PANIC : SIM_FAIL;

@@ -54,6 +54,7 @@ void fuzz_config(const uint8_t *data, size_t size, struct config *cfg) {
 // (not the TLB's geometry nor the A/D policy). Field by field: padding may differ.
 static bool same_boot(const struct config *a, const struct config *b) {
   return a->ram_size == b->ram_size && a->kpt == b->kpt && a->kpt_clint == b->kpt_clint &&
+         a->kpt_kstack == b->kpt_kstack &&
          a->etext == b->etext && a->end == b->end && a->trampoline == b->trampoline;
 }
 

@@ -8,7 +8,8 @@
 //   - a page-table page of a live table (the global kernel table, a process's user table,
 //     a process's own kernel table in the lab modes): freewalk / kvmfree free them;
 //   - a process structure page: the trapframe (freeproc), the kernel stack (procinit's in
-//     global mode, found at KSTACK(slot) in the global table; allocproc's in the lab modes);
+//     global mode and the lab's kstack=procinit shape, found at KSTACK(slot) in the global
+//     table, once; allocproc's in the other lab shapes, at p->kstack);
 //   - a level-0 user leaf of a live process's user table other than TRAMPOLINE and
 //     TRAPFRAME: uvmunmap frees those with do_free;
 //   - a page the user took with the `kalloc` command (check_hold) and nothing else owns:

@@ -25,11 +25,22 @@ enum sim_status { SIM_OK = 0, SIM_FAIL = -1, SIM_PANIC = -2 };
 // The page-table lab's kernel page-table modes.
 enum kpt_mode { KPT_GLOBAL, KPT_PER_PROCESS, KPT_PER_PROCESS_USER };
 
+// Whether the per-process kernel tables (modes 2 and 3) map CLINT: the mode's default (in
+// for per-process, out for per-process-user, as a working part-3 solution must), or chosen.
+enum kpt_clint { KPT_CLINT_DEFAULT, KPT_CLINT_IN, KPT_CLINT_OUT };
+
+// Where a process's kernel stack comes from in modes 2 and 3 (the lab's solution shapes):
+// allocproc kallocs it and maps it at KSTACK(slot), freeproc frees it; procinit still
+// kallocs all 64 at boot into the global table and allocproc maps the slot's page at
+// KSTACK(slot) into the copy, freeing nothing; or as allocproc, mapped at KSTACK(0).
+enum kpt_kstack { KPT_KSTACK_ALLOCPROC, KPT_KSTACK_PROCINIT, KPT_KSTACK_ZERO };
+
 struct config {
   const struct xv6_edition *edition; // the kernel modelled
   uint64_t ram_size;     // PHYSTOP - KERNBASE
   enum kpt_mode kpt;
-  bool kpt_clint;        // keep CLINT in per-process kernel tables of mode 3
+  enum kpt_clint kpt_clint;   // CLINT in per-process kernel tables (modes 2 and 3)
+  enum kpt_kstack kpt_kstack; // the kernel stacks' shape in modes 2 and 3
   uint64_t etext;        // kernel image symbols (the edition's by default)
   uint64_t end;
   uint64_t trampoline;
@@ -93,6 +104,10 @@ void config_defaults(struct config *cfg);
 // "per-process-user"), and back: kpt_mode_parse returns 0, or -1 for no such name.
 const char *kpt_mode_name(enum kpt_mode mode);
 int kpt_mode_parse(const char *name, enum kpt_mode *mode);
+
+// A kernel-stack shape's name ("allocproc", "procinit", "zero"), and back: 0, or -1.
+const char *kpt_kstack_name(enum kpt_kstack kstack);
+int kpt_kstack_parse(const char *name, enum kpt_kstack *kstack);
 
 // The hart now runs the process in slot (-1: none), and the TLB counts go to its row.
 void machine_set_current(struct machine *m, int slot);

@@ -27,7 +27,7 @@ struct proc {
   uint64_t pagetable;  // user table, 0 when none
   uint64_t trapframe;  // pa of the trapframe page, 0 when none
   uint64_t kstack;     // va of the kernel stack
-  uint64_t kstack_pa;  // its page in the lab modes (allocproc's), 0 when none
+  uint64_t kstack_pa;  // its page when the process owns it (lab modes' allocproc), else 0
   uint64_t kpagetable; // the process's own kernel table (lab modes), 0 when none
   char name[16];
   // Not xv6's: where exec left the user stack's guard page (for lint), inherited by fork.
