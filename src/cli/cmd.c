@@ -351,7 +351,8 @@ void cmd_report(struct session *s, const char *cmd, const char *msg) {
 }
 
 int cmd_flush(struct session *s, FILE *f, const char *name) {
-  errno = 0;
+  // errno is the failed write's: run_argv cleared it before the command, and fflush sets
+  // it when the write it makes now fails.
   int r = fflush(f);
   if (r == 0 && !ferror(f))
     return 0;
@@ -575,6 +576,7 @@ static enum cmd_status run_argv(struct session *s, const struct cmd_def *d, int 
     cJSON_AddStringToObject(c.view.json, "cmd", argc > 0 ? words[0] : "");
     cJSON_AddBoolToObject(c.view.json, "ok", true);
   }
+  errno = 0; // a write that fails during the command leaves its reason for cmd_flush
   struct cmd_result r = dispatch(&c, d, argc, words);
   if (r.status == CMD_PANIC)
     s->panicked = true;
