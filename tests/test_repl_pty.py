@@ -224,8 +224,21 @@ def main():
         status = s.finish()
         if status != 0:
             raise Fail(f"quit after Ctrl-C: exit status {status}, want 0")
+        # A history that cannot be written: said on leaving, and the status is 1.
+        bad = dict(env, XDG_STATE_HOME=os.path.join(tmp, "bad-state"))
+        os.makedirs(os.path.join(tmp, "bad-state", "sv39sim", "history"))
+        s = Session(sim, bad)
+        s.prompt("prompt with an unwritable history")
+        s.send(b"free\r")
+        s.prompt("prompt after free, unwritable history")
+        s.send(b"quit\r")
+        s.expect(r"sv39sim: cannot write history '[^']*/bad-state/sv39sim/history': ",
+                 "the history's write error")
+        status = s.finish()
+        if status != 1:
+            raise Fail(f"quit with an unwritable history: exit status {status}, want 1")
     print("ok: tab completion, pid completion, history, help, errors, Ctrl-C, Ctrl-D, quit, "
-          "Ctrl-C of a long output")
+          "Ctrl-C of a long output, a history write error")
 
 
 if __name__ == "__main__":

@@ -188,7 +188,7 @@ expect access-wide-address 1 \
   '' -- -e "$boot; exec 1 -s 4K; access 1 wide.lackey"
 expect access-dev-zero 1 "sv39sim: -e:4: access: /dev/zero:1: line longer than 4096 bytes" '' \
   -- -e "$boot; exec 1 -s 4K; access 1 /dev/zero"
-expect access-directory 1 "sv39sim: -e:4: access: adir:0: read error" '' \
+expect access-directory 1 "sv39sim: -e:4: access: adir:0: read error: Is a directory" '' \
   -- -e "$boot; exec 1 -s 4K; access 1 adir"
 
 # ---- translate of non-canonical addresses ----
