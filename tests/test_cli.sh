@@ -77,6 +77,18 @@ same quiet-json out '{"cmd":"free","ok":true,"free":32584}'
 check quiet-fails 1 "$sim" -q -e 'boot; boot'
 same quiet-fails err "sv39sim: -e:2: boot: the machine has booted already ('reset' for a fresh one)"
 
+# --json echoes what a command acted on: pid (caller when pid is the call's return), va.
+# initcode's byte at 0x10 is 0x93, the low byte of its fifth instruction, li a7, SYS_exec (0x00700893).
+check json-echo 1 "$sim" --json -e 'boot; userinit; failat 1; fork 1; sbrk 1 4096; wait 1; copyin 1 0x10 1; exit 9'
+same json-echo out '{"cmd":"boot","ok":true,"free":32591,"kernel_pagetable":"0x87fff000"}
+{"cmd":"userinit","ok":true,"pid":1}
+{"cmd":"failat","ok":true}
+{"cmd":"fork","ok":true,"pid":-1,"caller":1}
+{"cmd":"sbrk","ok":true,"ret":4096,"old":"0x1000","sz":"0x2000","pid":1}
+{"cmd":"wait","ok":true,"pid":-1,"caller":1}
+{"cmd":"copyin","ok":true,"ret":0,"ncopyin":0,"bytes":"93","pid":1,"va":"0x10"}
+{"cmd":"exit","ok":false,"pid":9,"error":"no process with pid 9"}'
+
 # help: every line within 80 columns when stdout is no terminal; quit is listed.
 check help 0 "$sim" -e help
 ran=$((ran + 1))

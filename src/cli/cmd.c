@@ -562,6 +562,36 @@ enum cmd_status cmd_run_argv(struct session *s, int argc, char **words) {
   return st;
 }
 
+// With --json, what the command acted on, echoed from its words when its result lacks it:
+// "pid" for a usage that starts with PID ("caller" when "pid" is what the call returned,
+// as fork's child and wait's reaped pid are), "va" for its VA word. Words that are no
+// pid or va are left out: the error says why.
+static void echo_args(cJSON *o, const struct cmd_def *d, int argc, char **words) {
+  const char *bar = strstr(d->usage, " | "); // the first alternative's words
+  size_t n = bar != NULL ? (size_t)(bar - d->usage) : strlen(d->usage);
+  char first[128];
+  snprintf(first, sizeof(first), "%.*s", (int)n, d->usage);
+  int i = 1;
+  for (char *save = NULL, *w = strtok_r(first, " ", &save); w != NULL && i < argc;
+       w = strtok_r(NULL, " ", &save), i++) {
+    uint64_t u;
+    int64_t v;
+    if (strcmp(w, "PID") == 0 && i == 1 && cmd_parse_u64(words[1], false, &u) == 0 &&
+        u > 0 && u <= INT32_MAX) {
+      cJSON *pid = cJSON_GetObjectItemCaseSensitive(o, "pid");
+      if (pid == NULL)
+        cJSON_AddNumberToObject(o, "pid", (double)u);
+      else if (!cJSON_IsNumber(pid) || pid->valuedouble != (double)u)
+        cJSON_AddNumberToObject(o, "caller", (double)u);
+    } else if (strcmp(w, "VA") == 0 && !cJSON_HasObjectItem(o, "va")) {
+      if (cmd_parse_u64(words[i], false, &u) == 0)
+        render_json_hex(o, "va", u);
+      else if (words[i][0] == '-' && cmd_parse_i64(words[i], false, &v) == 0)
+        render_json_hex(o, "va", (uint64_t)v);
+    }
+  }
+}
+
 // cmd_run_argv once the words name their command d (NULL: none) and s->out is where its
 // output goes; under -q a command that is no view shows only a failure.
 static enum cmd_status run_argv(struct session *s, const struct cmd_def *d, int argc,
@@ -582,6 +612,8 @@ static enum cmd_status run_argv(struct session *s, const struct cmd_def *d, int 
     s->panicked = true;
   if (r.status == CMD_OK && d != NULL && d->handler == cmd_quit)
     s->quit = true;
+  if (c.view.json != NULL && d != NULL && argc > 1)
+    echo_args(c.view.json, d, argc, words);
   if (c.view.json != NULL && !shown && r.status == CMD_OK) {
     cJSON_Delete(c.view.json);
     c.view.json = NULL;
