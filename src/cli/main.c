@@ -102,6 +102,7 @@ static int load_kernel(const char *path, struct config *cfg) {
 // freed at exit, whichever return ends main.
 static char *execute_cmds;
 
+// atexit: frees the joined -e commands.
 static void free_execute(void) {
   free(execute_cmds);
 }
