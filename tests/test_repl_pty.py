@@ -165,6 +165,12 @@ def main():
         s.send(f"help {helped}\r".encode())
         s.expect(re.escape(f"{helped} {helped_usage}"), f"help {helped}")
         s.prompt("prompt after help")
+        # help wraps to the terminal's width: at 200 columns access's line is whole (at
+        # 80, when stdout is no terminal, it wraps after "lackey or").
+        s.send(b"help\r")
+        s.expect(r"  access PID FILE +replay an address trace \(valgrind lackey or Dinero "
+                 r"din\) through the MMU as PID in U-mode\n", "help at 200 columns")
+        s.prompt("prompt after help")
         # An error does not end the session; the next command works.
         s.send(b"frobnicate 3\r")
         # At the prompt a message names no FILE:LINE: the line is the one just typed.

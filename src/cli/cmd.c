@@ -181,10 +181,13 @@ const struct cmd_def *cmd_find(const char *name) {
   return NULL;
 }
 
-// The width help wraps to: the terminal's when out is one, else 80.
-static int help_width(FILE *out) {
+// The width help wraps to: the terminal's when out is one, else 80. At the prompt out is
+// a stream on standard output with no fd of its own (repl.c's), so that one is asked.
+static int help_width(FILE *out, bool interactive) {
   struct winsize ws;
   int fd = fileno(out);
+  if (fd < 0 && interactive)
+    fd = STDOUT_FILENO;
   if (fd >= 0 && isatty(fd) && ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
     return ws.ws_col;
   return 80;
@@ -215,8 +218,7 @@ static void put_wrapped(FILE *out, const char *text, int col, int width) {
 // One command's usage and help, or (d NULL) the whole table: names with --json; in text
 // "  NAME USAGE" with the help beside it (below it when the usage is long), wrapped to
 // the terminal's width.
-static void show_help(const struct cmd_view *v, const struct cmd_def *d) {
-  int width = help_width(v->out);
+static void show_help(const struct cmd_view *v, const struct cmd_def *d, int width) {
   if (d != NULL) {
     if (v->json) {
       cJSON_AddStringToObject(v->json, "usage", d->usage);
@@ -248,7 +250,7 @@ struct cmd_result cmd_help(struct cmd_call *c, int argc, char **argv) {
   const struct cmd_def *d = NULL;
   if (argc == 2 && (d = cmd_find(argv[1])) == NULL)
     return cmd_fail(c, "no command '%s' ('help' lists them)", argv[1]);
-  show_help(&c->view, d);
+  show_help(&c->view, d, help_width(c->view.out, c->s->interactive));
   return cmd_ok();
 }
 
