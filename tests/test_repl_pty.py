@@ -32,11 +32,11 @@ class Fail(Exception):
 class Session:
     """One sv39sim process on the slave side of a fresh pty."""
 
-    def __init__(self, sim, env):
+    def __init__(self, sim, env, args=()):
         self.master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 200, 0, 0))
         # The pty becomes the controlling terminal, so that Ctrl-C raises SIGINT.
-        self.proc = subprocess.Popen([sim], stdin=slave, stdout=slave, stderr=slave,
+        self.proc = subprocess.Popen([sim, *args], stdin=slave, stdout=slave, stderr=slave,
                                      env=env, close_fds=True, preexec_fn=self.take_tty)
         os.close(slave)
         self.seen = b""  # everything read so far, escape sequences removed
@@ -165,9 +165,16 @@ def main():
         s.send(f"help {helped}\r".encode())
         s.expect(re.escape(f"{helped} {helped_usage}"), f"help {helped}")
         s.prompt("prompt after help")
+        # help wraps to the terminal's width: at 200 columns access's line is whole (at
+        # 80, when stdout is no terminal, it wraps after "lackey or").
+        s.send(b"help\r")
+        s.expect(r"  access PID FILE +replay an address trace \(valgrind lackey or Dinero "
+                 r"din\) through the MMU as PID in U-mode\n", "help at 200 columns")
+        s.prompt("prompt after help")
         # An error does not end the session; the next command works.
         s.send(b"frobnicate 3\r")
-        s.expect(r"sv39sim:\d+: unknown command 'frobnicate'", "the error message")
+        # At the prompt a message names no FILE:LINE: the line is the one just typed.
+        s.expect(r"sv39sim: unknown command 'frobnicate'", "the error message")
         s.prompt("prompt after the error")
         # Ctrl-C throws the typed line away.
         s.send(b"boo")
@@ -198,7 +205,46 @@ def main():
         status = s.finish()
         if status != 0:
             raise Fail(f"quit: exit status {status}, want 0")
-    print("ok: tab completion, pid completion, history, help, errors, Ctrl-C, Ctrl-D, quit")
+
+        # Ctrl-C during a long output: the 16 GiB kernel table's vmprint is 4.2 million
+        # lines; Ctrl-C once its first leaves are out stops it at the next line, and the
+        # prompt comes back long before the lines could all have been shown.
+        s = Session(sim, env, ["--ram", "16G"])
+        s.prompt("16G session's prompt")
+        s.send(b"boot\r")
+        s.prompt("16G prompt after boot")
+        s.send(b"vmprint kernel\r")
+        s.expect(r"\.\. \.\. \.\.\d+: pte 0x[0-9a-f]+ pa 0x[0-9a-f]+\n",
+                 "the first leaves of the long vmprint")
+        s.send(b"\x03")
+        s.expect(r"sv39sim: interrupted: the rest of the output was dropped",
+                 "the message after Ctrl-C")
+        s.prompt("prompt after Ctrl-C during vmprint")
+        lines = s.seen.count(b"pte 0x")
+        if lines > 1_000_000:
+            raise Fail(f"{lines} PTE lines shown after Ctrl-C, want it stopped early")
+        s.send(b"free\r")
+        s.expect(r"free: \d+ pages\n", "a command after the interrupted one")
+        s.prompt("prompt after free")
+        s.send(b"quit\r")
+        status = s.finish()
+        if status != 0:
+            raise Fail(f"quit after Ctrl-C: exit status {status}, want 0")
+        # A history that cannot be written: said on leaving, and the status is 1.
+        bad = dict(env, XDG_STATE_HOME=os.path.join(tmp, "bad-state"))
+        os.makedirs(os.path.join(tmp, "bad-state", "sv39sim", "history"))
+        s = Session(sim, bad)
+        s.prompt("prompt with an unwritable history")
+        s.send(b"free\r")
+        s.prompt("prompt after free, unwritable history")
+        s.send(b"quit\r")
+        s.expect(r"sv39sim: cannot write history '[^']*/bad-state/sv39sim/history': ",
+                 "the history's write error")
+        status = s.finish()
+        if status != 1:
+            raise Fail(f"quit with an unwritable history: exit status {status}, want 1")
+    print("ok: tab completion, pid completion, history, help, errors, Ctrl-C, Ctrl-D, quit, "
+          "Ctrl-C of a long output, a history write error")
 
 
 if __name__ == "__main__":

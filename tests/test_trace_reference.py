@@ -5,7 +5,10 @@ command table with the table's usage, and nothing else: each alternative of a us
 of README's command table (`|` escaped as `\\|` there). The table comes from the program
 itself (`help` and `help CMD` with --json), so the test reads no C.
 
-usage: test_trace_reference.py SV39SIM README
+The man page's source (src/cli/sv39sim.1.scd), when given, is held to the same table: its
+COMMANDS section has one `*NAME* USAGE` line per command, USAGE as the table has it.
+
+usage: test_trace_reference.py SV39SIM README [MAN_SCD]
 """
 import json
 import re
@@ -80,6 +83,51 @@ def problems(text, table):
     return out
 
 
+def man_problems(text, table):
+    """What the scdoc man page's COMMANDS section gets wrong about table."""
+    lines = text.splitlines()
+    try:
+        start = lines.index("# COMMANDS")
+    except ValueError:
+        return ["the man page has no '# COMMANDS' section"]
+    entries = []
+    for n in range(start + 1, len(lines)):
+        if lines[n].startswith("# "):
+            break
+        m = re.match(r"^\*([a-z]+)\*(?: (.*))?$", lines[n])
+        if m:
+            entries.append((n + 1, m.group(1), m.group(2) or ""))
+    out = []
+    want = dict(table)
+    seen = [name for _, name, _ in entries]
+    for line, name, usage in entries:
+        if name not in want:
+            out.append(f"man page line {line}: no command '{name}' in the table")
+        elif usage != want[name]:
+            out.append(f"man page line {line}: '{name} {usage}' is not the table's "
+                       f"'{name} {want[name]}'")
+    for name in want:
+        if seen.count(name) != 1:
+            out.append(f"the man page's COMMANDS lists '{name}' {seen.count(name)} times")
+    return out
+
+
+def check_man(path, table):
+    with open(path) as f:
+        text = f.read()
+    found = man_problems(text, table)
+    if found:
+        sys.exit("\n".join(found))
+    # The check can fail: a page without fork, and one with fork's usage changed.
+    dropped = text.replace("*fork* PID\n", "")
+    if not any("'fork' 0 times" in p for p in man_problems(dropped, table)):
+        sys.exit("a man page without fork passes the check")
+    changed = text.replace("*fork* PID\n", "*fork* PID [N]\n")
+    if not any("'fork PID [N]'" in p for p in man_problems(changed, table)):
+        sys.exit("a man page with fork's usage changed passes the check")
+    print(f"ok: the man page's COMMANDS lists the {len(table)} commands of the table")
+
+
 def main():
     sim, readme = sys.argv[1:3]
     table = command_table(sim)
@@ -106,6 +154,8 @@ def main():
         sys.exit("a README naming a command the table lacks passes the check")
     print(f"ok: {len(table)} commands, {len(wanted_forms(table))} usage forms, all in "
           f"{readme}")
+    if len(sys.argv) > 3:
+        check_man(sys.argv[3], table)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "cmd_priv.h"
 #include "sv39sim/view/render.h"
@@ -86,6 +88,14 @@ int cmd_parse_i64(const char *s, bool suffix, int64_t *v) {
 // How the views name a table (arg_table).
 #define TABLE_ARGS "PID [user|kernel] | kernel | satp"
 
+// The commands whose output is what the user asked to see (views of the machine, reads,
+// steps of a translation): -q keeps it and silences every other command's.
+static const char *const view_commands[] = {
+    "access", "check", "copyin", "copyinstr", "dot", "free", "help", "json", "lint", "load",
+    "peek", "ps", "ranges", "satp", "sstatus", "store", "tlb", "translate", "trapframe",
+    "vmprint", "walk",
+};
+
 // Sorted by name.
 static const struct cmd_def table[] = {
     {"access", cmd_access, "PID FILE",
@@ -107,7 +117,8 @@ static const struct cmd_def table[] = {
     {"exec", cmd_exec, "PID FILE [ARG...] | PID -s SIZE [ARG...]",
      "sys_exec of a RISC-V ELF file, or of a synthetic image of SIZE bytes; ARGs are argv", 2,
      -1, true},
-    {"exit", cmd_exit, "PID [STATUS]", "the process exits and becomes a zombie", 1, 2, true},
+    {"exit", cmd_exit, "PID [STATUS]",
+     "the process exits and becomes a zombie (to leave sv39sim: quit)", 0, 2, true},
     {"failat", cmd_failat, "N | off", "make the Nth kalloc from now return 0", 1, 1, false},
     {"fork", cmd_fork, "PID", "the process forks; prints the child's pid", 1, 1, true},
     {"free", cmd_free, "", "the number of free pages", 0, 0, false},
@@ -135,6 +146,8 @@ static const struct cmd_def table[] = {
      true},
     {"ps", cmd_ps, "", "the process table: pid, state, parent, sz, tables, killed, name", 0,
      0, false},
+    {"quit", cmd_quit, "", "leave sv39sim (Ctrl-D too); in a trace, stop reading it", 0, 0,
+     false},
     {"ranges", cmd_ranges, TABLE_ARGS,
      "the mapped ranges, merged as QEMU's 'info mem' shows them", 1, 2, false},
     {"reset", cmd_reset, "", "a fresh machine with the same options", 0, 0, false},
@@ -178,27 +191,77 @@ const struct cmd_def *cmd_find(const char *name) {
   return NULL;
 }
 
-// One command's usage and help, or (d NULL) the whole table: names with --json, a line
-// each in text.
-static void show_help(const struct cmd_view *v, const struct cmd_def *d) {
+// The width help wraps to: the terminal's when out is one, else 80. At the prompt out is
+// a stream on standard output with no fd of its own (repl.c's), so that one is asked.
+static int help_width(FILE *out, bool interactive) {
+  struct winsize ws;
+  int fd = fileno(out);
+  if (fd < 0 && interactive)
+    fd = STDOUT_FILENO;
+  if (fd >= 0 && isatty(fd) && ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+    return ws.ws_col;
+  return 80;
+}
+
+// text from column col (the cursor stands there) to width, words wrapped, later lines
+// indented to col; a word longer than the room stands alone on its line.
+static void put_wrapped(FILE *out, const char *text, int col, int width) {
+  int at = col, room = width - col < 20 ? 20 : width - col;
+  for (const char *p = text; *p != '\0';) {
+    size_t n = strcspn(p, " ");
+    if (at > col && at + 1 + (int)n > col + room) {
+      fprintf(out, "\n%*s", col, "");
+      at = col;
+    }
+    if (at > col) {
+      fputc(' ', out);
+      at++;
+    }
+    fprintf(out, "%.*s", (int)n, p);
+    at += (int)n;
+    p += n;
+    p += strspn(p, " ");
+  }
+  fputc('\n', out);
+}
+
+// One command's usage and help, or (d NULL) the whole table: names with --json; in text
+// "  NAME USAGE" with the help beside it (below it when the usage is long), wrapped to
+// the terminal's width.
+static void show_help(const struct cmd_view *v, const struct cmd_def *d, int width) {
   if (d != NULL) {
     if (v->json) {
       cJSON_AddStringToObject(v->json, "usage", d->usage);
       cJSON_AddStringToObject(v->json, "help", d->help);
     } else {
-      fprintf(v->out, "%s %s\n  %s\n", d->name, d->usage, d->help);
+      fprintf(v->out, "%s ", d->name);
+      put_wrapped(v->out, d->usage, (int)strlen(d->name) + 1, width);
+      fputs("  ", v->out);
+      put_wrapped(v->out, d->help, 2, width);
     }
     return;
   }
   cJSON *list = v->json ? cJSON_AddArrayToObject(v->json, "commands") : NULL;
+  int col = width >= 72 ? 34 : 6; // the help's column
   for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
-    if (list != NULL)
-      cJSON_AddItemToArray(list, cJSON_CreateString(table[i].name));
-    else if (strlen(table[i].usage) > 44) // the help goes under its column
-      fprintf(v->out, "  %-10s %s\n  %-55s %s\n", table[i].name, table[i].usage, "",
-              table[i].help);
+    const struct cmd_def *t = &table[i];
+    if (list != NULL) {
+      cJSON_AddItemToArray(list, cJSON_CreateString(t->name));
+      continue;
+    }
+    if (3 + strlen(t->name) + strlen(t->usage) > (size_t)width) { // the usage wraps too
+      int at = fprintf(v->out, "  %s ", t->name);
+      put_wrapped(v->out, t->usage, at, width);
+      fprintf(v->out, "%*s", col, "");
+      put_wrapped(v->out, t->help, col, width);
+      continue;
+    }
+    int left = fprintf(v->out, "  %s%s%s", t->name, t->usage[0] ? " " : "", t->usage);
+    if (left + 1 > col)
+      fprintf(v->out, "\n%*s", col, "");
     else
-      fprintf(v->out, "  %-10s %-44s %s\n", table[i].name, table[i].usage, table[i].help);
+      fprintf(v->out, "%*s", col - left, "");
+    put_wrapped(v->out, t->help, col, width);
   }
 }
 
@@ -206,8 +269,56 @@ struct cmd_result cmd_help(struct cmd_call *c, int argc, char **argv) {
   const struct cmd_def *d = NULL;
   if (argc == 2 && (d = cmd_find(argv[1])) == NULL)
     return cmd_fail(c, "no command '%s' ('help' lists them)", argv[1]);
-  show_help(&c->view, d);
+  show_help(&c->view, d, help_width(c->view.out, c->s->interactive));
   return cmd_ok();
+}
+
+// Nothing to show: cmd_run_argv sees the name and sets s->quit.
+struct cmd_result cmd_quit(struct cmd_call *c, int argc, char **argv) {
+  (void)c, (void)argc, (void)argv;
+  return cmd_ok();
+}
+
+// Levenshtein distance of a and b, or a large number when either is long (no name is).
+static size_t edit_distance(const char *a, const char *b) {
+  size_t la = strlen(a), lb = strlen(b);
+  if (la > 32 || lb > 32)
+    return SIZE_MAX;
+  size_t row[33];
+  for (size_t j = 0; j <= lb; j++)
+    row[j] = j;
+  for (size_t i = 1; i <= la; i++) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= lb; j++) {
+      size_t up = row[j];
+      size_t best = diag + (a[i - 1] != b[j - 1]);
+      if (up + 1 < best)
+        best = up + 1;
+      if (row[j - 1] + 1 < best)
+        best = row[j - 1] + 1;
+      row[j] = best;
+      diag = up;
+    }
+  }
+  return row[lb];
+}
+
+// The command nearest to word, when it is near enough to be a typo (at most 2 edits, and
+// fewer than half the name's letters), else NULL.
+static const char *nearest_command(const char *word) {
+  const char *best = NULL;
+  size_t best_d = SIZE_MAX;
+  for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+    size_t d = edit_distance(word, table[i].name);
+    if (d < best_d) {
+      best_d = d;
+      best = table[i].name;
+    }
+  }
+  if (best == NULL || best_d > 2 || 2 * best_d >= strlen(best))
+    return NULL;
+  return best;
 }
 
 // ---- running a line ----
@@ -247,15 +358,32 @@ static void put_escaped(FILE *f, const char *msg) {
   }
 }
 
-// An error message on s->err, led by FILE:LINE (or FILE) and the command's name.
-static void report(struct session *s, const char *cmd, const char *msg) {
+void cmd_report(struct session *s, const char *cmd, const char *msg) {
   fputs(render_sgr(s->color_err, HUE_ERROR), s->err);
-  if (s->line > 0)
-    fprintf(s->err, "%s:%lu: %s%s", s->file, s->line, cmd ? cmd : "", cmd ? ": " : "");
-  else
-    fprintf(s->err, "%s: %s%s", s->file, cmd ? cmd : "", cmd ? ": " : "");
+  fputs("sv39sim: ", s->err);
+  if (s->file != NULL && !s->interactive && s->line > 0)
+    fprintf(s->err, "%s:%lu: ", s->file, s->line);
+  else if (s->file != NULL && !s->interactive)
+    fprintf(s->err, "%s: ", s->file);
+  if (cmd != NULL)
+    fprintf(s->err, "%s: ", cmd);
   put_escaped(s->err, msg);
   fprintf(s->err, "%s\n", render_sgr(s->color_err, HUE_RESET));
+}
+
+int cmd_flush(struct session *s, FILE *f, const char *name) {
+  // errno is the failed write's: run_argv cleared it before the command, and fflush sets
+  // it when the write it makes now fails.
+  int r = fflush(f);
+  if (r == 0 && !ferror(f))
+    return 0;
+  int e = errno != 0 ? errno : EIO;
+  clearerr(f); // reported once; what comes later is judged on its own
+  s->write_failed = true;
+  char msg[512];
+  snprintf(msg, sizeof(msg), "cannot write %s: %s", name, strerror(e));
+  cmd_report(s, NULL, msg);
+  return -1;
 }
 
 // Bytes that are not part of well-formed UTF-8 become '?', in place. JSON text must be
@@ -307,8 +435,13 @@ static struct cmd_result dispatch(struct cmd_call *c, const struct cmd_def *d, i
   int nargs = argc - 1;
   if (argc < 0)
     return cmd_fail(c, "more than %d words on one line", MAX_WORDS);
-  if (d == NULL)
+  if (d == NULL) {
+    const char *near = nearest_command(words[0]);
+    if (near != NULL)
+      return cmd_fail(c, "unknown command '%s'; did you mean '%s'? ('help' lists them)",
+                      words[0], near);
     return cmd_fail(c, "unknown command '%s' ('help' lists them)", words[0]);
+  }
   if (nargs < d->min_args || (d->max_args >= 0 && nargs > d->max_args))
     return cmd_fail(c, "usage: %s %s", d->name, d->usage);
   if (d->mutates && c->m->halted)
@@ -323,7 +456,7 @@ static struct cmd_result dispatch(struct cmd_call *c, const struct cmd_def *d, i
 static void show_outcome(struct session *s, const char *name, struct cmd_result r,
                          cJSON *json) {
   if (r.status == CMD_ERROR)
-    report(s, name, r.error);
+    cmd_report(s, name, r.error);
   if (r.status == CMD_PANIC && !s->json) {
     fprintf(s->out, "%spanic: %s%s\n", render_sgr(s->color, HUE_PANIC), s->m->panic_msg,
             render_sgr(s->color, HUE_RESET));
@@ -347,7 +480,7 @@ static void show_outcome(struct session *s, const char *name, struct cmd_result 
 enum cmd_status cmd_run_line(struct session *s, const char *line) {
   char *copy = strdup(line);
   if (copy == NULL) {
-    report(s, NULL, "out of host memory");
+    cmd_report(s, NULL, "out of host memory");
     return CMD_ERROR;
   }
   char *words[MAX_WORDS];
@@ -357,17 +490,155 @@ enum cmd_status cmd_run_line(struct session *s, const char *line) {
   return st;
 }
 
+// Where -q sends what a command that is no view prints: nowhere. Opened once, kept.
+static FILE *null_stream(void) {
+  static FILE *null;
+  if (null == NULL)
+    null = fopen("/dev/null", "w");
+  return null;
+}
+
+// A line's "> FILE" or ">> FILE" (also ">FILE", ">>FILE") at its end: *file and *append
+// set and the words dropped from *argc. Returns 0 (*file NULL when there is none), or -1
+// with the message in err.
+static int take_redirect(int *argc, char **words, const char **file, bool *append,
+                         char *err, size_t errlen) {
+  *file = NULL;
+  int n = *argc;
+  if (n <= 0)
+    return 0;
+  const char *last = words[n - 1];
+  if (n >= 2 && (strcmp(words[n - 2], ">") == 0 || strcmp(words[n - 2], ">>") == 0)) {
+    *append = words[n - 2][1] == '>';
+    *file = last;
+    n -= 2;
+  } else if (last[0] == '>') {
+    *append = last[1] == '>';
+    *file = last + 1 + *append;
+    n -= 1;
+    if (**file == '\0') {
+      snprintf(err, errlen, "'%s' needs a FILE", last);
+      return -1;
+    }
+  } else {
+    return 0;
+  }
+  if (n == 0) {
+    snprintf(err, errlen, "no command before '>'");
+    return -1;
+  }
+  *argc = n;
+  return 0;
+}
+
+static enum cmd_status run_argv(struct session *s, const struct cmd_def *d, int argc,
+                                char **words);
+
+// Is d one of view_commands?
+static bool is_view(const struct cmd_def *d) {
+  for (size_t i = 0; i < sizeof(view_commands) / sizeof(view_commands[0]); i++) {
+    if (strcmp(view_commands[i], d->name) == 0)
+      return true;
+  }
+  return false;
+}
+
 enum cmd_status cmd_run_argv(struct session *s, int argc, char **words) {
-  struct cmd_call c = {.m = s->m, .s = s, .view = {.out = s->out, .color = s->color}};
+  const char *file;
+  bool append = false;
+  char err[4200];
+  if (take_redirect(&argc, words, &file, &append, err, sizeof(err)) != 0) {
+    cmd_report(s, NULL, err);
+    return CMD_ERROR;
+  }
+  const struct cmd_def *d = argc > 0 ? cmd_find(words[0]) : NULL;
+  FILE *saved_out = s->out, *redirect = NULL;
+  if (file != NULL) {
+    if (s->open_file != NULL) { // a sandboxed session (the fuzz targets) writes no files
+      cmd_report(s, d != NULL ? d->name : NULL, "'>' writes no files in this session");
+      return CMD_ERROR;
+    }
+    redirect = fopen(file, append ? "a" : "w");
+    if (redirect == NULL) {
+      snprintf(err, sizeof(err), "cannot write '%s': %s", file, strerror(errno));
+      cmd_report(s, d != NULL ? d->name : NULL, err);
+      return CMD_ERROR;
+    }
+    s->out = redirect;
+  }
+  enum cmd_status st = run_argv(s, d, argc, words);
+  if (redirect != NULL) {
+    snprintf(err, sizeof(err), "'%s'", file);
+    if (cmd_flush(s, redirect, err) != 0)
+      st = CMD_ERROR;
+    if (fclose(redirect) != 0 && st == CMD_OK) {
+      snprintf(err, sizeof(err), "cannot write '%s': %s", file, strerror(errno));
+      cmd_report(s, NULL, err);
+      st = CMD_ERROR;
+    }
+    s->out = saved_out;
+  } else if (cmd_flush(s, s->out, s->out_name ? s->out_name : "standard output") != 0) {
+    st = CMD_ERROR;
+  }
+  return st;
+}
+
+// With --json, what the command acted on, echoed from its words when its result lacks it:
+// "pid" for a usage that starts with PID ("caller" when "pid" is what the call returned,
+// as fork's child and wait's reaped pid are), "va" for its VA word. Words that are no
+// pid or va are left out: the error says why.
+static void echo_args(cJSON *o, const struct cmd_def *d, int argc, char **words) {
+  const char *bar = strstr(d->usage, " | "); // the first alternative's words
+  size_t n = bar != NULL ? (size_t)(bar - d->usage) : strlen(d->usage);
+  char first[128];
+  snprintf(first, sizeof(first), "%.*s", (int)n, d->usage);
+  int i = 1;
+  for (char *save = NULL, *w = strtok_r(first, " ", &save); w != NULL && i < argc;
+       w = strtok_r(NULL, " ", &save), i++) {
+    uint64_t u;
+    int64_t v;
+    if (strcmp(w, "PID") == 0 && i == 1 && cmd_parse_u64(words[1], false, &u) == 0 &&
+        u > 0 && u <= INT32_MAX) {
+      cJSON *pid = cJSON_GetObjectItemCaseSensitive(o, "pid");
+      if (pid == NULL)
+        cJSON_AddNumberToObject(o, "pid", (double)u);
+      else if (!cJSON_IsNumber(pid) || pid->valuedouble != (double)u)
+        cJSON_AddNumberToObject(o, "caller", (double)u);
+    } else if (strcmp(w, "VA") == 0 && !cJSON_HasObjectItem(o, "va")) {
+      if (cmd_parse_u64(words[i], false, &u) == 0)
+        render_json_hex(o, "va", u);
+      else if (words[i][0] == '-' && cmd_parse_i64(words[i], false, &v) == 0)
+        render_json_hex(o, "va", (uint64_t)v);
+    }
+  }
+}
+
+// cmd_run_argv once the words name their command d (NULL: none) and s->out is where its
+// output goes; under -q a command that is no view shows only a failure.
+static enum cmd_status run_argv(struct session *s, const struct cmd_def *d, int argc,
+                                char **words) {
+  bool shown = !s->quiet || (d != NULL && is_view(d));
+  FILE *out = shown ? s->out : null_stream();
+  if (out == NULL)
+    out = s->out;
+  struct cmd_call c = {.m = s->m, .s = s, .view = {.out = out, .color = s->color}};
   if (s->json) {
     c.view.json = cJSON_CreateObject();
     cJSON_AddStringToObject(c.view.json, "cmd", argc > 0 ? words[0] : "");
     cJSON_AddBoolToObject(c.view.json, "ok", true);
   }
-  const struct cmd_def *d = argc > 0 ? cmd_find(words[0]) : NULL;
+  errno = 0; // a write that fails during the command leaves its reason for cmd_flush
   struct cmd_result r = dispatch(&c, d, argc, words);
   if (r.status == CMD_PANIC)
     s->panicked = true;
+  if (r.status == CMD_OK && d != NULL && d->handler == cmd_quit)
+    s->quit = true;
+  if (c.view.json != NULL && d != NULL && argc > 1)
+    echo_args(c.view.json, d, argc, words);
+  if (c.view.json != NULL && !shown && r.status == CMD_OK) {
+    cJSON_Delete(c.view.json);
+    c.view.json = NULL;
+  }
   show_outcome(s, d != NULL ? d->name : NULL, r, c.view.json);
   return r.status;
 }

@@ -1,6 +1,7 @@
 // The access command: an address trace (valgrind lackey or Dinero din) replayed through
 // the MMU as a process in U-mode, shown as counts and the first faults.
 #include <inttypes.h>
+#include <string.h>
 
 #include "cmd_priv.h"
 #include "sv39sim/tools/access.h"
@@ -60,13 +61,18 @@ struct cmd_result cmd_access(struct cmd_call *c, int argc, char **argv) {
   if (p->state == ZOMBIE || p->pagetable == 0)
     return cmd_fail(c, "pid %s has exited", argv[1]);
   char path[4096];
-  FILE *in = arg_open(c, argv[2], "r", path, sizeof(path));
+  // "-" is standard input, except where files come through a hook (the fuzz targets).
+  bool std_in = strcmp(argv[2], "-") == 0 && c->s->open_file == NULL;
+  FILE *in = std_in ? stdin : arg_open(c, argv[2], "r", path, sizeof(path));
   if (in == NULL)
     return cmd_error(c);
   struct access_result r = {.pid = p->pid, .file = argv[2]};
   char err[512];
   int st = access_run(c->m, slot, in, argv[2], &r.st, err, sizeof(err));
-  fclose(in);
+  if (std_in)
+    clearerr(stdin); // its end is this trace's end, not the session's input's
+  else
+    fclose(in);
   if (st != 0)
     return cmd_fail(c, "%s", err);
   show_access(&c->view, &r);

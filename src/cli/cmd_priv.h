@@ -97,6 +97,7 @@ void cmd_json_fault(cJSON *o, const char *key, const struct fault *f);
 
 // cmd.c
 struct cmd_result cmd_help(struct cmd_call *c, int argc, char **argv);
+struct cmd_result cmd_quit(struct cmd_call *c, int argc, char **argv);
 // cmd_proc.c
 struct cmd_result cmd_boot(struct cmd_call *c, int argc, char **argv);
 struct cmd_result cmd_copyin(struct cmd_call *c, int argc, char **argv);

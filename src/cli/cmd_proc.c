@@ -316,6 +316,9 @@ static void show_exit(const struct cmd_view *v, int pid, int status) {
 
 struct cmd_result cmd_exit(struct cmd_call *c, int argc, char **argv) {
   int slot, status = 0;
+  if (argc == 1) // xv6's exit takes a process; a user typing it wants to leave
+    return cmd_fail(c, "usage: exit PID [STATUS] makes a process exit; 'quit' or Ctrl-D "
+                       "leaves sv39sim");
   if (arg_live(c, argv[1], &slot) || (argc == 3 && arg_int(c, "STATUS", argv[2], &status)))
     return cmd_error(c);
   int r = proc_exit(c->m, slot, status);

@@ -23,11 +23,14 @@ static void usage(FILE *f) {
         "With no TRACE, read commands from standard input, or give a prompt on a terminal.\n"
         "A TRACE of '-' is standard input.\n"
         "\n"
-        "  -e, --execute CMDS  run CMDS ('boot; userinit; vmprint 1'), before any TRACE\n"
+        "  -e, --execute CMDS  run CMDS ('boot; userinit; vmprint 1'), before any TRACE;\n"
+        "                      repeated, each in turn\n"
         "  -i, --interactive   give a prompt after the traces (plain lines when standard\n"
         "                      input is not a terminal); errors there never end it\n"
         "  -k, --keep-going    go on after a command fails\n"
         "      --json          print each command's result as one JSON object per line\n"
+        "  -q, --quiet         print only what views show (vmprint, dot, json, ranges,\n"
+        "                      translate, help...); other commands speak only to fail\n"
         "      --kpt MODE[,OPTION]...  kernel page-table mode: global (default),\n"
         "                      per-process, per-process-user; OPTIONs as the mode command's\n"
         "                      (clint|noclint, kstack=allocproc|procinit|zero), after commas\n"
@@ -44,11 +47,13 @@ static void usage(FILE *f) {
         "  -h, --help          print this help and exit\n"
         "      --version       print the version and exit\n"
         "\n"
-        "Exit status: 0 success; 1 a command failed; 2 bad usage or an unreadable trace;\n"
-        "3 the simulated kernel panicked.\n"
+        "Exit status: 0 success; 1 a command failed or output was lost; 2 bad usage or an\n"
+        "unreadable trace; 3 the simulated kernel panicked.\n"
         "Colour on a terminal unless NO_COLOR is set. History: $XDG_STATE_HOME/sv39sim/history\n"
         "(else ~/.local/state/sv39sim/history).\n"
-        "'sv39sim -e help' lists the commands; traces/README.md documents them.\n",
+        "Any command may end with '> FILE' ('>> FILE' appends): its output goes there.\n"
+        "'sv39sim -e help' lists the commands; man sv39sim and traces/README.md document\n"
+        "them.\n",
         f);
 }
 
@@ -95,6 +100,26 @@ static int load_kernel(const char *path, struct config *cfg) {
   return 0;
 }
 
+// Every -e, joined by ';' into one list run as "-e" (its lines numbered across them);
+// freed at exit, whichever return ends main.
+static char *execute_cmds;
+
+// atexit: frees the joined -e commands.
+static void free_execute(void) {
+  free(execute_cmds);
+}
+
+// Flush stdout at the end: EXIT_OK, or EXIT_CMD_FAILED having said why it failed
+// (a full disk, a closed pipe).
+static int finish_stdout(void) {
+  errno = 0;
+  if (fflush(stdout) == 0 && !ferror(stdout))
+    return EXIT_OK;
+  fprintf(stderr, "sv39sim: cannot write standard output: %s\n",
+          strerror(errno != 0 ? errno : EIO));
+  return EXIT_CMD_FAILED;
+}
+
 int main(int argc, char **argv) {
   enum { OPT_JSON = 256, OPT_KPT, OPT_KERNEL, OPT_RAM, OPT_TLB, OPT_AD, OPT_VERSION };
   static const struct option opts[] = {
@@ -102,6 +127,7 @@ int main(int argc, char **argv) {
       {"interactive", no_argument, NULL, 'i'},
       {"keep-going", no_argument, NULL, 'k'},
       {"json", no_argument, NULL, OPT_JSON},
+      {"quiet", no_argument, NULL, 'q'},
       {"kpt", required_argument, NULL, OPT_KPT},
       {"kernel", required_argument, NULL, OPT_KERNEL},
       {"ram", required_argument, NULL, OPT_RAM},
@@ -113,13 +139,29 @@ int main(int argc, char **argv) {
   };
   struct config cfg;
   config_defaults(&cfg);
-  const char *execute = NULL;
+  atexit(free_execute);
+  char *execute = NULL;
+  size_t execute_len = 0;
   const char *kpt = NULL, *kernel = NULL;
-  bool interactive = false, keep_going = false, json = false;
+  bool interactive = false, keep_going = false, json = false, quiet = false;
   int opt;
-  while ((opt = getopt_long(argc, argv, "e:ikh", opts, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, "e:ikqh", opts, NULL)) != -1) {
     switch (opt) {
-    case 'e': execute = optarg; break;
+    case 'e': {
+      size_t n = strlen(optarg);
+      char *e = realloc(execute, execute_len + n + 2);
+      if (e == NULL) {
+        fputs("sv39sim: out of memory\n", stderr);
+        return EXIT_USAGE;
+      }
+      execute = execute_cmds = e;
+      if (execute_len > 0)
+        execute[execute_len++] = ';';
+      memcpy(execute + execute_len, optarg, n + 1);
+      execute_len += n;
+      break;
+    }
+    case 'q': quiet = true; break;
     case 'i': interactive = true; break;
     case 'k': keep_going = true; break;
     case OPT_JSON: json = true; break;
@@ -150,8 +192,12 @@ int main(int argc, char **argv) {
         return EXIT_USAGE;
       }
       break;
-    case 'h': usage(stdout); return EXIT_OK;
-    case OPT_VERSION: printf("sv39sim %s\n", SV39SIM_VERSION); return EXIT_OK;
+    case 'h':
+      usage(stdout);
+      return finish_stdout();
+    case OPT_VERSION:
+      printf("sv39sim %s\n", SV39SIM_VERSION);
+      return finish_stdout();
     default:
       fputs("Try 'sv39sim --help' for more information.\n", stderr);
       return EXIT_USAGE;
@@ -166,7 +212,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "sv39sim: %s\n", err);
     return EXIT_USAGE;
   }
-  struct session s = {.m = m, .out = stdout, .err = stderr, .json = json, .file = "sv39sim",
+  struct session s = {.m = m, .out = stdout, .err = stderr, .json = json, .quiet = quiet,
                       .color = !json && want_color(STDOUT_FILENO),
                       .color_err = want_color(STDERR_FILENO)};
   if (kpt != NULL) {
@@ -185,13 +231,14 @@ int main(int argc, char **argv) {
   enum cmd_status st = CMD_OK;
   if (execute != NULL)
     st = replay_commands(&s, execute, "-e", keep_going);
-  for (int i = optind; i < argc && (st == CMD_OK || keep_going); i++) {
+  for (int i = optind; i < argc && (st == CMD_OK || keep_going) && !s.quit; i++) {
     struct stat st_trace;
     if (strcmp(argv[i], "-") != 0 &&
         (access(argv[i], R_OK) != 0 ||
          (stat(argv[i], &st_trace) == 0 && S_ISDIR(st_trace.st_mode)))) {
-      fprintf(stderr, "sv39sim: cannot read trace '%s'%s\n", argv[i],
-              access(argv[i], R_OK) == 0 ? ": it is a directory" : "");
+      int e = errno;
+      fprintf(stderr, "sv39sim: cannot read trace '%s': %s\n", argv[i],
+              access(argv[i], R_OK) == 0 ? "it is a directory" : strerror(e));
       machine_free(m);
       return EXIT_USAGE;
     }
@@ -201,7 +248,9 @@ int main(int argc, char **argv) {
   bool no_input = execute == NULL && optind == argc;
   // Interactive: an error never ends the session nor changes the exit status. Without a
   // terminal there is no prompt and no readline, just lines.
-  if (interactive && !isatty(STDIN_FILENO))
+  if (s.quit)
+    ; // 'quit' in a trace or -e: no more input
+  else if (interactive && !isatty(STDIN_FILENO))
     replay_stream(&s, stdin, "<stdin>", true);
   else if (interactive || (no_input && isatty(STDIN_FILENO)))
     repl_run(&s);
@@ -209,7 +258,9 @@ int main(int argc, char **argv) {
     st = CMD_ERROR;
 
   machine_free(m);
-  if (st != CMD_OK)
+  // A write that failed anywhere (even at the prompt, where errors do not count) fails
+  // the run: the user's output is not all there.
+  if (finish_stdout() != EXIT_OK || s.write_failed || st != CMD_OK)
     return EXIT_CMD_FAILED;
   return s.panicked ? EXIT_PANIC : EXIT_OK;
 }

@@ -1,5 +1,7 @@
 // The interactive prompt: GNU readline with a prompt that says where the machine is,
 // history kept across sessions, and tab completion taken from the command table.
+// fopencookie: the commands' output goes through a stream that Ctrl-C can silence.
+#define _GNU_SOURCE
 #include "repl.h"
 
 #include <errno.h>
@@ -24,6 +26,27 @@ static struct session *active;
 static char *candidates[MAX_CANDIDATES];
 static size_t ncandidates;
 static volatile sig_atomic_t interrupted;
+static bool dropped; // Ctrl-C threw away the rest of a command's output
+
+// The commands' output stream at the prompt: writes to the fd cookie points to until
+// Ctrl-C, then pretends to write (the command runs to its end, its output stops).
+static ssize_t out_write(void *cookie, const char *buf, size_t n) {
+  int fd = *(const int *)cookie;
+  size_t done = 0;
+  while (done < n) {
+    if (interrupted) {
+      dropped = true;
+      return (ssize_t)n;
+    }
+    ssize_t w = write(fd, buf + done, n - done);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w < 0)
+      return done > 0 ? (ssize_t)done : -1;
+    done += (size_t)w;
+  }
+  return (ssize_t)n;
+}
 
 // ---- history ----
 
@@ -65,18 +88,21 @@ static char *history_path(void) {
   return path;
 }
 
-// Append this session's lines, so that two sessions at once both keep theirs.
-static void save_history(const char *path, int added) {
+// Append this session's lines, so that two sessions at once both keep theirs. A failure
+// is reported on s->err and fails the run (s->write_failed).
+static void save_history(struct session *s, const char *path, int added) {
   if (path == NULL || added == 0)
     return;
   if (added > history_length)
     added = history_length;
   struct stat st;
-  if (stat(path, &st) == 0)
-    append_history(added, path);
-  else
-    write_history(path);
-  history_truncate_file(path, HISTORY_MAX);
+  int e = stat(path, &st) == 0 ? append_history(added, path) : write_history(path);
+  if (e == 0)
+    e = history_truncate_file(path, HISTORY_MAX);
+  if (e != 0) {
+    fprintf(s->err, "sv39sim: cannot write history '%s': %s\n", path, strerror(e));
+    s->write_failed = true;
+  }
 }
 
 // ---- completion ----
@@ -297,15 +323,22 @@ static void make_prompt(const struct machine *m, char *buf, size_t len) {
     snprintf(buf, len, "sv39sim [%s, satp 0x%" PRIx64 "]> ", mode, m->hw.hart.satp);
 }
 
-static bool is_quit(const char *line) {
-  const char *p = line + strspn(line, " \t");
-  return strncmp(p, "quit", 4) == 0 && p[4 + strspn(p + 4, " \t")] == '\0';
-}
-
 void repl_run(struct session *s) {
   const char *saved_file = s->file;
-  s->file = "sv39sim";
+  FILE *saved_out = s->out;
+  bool saved_interactive = s->interactive;
+  s->file = "<stdin>";
   s->line = 0;
+  s->interactive = true;
+  // Line-buffered on a terminal, so that Ctrl-C stops the output at the next line.
+  static int out_fd;
+  out_fd = fileno(saved_out);
+  fflush(saved_out);
+  FILE *out = fopencookie(&out_fd, "w", (cookie_io_functions_t){.write = out_write});
+  if (out != NULL) {
+    setvbuf(out, NULL, isatty(out_fd) ? _IOLBF : _IOFBF, BUFSIZ);
+    s->out = out;
+  }
   active = s;
   rl_readline_name = "sv39sim";
   rl_attempted_completion_function = complete;
@@ -331,10 +364,6 @@ void repl_run(struct session *s) {
       fputc('\n', stdout);
       break;
     }
-    if (is_quit(line)) {
-      free(line);
-      break;
-    }
     const char *p = line + strspn(line, " \t");
     HIST_ENTRY *last = history_length > 0 ? history_get(history_base + history_length - 1)
                                           : NULL;
@@ -343,12 +372,23 @@ void repl_run(struct session *s) {
       added++;
     }
     s->line++;
+    dropped = false;
     cmd_run_line(s, line); // an error never ends the session
     fflush(s->out);
+    if (dropped)
+      fputs("\nsv39sim: interrupted: the rest of the output was dropped\n", s->err);
     fflush(s->err);
     free(line);
+    if (s->quit)
+      break;
   }
-  save_history(hist, added);
+  if (out != NULL) {
+    cmd_flush(s, out, "standard output");
+    fclose(out);
+  }
+  s->out = saved_out;
+  s->interactive = saved_interactive;
+  save_history(s, hist, added);
   free(hist);
   clear_candidates();
   sigaction(SIGINT, &old, NULL);

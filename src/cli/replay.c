@@ -44,7 +44,7 @@ static long read_line(FILE *in, char **buf, size_t *cap) {
 }
 
 static void line_error(struct session *s, const char *msg) {
-  fprintf(s->err, "%s:%lu: %s\n", s->file, s->line, msg);
+  cmd_report(s, NULL, msg);
 }
 
 enum cmd_status replay_stream(struct session *s, FILE *in, const char *name,
@@ -73,6 +73,8 @@ enum cmd_status replay_stream(struct session *s, FILE *in, const char *name,
       if (!keep_going)
         break;
     }
+    if (s->quit)
+      break;
     if (n == -2) {
       int ch;
       while ((ch = getc(in)) != EOF && ch != '\n')
@@ -80,7 +82,10 @@ enum cmd_status replay_stream(struct session *s, FILE *in, const char *name,
     }
   }
   if (ferror(in)) {
-    fprintf(s->err, "%s: read error: %s\n", name, strerror(errno));
+    char msg[256];
+    snprintf(msg, sizeof(msg), "read error: %s", strerror(errno));
+    s->line = 0;
+    cmd_report(s, NULL, msg);
     result = CMD_ERROR;
   }
   free(buf);
@@ -93,7 +98,7 @@ enum cmd_status replay_file(struct session *s, const char *path, bool keep_going
     return replay_stream(s, stdin, "<stdin>", keep_going);
   FILE *in = fopen(path, "r");
   if (in == NULL) {
-    fprintf(s->err, "%s: %s\n", path, strerror(errno));
+    fprintf(s->err, "sv39sim: %s: %s\n", path, strerror(errno));
     return CMD_ERROR;
   }
   char *dir = strdup(path);
@@ -124,6 +129,8 @@ enum cmd_status replay_commands(struct session *s, const char *cmds, const char 
       if (!keep_going)
         break;
     }
+    if (s->quit)
+      break;
   }
   s->file = saved_file;
   free(copy);

@@ -1,5 +1,6 @@
 #include "sv39sim/tools/access.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -288,8 +289,8 @@ int access_replay(struct machine *m, FILE *in, const char *name, struct access_s
       break;
     }
   }
-  if (result == 0 && ferror(in))
-    result = problem(err, errlen, name, lineno, "read error");
+  if (result == 0 && ferror(in)) // errno is still the failed read's
+    result = problem(err, errlen, name, lineno, "read error: %s", strerror(errno));
   free(r);
   st->hits = m->hw.tlb.total.hits - before.hits;
   st->misses = m->hw.tlb.total.misses - before.misses;

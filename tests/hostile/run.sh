@@ -94,65 +94,65 @@ expect kernel-garbage 2 "sv39sim: --kernel: 'garbage.bin': not a RISC-V ELF file
 expect kernel-text 2 "sv39sim: --kernel: 'ctl.trace': not an ELF file" '' -- --kernel ctl.trace
 expect kernel-missing 2 "sv39sim: --kernel: cannot open 'nothere.elf': No such file or directory" \
   '' -- --kernel nothere.elf
-expect kernel-truncated 1 "-e:1: kernel: 'cut.elf': its section headers are missing or lie outside the file" \
+expect kernel-truncated 1 "sv39sim: -e:1: kernel: 'cut.elf': its section headers are missing or lie outside the file" \
   '' -- -e 'kernel cut.elf'
-expect garbage 1 "garbage.bin:1: line contains a NUL byte (is this a trace file?)" '' -- garbage.bin
-expect nul-byte 1 "nul.trace:2: line contains a NUL byte (is this a trace file?)" \
+expect garbage 1 "sv39sim: garbage.bin:1: line contains a NUL byte (is this a trace file?)" '' -- garbage.bin
+expect nul-byte 1 "sv39sim: nul.trace:2: line contains a NUL byte (is this a trace file?)" \
   "boot: kernel page table 0x0000000087fff000, 32591 pages free" -- nul.trace
 expect control-chars 1 \
-  "ctl.trace:1: unknown command '\\x01\\x02\\x03\\x04\\x05\\x06\\x07\\x08\\x0e\\x0f\\x10\\x11\\x12\\x13\\x14\\x15\\x16\\x17\\x18\\x19\\x1a\\x1b\\x1c\\x1d\\x1e\\x1f!\"\$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_\`abcdefghijklmnopqrstuvwxyz{|}~\\x7f' ('help' lists them)" \
+  "sv39sim: ctl.trace:1: unknown command '\\x01\\x02\\x03\\x04\\x05\\x06\\x07\\x08\\x0e\\x0f\\x10\\x11\\x12\\x13\\x14\\x15\\x16\\x17\\x18\\x19\\x1a\\x1b\\x1c\\x1d\\x1e\\x1f!\"\$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_\`abcdefghijklmnopqrstuvwxyz{|}~\\x7f' ('help' lists them)" \
   '' -- ctl.trace
-expect 10MB-line 1 "long.trace:2: line longer than 1 MiB" \
+expect 10MB-line 1 "sv39sim: long.trace:2: line longer than 1 MiB" \
   "boot: kernel page table 0x0000000087fff000, 32591 pages free" -- long.trace
-expect 10MB-line-keep-going 1 "long.trace:2: line longer than 1 MiB" "free: 32591 pages" \
+expect 10MB-line-keep-going 1 "sv39sim: long.trace:2: line longer than 1 MiB" "free: 32591 pages" \
   -- -k long.trace
-expect 10MB-number 1 "long-cmd.trace:1: line longer than 1 MiB" '' -- long-cmd.trace
-expect dev-zero-as-trace 1 "/dev/zero:1: line longer than 1 MiB" '' -- /dev/zero
+expect 10MB-number 1 "sv39sim: long-cmd.trace:1: line longer than 1 MiB" '' -- long-cmd.trace
+expect dev-zero-as-trace 1 "sv39sim: /dev/zero:1: line longer than 1 MiB" '' -- /dev/zero
 expect directory-as-trace 2 "sv39sim: cannot read trace 'adir': it is a directory" '' -- adir
-expect missing-trace 2 "sv39sim: cannot read trace 'nothing-here'" '' -- nothing-here
+expect missing-trace 2 "sv39sim: cannot read trace 'nothing-here': No such file or directory" '' -- nothing-here
 # JSON Lines stay UTF-8 whatever the input: bytes that are not become '?'.
-expect high-bytes-json 1 "high.trace:1: unknown command '$(printf '\xff\xfe\xc3(')' ('help' lists them)" \
+expect high-bytes-json 1 "sv39sim: high.trace:1: unknown command '$(printf '\xff\xfe\xc3(')' ('help' lists them)" \
   "{\"cmd\":\"???(\",\"ok\":false,\"error\":\"unknown command '???(' ('help' lists them)\"}" \
   -- --json high.trace
 
 # ---- numbers ----
-expect u64-overflow 1 "-e:1: peek: PA: '0x1ffffffffffffffff' does not fit in 64 bits" '' \
+expect u64-overflow 1 "sv39sim: -e:1: peek: PA: '0x1ffffffffffffffff' does not fit in 64 bits" '' \
   -- -e 'peek 0x1ffffffffffffffff'
-expect decimal-overflow 1 "-e:1: poke: VALUE: '18446744073709551616' does not fit in 64 bits" '' \
+expect decimal-overflow 1 "sv39sim: -e:1: poke: VALUE: '18446744073709551616' does not fit in 64 bits" '' \
   -- -e 'poke 0x80000000 18446744073709551616'
-expect suffix-overflow 1 "-e:3: exec: SIZE: '0x400000000000000G' does not fit in 64 bits" '' \
+expect suffix-overflow 1 "sv39sim: -e:3: exec: SIZE: '0x400000000000000G' does not fit in 64 bits" '' \
   -- -e "$boot; exec 1 -s 0x400000000000000G"
 expect ram-overflow 2 "sv39sim: --ram: '99999999999999999999' is not a size (like 128M or 0x8000000)" '' \
   -- --ram 99999999999999999999
 expect ram-huge 2 "sv39sim: RAM size must be at most 64G" '' -- --ram 1048576G
 expect ram-zero 2 "sv39sim: RAM is too small to hold the kernel image (end must lie below PHYSTOP)" '' \
   -- --ram 0
-expect negative-pid 1 "-e:3: fork: '-1' is not a pid" '' -- -e "$boot; fork -1"
-expect huge-pid 1 "-e:3: wait: '99999999999999999999' is not a pid" '' \
+expect negative-pid 1 "sv39sim: -e:3: fork: '-1' is not a pid" '' -- -e "$boot; fork -1"
+expect huge-pid 1 "sv39sim: -e:3: wait: '99999999999999999999' is not a pid" '' \
   -- -e "$boot; wait 99999999999999999999"
-expect pid-past-int 1 "-e:3: exec: '2147483648' is not a pid" '' -- -e "$boot; exec 2147483648 -s 4K"
+expect pid-past-int 1 "sv39sim: -e:3: exec: '2147483648' is not a pid" '' -- -e "$boot; exec 2147483648 -s 4K"
 expect kill-negative 0 '' "kill: kill returns -1 (no process with pid -2147483648)" \
   -- -e "$boot; kill -2147483648"
-expect kill-past-int 1 "-e:3: kill: '-2147483649' is not an int" '' -- -e "$boot; kill -2147483649"
-expect exit-status-past-int 1 "-e:3: exit: STATUS: '4294967296' is not an int" '' \
+expect kill-past-int 1 "sv39sim: -e:3: kill: '-2147483649' is not an int" '' -- -e "$boot; kill -2147483649"
+expect exit-status-past-int 1 "sv39sim: -e:3: exit: STATUS: '4294967296' is not an int" '' \
   -- -e "$boot; exit 1 4294967296"
-expect negative-size 1 "-e:3: exec: SIZE: '-4096' is not a number (decimal or 0x hex, optional K/M/G)" \
+expect negative-size 1 "sv39sim: -e:3: exec: SIZE: '-4096' is not a number (decimal or 0x hex, optional K/M/G)" \
   '' -- -e "$boot; exec 1 -s -4096"
-expect huge-copyin 1 "-e:3: copyin: LEN is at most 65536" '' -- -e "$boot; copyin 1 0 0xffffffffffffffff"
-expect huge-mappages 1 "-e:3: mappages: VA + SIZE or PA + SIZE wraps around 2^64" '' \
+expect huge-copyin 1 "sv39sim: -e:3: copyin: LEN is at most 65536" '' -- -e "$boot; copyin 1 0 0xffffffffffffffff"
+expect huge-mappages 1 "sv39sim: -e:3: mappages: VA + SIZE or PA + SIZE wraps around 2^64" '' \
   -- -e "$boot; mappages 1 user 0x1000 0xffffffffffffffff 0x80000000 r"
 expect huge-synthetic-image 0 '' "exec: pid 1: exec returns -1 (segment 0: uvmalloc failed (out of memory))" \
   -- --ram 8M -e "$boot; exec 1 -s 0xffffffffffffffff; check"
-expect sbrk-2^63 1 "-e:3: sbrk: N: '0x8000000000000000' is not an int (sbrk's argument is 32-bit)" '' \
+expect sbrk-2^63 1 "sv39sim: -e:3: sbrk: N: '0x8000000000000000' is not an int (sbrk's argument is 32-bit)" '' \
   -- -e "$boot; sbrk 1 0x8000000000000000"
-expect sbrk-minus-2^63 1 "-e:3: sbrk: N: '-9223372036854775808' is not an int (sbrk's argument is 32-bit)" \
+expect sbrk-minus-2^63 1 "sv39sim: -e:3: sbrk: N: '-9223372036854775808' is not an int (sbrk's argument is 32-bit)" \
   '' -- -e "$boot; sbrk 1 -9223372036854775808"
 expect sbrk-int-max 0 '' "sbrk: pid 1: sbrk returns -1, sz stays 0x1000" \
   -- --ram 8M -e "$boot; sbrk 1 2147483647; check"
 
 # ---- exec of what is no program ----
-expect exec-directory 1 "-e:3: exec: cannot read 'adir': Is a directory" '' -- -e "$boot; exec 1 adir"
-expect exec-dev-zero 1 "-e:3: exec: '/dev/zero' is larger than 64 MiB" '' -- -e "$boot; exec 1 /dev/zero"
+expect exec-directory 1 "sv39sim: -e:3: exec: cannot read 'adir': Is a directory" '' -- -e "$boot; exec 1 adir"
+expect exec-dev-zero 1 "sv39sim: -e:3: exec: '/dev/zero' is larger than 64 MiB" '' -- -e "$boot; exec 1 /dev/zero"
 expect exec-short-header 0 '' "exec: pid 1: exec returns -1 (the file is shorter than an ELF header)" \
   -- -e "$boot; exec 1 short-header.elf; check"
 expect exec-short-phdrs 0 '' \
@@ -176,19 +176,19 @@ expect exec-wrap 0 '' "exec: pid 1: exec returns -1 (segment 1: vaddr + memsz ov
 
 # ---- address traces ----
 expect access-garbage-line 1 \
-  "-e:4: access: garbage.lackey:2: not a lackey line (want 'I|L|S|M ADDRESS,SIZE')" '' \
+  "sv39sim: -e:4: access: garbage.lackey:2: not a lackey line (want 'I|L|S|M ADDRESS,SIZE')" '' \
   -- -e "$boot; exec 1 -s 4K; access 1 garbage.lackey"
 expect access-binary 1 \
-  "-e:4: access: binary.lackey:1: not a lackey line (want 'I|L|S|M ADDRESS,SIZE')" '' \
+  "sv39sim: -e:4: access: binary.lackey:1: not a lackey line (want 'I|L|S|M ADDRESS,SIZE')" '' \
   -- -e "$boot; exec 1 -s 4K; access 1 binary.lackey"
-expect access-long-line 1 "-e:4: access: long.lackey:1: line longer than 4096 bytes" '' \
+expect access-long-line 1 "sv39sim: -e:4: access: long.lackey:1: line longer than 4096 bytes" '' \
   -- -e "$boot; exec 1 -s 4K; access 1 long.lackey"
 expect access-wide-address 1 \
-  "-e:4: access: wide.lackey:1: address 0x1ffff00000000000 is outside Sv39 (bits 63..38 must all be equal)" \
+  "sv39sim: -e:4: access: wide.lackey:1: address 0x1ffff00000000000 is outside Sv39 (bits 63..38 must all be equal)" \
   '' -- -e "$boot; exec 1 -s 4K; access 1 wide.lackey"
-expect access-dev-zero 1 "-e:4: access: /dev/zero:1: line longer than 4096 bytes" '' \
+expect access-dev-zero 1 "sv39sim: -e:4: access: /dev/zero:1: line longer than 4096 bytes" '' \
   -- -e "$boot; exec 1 -s 4K; access 1 /dev/zero"
-expect access-directory 1 "-e:4: access: adir:0: read error" '' \
+expect access-directory 1 "sv39sim: -e:4: access: adir:0: read error: Is a directory" '' \
   -- -e "$boot; exec 1 -s 4K; access 1 adir"
 
 # ---- translate of non-canonical addresses ----
@@ -198,7 +198,7 @@ expect translate-noncanonical 0 '' \
 expect translate-negative-noncanonical 0 '' \
   "  instruction page fault (cause 12), tval 0xffffffbfffffffff: non-canonical-va: va bits 63..39 must all equal bit 38" \
   -- -e "$boot; translate -0x4000000001 x"
-expect translate-past-64-bits 1 "-e:3: translate: VA: '0x10000000000000000' does not fit in 64 bits" '' \
+expect translate-past-64-bits 1 "sv39sim: -e:3: translate: VA: '0x10000000000000000' does not fit in 64 bits" '' \
   -- -e "$boot; translate 0x10000000000000000"
 expect store-noncanonical 0 '' \
   "  store/AMO page fault (cause 15), tval 0x8000000000000000: non-canonical-va: va bits 63..39 must all equal bit 38" \
@@ -206,7 +206,7 @@ expect store-noncanonical 0 '' \
 
 # ---- after a panic ----
 expect panic-then-mutate 1 \
-  "-e:3: userinit: the kernel has panicked (kfree); only inspection works until 'reset'" \
+  "sv39sim: -e:3: userinit: the kernel has panicked (kfree); only inspection works until 'reset'" \
   "panic: kfree" -- -e "boot; kfree 0x80000000; userinit"
 expect panic-then-inspect 3 '' "check: no problems" \
   -- -e "boot; kfree 0x80000000; free; vmprint kernel; peek 0x80000000; check"

@@ -38,6 +38,12 @@ struct session {
   // so that untrusted traces (the fuzz targets) can name only what the hook offers.
   FILE *(*open_file)(void *ctx, const char *name);
   void *open_ctx;
+  bool interactive; // at the prompt: messages name no FILE:LINE
+  bool quiet;       // -q: only the output of view commands (cmd.c lists them) reaches out
+  bool quit;        // 'quit' ran: whoever reads lines stops
+  bool write_failed; // some output was lost (cmd_flush said so): the run fails
+  // out's name in a write error ("standard output"); NULL says that too.
+  const char *out_name;
 };
 
 struct cmd_def {
@@ -56,6 +62,14 @@ struct cmd_def {
 // The table, sorted by name.
 const struct cmd_def *cmd_table(size_t *n);
 const struct cmd_def *cmd_find(const char *name);
+
+// An error message on s->err: "sv39sim: FILE:LINE: CMD: MSG", FILE:LINE left out at the
+// prompt (s->interactive) and LINE when s->line is 0; cmd may be NULL.
+void cmd_report(struct session *s, const char *cmd, const char *msg);
+
+// Flush f (name says which file in the message) and check that nothing written to it was
+// lost. Returns 0, or -1 having reported the OS's reason as cmd_report does.
+int cmd_flush(struct session *s, FILE *f, const char *name);
 
 // Run one line of the trace language. Messages name s->file and s->line.
 enum cmd_status cmd_run_line(struct session *s, const char *line);

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# test_cli.sh SV39SIM
+# The command-line conventions: -e repeated runs in order; every write error fails the run
+# (text, --json, '> FILE'); '> FILE' and '>> FILE' take one command's output; -q leaves
+# only the views' output; help fits 80 columns; "did you mean"; quit; exit without a pid;
+# access PID - reads standard input. Graphviz renders what -q and '> FILE' give.
+set -u
+sim=$(realpath "$1")
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp" || exit 1
+failed=0 ran=0
+fail() { echo "FAIL $1"; failed=$((failed + 1)); }
+# check NAME WANT_STATUS COMMAND...: the status of COMMAND must be WANT_STATUS.
+check() {
+  local name=$1 want=$2
+  shift 2
+  ran=$((ran + 1))
+  "$@" >out 2>err
+  local got=$?
+  ((got == want)) || fail "$name: exit status $got, want $want; stderr: $(head -c 500 err)"
+}
+# same NAME FILE TEXT: FILE must hold exactly TEXT (and a newline).
+same() {
+  ran=$((ran + 1))
+  [[ $(<"$2") == "$3" ]] || fail "$1: $2 differs: $(diff <(printf '%s\n' "$3") "$2")"
+}
+
+# -e repeated: each in turn, numbered across them.
+check e-twice 0 "$sim" -e boot -e 'userinit; free'
+same e-twice out "boot: kernel page table 0x0000000087fff000, 32591 pages free
+userinit: pid 1
+free: 32584 pages"
+check e-numbered 1 "$sim" -e boot -e frobnicate
+same e-numbered err "sv39sim: -e:2: unknown command 'frobnicate' ('help' lists them)"
+
+# Write errors: a full disk fails the run with the OS's reason, text and JSON alike.
+ran=$((ran + 1))
+"$sim" -e 'boot; vmprint kernel' >/dev/full 2>err
+st=$?
+((st == 1)) || fail "dev-full: exit $st, want 1"
+same dev-full err "sv39sim: -e:1: cannot write standard output: No space left on device"
+ran=$((ran + 1))
+"$sim" --json -e 'boot; vmprint kernel' >/dev/full 2>err
+st=$?
+((st == 1)) || fail "dev-full-json: exit $st, want 1"
+same dev-full-json err "sv39sim: -e:1: cannot write standard output: No space left on device"
+# Only the end's flush can see a short output's loss: --version and --help too.
+ran=$((ran + 1))
+"$sim" --version >/dev/full 2>err
+st=$?
+((st == 1)) || fail "dev-full-version: exit $st, want 1"
+check redirect-dev-full 1 "$sim" -e 'boot; vmprint kernel > /dev/full; free'
+same redirect-dev-full err "sv39sim: -e:2: cannot write '/dev/full': No space left on device"
+same redirect-dev-full-stops out "boot: kernel page table 0x0000000087fff000, 32591 pages free"
+check redirect-unwritable 1 "$sim" -e 'boot; free > no/such/folder'
+same redirect-unwritable err "sv39sim: -e:2: free: cannot write 'no/such/folder': No such file or directory"
+
+# '> FILE': that command's output alone goes there; '>>' appends; stdout keeps the rest.
+check redirect 0 "$sim" -e 'boot; userinit; dot 1 > f.dot; free >> f.dot; free'
+same redirect out "boot: kernel page table 0x0000000087fff000, 32591 pages free
+userinit: pid 1
+free: 32584 pages"
+ran=$((ran + 1))
+[[ $(head -1 f.dot) == 'digraph pagetable {' && $(tail -1 f.dot) == 'free: 32584 pages' ]] ||
+  fail "redirect: f.dot is not the digraph then free's line: $(head -2 f.dot; tail -2 f.dot)"
+check redirect-json 0 "$sim" --json -e 'boot; free >f.json'
+same redirect-json f.json '{"cmd":"free","ok":true,"free":32591}'
+check redirect-alone 0 "$sim" -q -e 'boot; userinit; dot 1 > g.dot'
+same redirect-alone out ""
+
+# -q: the views alone; a failure still speaks.
+check quiet 0 "$sim" -q -e 'boot; userinit; fork 1; exec 1 -s 8K; free'
+same quiet out "free: 32574 pages"
+check quiet-json 0 "$sim" -q --json -e 'boot; userinit; free'
+same quiet-json out '{"cmd":"free","ok":true,"free":32584}'
+check quiet-fails 1 "$sim" -q -e 'boot; boot'
+same quiet-fails err "sv39sim: -e:2: boot: the machine has booted already ('reset' for a fresh one)"
+
+# --json echoes what a command acted on: pid (caller when pid is the call's return), va.
+# initcode's byte at 0x10 is 0x93, the low byte of its fifth instruction, li a7, SYS_exec (0x00700893).
+check json-echo 1 "$sim" --json -e 'boot; userinit; failat 1; fork 1; sbrk 1 4096; wait 1; copyin 1 0x10 1; exit 9'
+same json-echo out '{"cmd":"boot","ok":true,"free":32591,"kernel_pagetable":"0x87fff000"}
+{"cmd":"userinit","ok":true,"pid":1}
+{"cmd":"failat","ok":true}
+{"cmd":"fork","ok":true,"pid":-1,"caller":1}
+{"cmd":"sbrk","ok":true,"ret":4096,"old":"0x1000","sz":"0x2000","pid":1}
+{"cmd":"wait","ok":true,"pid":-1,"caller":1}
+{"cmd":"copyin","ok":true,"ret":0,"ncopyin":0,"bytes":"93","pid":1,"va":"0x10"}
+{"cmd":"exit","ok":false,"pid":9,"error":"no process with pid 9"}'
+
+# help: every line within 80 columns when stdout is no terminal; quit is listed.
+check help 0 "$sim" -e help
+ran=$((ran + 1))
+long=$(awk 'length($0) > 80' out)
+[[ -z $long ]] || fail "help: lines over 80 columns: $long"
+ran=$((ran + 1))
+grep -q '^  quit ' out || fail "help lists no quit: $(cat out)"
+check help-one 0 "$sim" -e 'help exit'
+same help-one out "exit PID [STATUS]
+  the process exits and becomes a zombie (to leave sv39sim: quit)"
+
+# Typos, exit without a pid, quit.
+check did-you-mean 1 "$sim" -e 'boot; vmprnt kernel'
+same did-you-mean err "sv39sim: -e:2: unknown command 'vmprnt'; did you mean 'vmprint'? ('help' lists them)"
+check exit-no-pid 1 "$sim" -e 'exit'
+same exit-no-pid err "sv39sim: -e:1: exit: usage: exit PID [STATUS] makes a process exit; 'quit' or Ctrl-D leaves sv39sim"
+printf 'boot\nquit\nfrobnicate\n' >q.trace
+check quit-in-trace 0 "$sim" q.trace -e free
+same quit-in-trace out "free: 0 pages
+boot: kernel page table 0x0000000087fff000, 32591 pages free"
+
+# access PID -: the address trace from standard input.
+ran=$((ran + 1))
+printf 'I  00000000,4\n L 00001000,8\n' |
+  "$sim" -e 'boot; userinit; exec 1 -s 4K; access 1 -' >out 2>err || fail "access-stdin: $(<err)"
+ran=$((ran + 1))
+grep -qxF 'access: pid 1, - (lackey): 2 accesses (I 1, L 1, S 0, M 0)' out ||
+  fail "access-stdin: $(<out)"
+
+# Graphviz renders what -q and '> FILE' give (CI installs it).
+if command -v dot >/dev/null; then
+  ran=$((ran + 1))
+  "$sim" -q -e 'boot; userinit; dot 1' | dot -Tsvg >q.svg 2>err && grep -q '</svg>' q.svg ||
+    fail "-q ... dot 1 | dot -Tsvg: $(<err)"
+  ran=$((ran + 1))
+  dot -Tsvg f.dot >/dev/null 2>err || true
+  dot -Tsvg g.dot >g.svg 2>err && grep -q '</svg>' g.svg || fail "dot 1 > g.dot: $(<err)"
+fi
+
+echo "$ran checks, $failed failed"
+((failed == 0))
