@@ -11,6 +11,8 @@
 //     global mode, found at KSTACK(slot) in the global table; allocproc's in the lab modes);
 //   - a level-0 user leaf of a live process's user table other than TRAMPOLINE and
 //     TRAPFRAME: uvmunmap frees those with do_free;
+//   - a page a device driver kalloc'd at boot and keeps (virtio_disk_init's desc, avail
+//     and used rings from 2022 on, recorded in the machine);
 //   - a page the user took with the `kalloc` command (check_hold) and nothing else owns:
 //     held by the user. Mapping such a page into a table hands it over to that table.
 // Mappings that own nothing: identity mappings in kernel tables (the direct map and the
@@ -39,6 +41,7 @@ enum check_owner {
   CHECK_KSTACK,
   CHECK_USER_PAGE, // a user leaf (uvmunmap's do_free)
   CHECK_HELD,      // taken with the `kalloc` command
+  CHECK_DEVICE,    // a device driver's page from boot (virtio's rings, 2022 on)
   CHECK_NKINDS
 };
 
