@@ -4,6 +4,7 @@
 
 #include "helpers.h"
 #include "sv39sim/xv6/edition.h"
+#include "sv39sim/xv6/elf.h"
 #include "sv39sim/xv6/exec.h"
 #include "sv39sim/xv6/kvm.h"
 #include "sv39sim/xv6/proc.h"
@@ -453,4 +454,31 @@ Test(edition, set_edition_takes_its_symbols_unless_a_kernel_gave_them) {
   cr_assert_eq(machine_set_edition(m, &edition_fall2021, err, sizeof(err)), -1);
   cr_assert_str_eq(err, "fall 2021 (6.1810)'s lab has no kernel-table mode per-process");
   machine_free(m);
+}
+
+// kallocs that exec of a segment at vaddr 0x10 makes before it fails, in edition ed.
+static uint64_t kallocs_of_misaligned_exec(const struct xv6_edition *ed) {
+  struct machine *m = edition_machine(ed);
+  int slot;
+  cr_assert_eq(kvm_boot(m), SIM_OK);
+  cr_assert_eq(proc_userinit(m, &slot), SIM_OK);
+  uint64_t len, before = m->kmem.nkalloc, nfree = m->kmem.nfree;
+  uint8_t *image = exec_synthetic_image(PGSIZE, &len);
+  image[ELFHDR_SIZE + 16] = 0x10; // p_vaddr
+  char *argv[] = {"x"};
+  struct exec_result res;
+  cr_assert_eq(exec_sys_exec(m, slot, image, len, "x", 1, argv, &res), SIM_OK);
+  cr_assert_eq(res.ret, -1);
+  cr_assert_eq(m->kmem.nfree, nfree, "%d: all given back", ed->year);
+  uint64_t n = m->kmem.nkalloc - before;
+  free(image);
+  machine_free(m);
+  return n;
+}
+
+Test(edition, a_misaligned_segment_fails_before_uvmalloc_from_2022) {
+  // argv, the new table's root, level-1, level-0; 2021's uvmalloc(0, 0x1010) then maps
+  // va 0 and 0x1000 and their two tables before exec looks at the alignment.
+  cr_assert_eq(kallocs_of_misaligned_exec(&edition_fall2021), 8);
+  cr_assert_eq(kallocs_of_misaligned_exec(&edition_fall2022), 4);
 }

@@ -157,6 +157,7 @@ const struct xv6_edition edition_fall2021 = {
     .kstack_gap = 2 * PGSIZE, .kstack_stride = 2 * PGSIZE, .etext = 0x80008000ULL,       \
     .end = end_, .trampoline = 0x80007000ULL, .boot_device_pages = 3,                    \
     .segment_perm = segment_perm_flags2perm, .uvm_perm = PTE_R | PTE_W | PTE_U,          \
+    .vaddr_check_first = true,                                                           \
     .ustack_pages = 1, .first_proc = EDITION_FIRST_INITCODE, .growproc_bits = 64,        \
     .vmprint = EDITION_VMPRINT_DOTS_SPACED,                                              \
     .names = {"exec", "fork", "exit", "wait", "kill", "uvmfirst"},                       \
@@ -181,6 +182,7 @@ const struct xv6_edition edition_fall2024 = {
     .boot_device_pages = 3,
     .segment_perm = segment_perm_flags2perm,
     .uvm_perm = PTE_R | PTE_W | PTE_U,
+    .vaddr_check_first = true,
     .ustack_pages = 1,
     .first_proc = EDITION_FIRST_INITCODE,
     .growproc_bits = 64,
@@ -205,6 +207,7 @@ const struct xv6_edition edition_fall2025 = {
     .boot_device_pages = 3,
     .segment_perm = segment_perm_flags2perm,
     .uvm_perm = PTE_R | PTE_W | PTE_U,
+    .vaddr_check_first = true,
     .ustack_pages = 1,
     .first_proc = EDITION_FIRST_KEXEC,
     .growproc_bits = 64,

@@ -168,6 +168,11 @@ static int exec(struct machine *m, int slot, const struct inode *ip, const char 
       why(res, "segment %d: user memory would reach PLIC", i);
       goto bad;
     }
+    if (ed->vaddr_check_first && ph.vaddr % PGSIZE != 0) {
+      why(res, "segment %d: vaddr 0x%llx is not page-aligned", i,
+          (unsigned long long)ph.vaddr);
+      goto bad;
+    }
     r = vm_uvmalloc(m, pagetable, sz, ph.vaddr + ph.memsz, ed->segment_perm(ph.flags), &sz1);
     if (r == SIM_FAIL) {
       why(res, "segment %d: uvmalloc failed (out of memory)", i);

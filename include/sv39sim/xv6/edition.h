@@ -72,6 +72,8 @@ struct xv6_edition {
   // which uvmclear clears).
   uint64_t (*segment_perm)(uint32_t p_flags);
   uint64_t uvm_perm;
+  bool vaddr_check_first;  // exec refuses a misaligned p_vaddr before uvmalloc (2022 on),
+                           // not after it (2020-2021)
   unsigned ustack_pages;   // exec's user stack pages above the guard page
   enum edition_first_proc first_proc;
   unsigned growproc_bits;  // width of sys_sbrk's addr and growproc's sz: 32 or 64
