@@ -94,7 +94,8 @@ void check_release(struct machine *m, uint64_t pa);
 // (zombies and the living alike, init included), then kfree of every page the user holds
 // that is neither free nor owned. Returns SIM_OK, SIM_PANIC (a broken table panics, as
 // freeproc would) or SIM_FAIL (no host memory to find the held pages that are still the
-// user's). What remains owned is the kernel's: its table and procinit's stacks.
+// user's). What remains owned is the kernel's: its table, the boot stacks and the
+// device pages.
 int check_teardown(struct machine *m);
 
 #endif
