@@ -4,6 +4,7 @@
 
 #include "helpers.h"
 #include "sv39sim/xv6/edition.h"
+#include "sv39sim/xv6/elf.h"
 #include "sv39sim/xv6/exec.h"
 #include "sv39sim/xv6/kvm.h"
 #include "sv39sim/xv6/proc.h"
@@ -314,4 +315,170 @@ Test(edition, messages_name_the_editions_kernel_functions) {
     cr_assert_str_eq(m->panic_detail, want[i]);
     machine_free(m);
   }
+}
+
+// ---- the editions of 2021-2025 (../shared/EDITIONS.md's table) ----
+
+static const struct {
+  int year;
+  uint64_t pool;      // pages kinit frees with the default end
+  uint64_t kvm;       // kvminit/kvmmake's table pages
+  uint64_t boot_free; // after boot (stacks and device pages taken)
+  bool clint;
+  uint64_t plic_size;
+  uint64_t trampoline;
+} facts[] = {
+    {2020, 32728, 73, 32728 - 73 - 64, true, 0x400000, 0x80007000},
+    {2021, 32729, 72, 32729 - 72 - 64, false, 0x400000, 0x80007000},
+    {2022, 32734, 72, 32734 - 72 - 64 - 3, false, 0x400000, 0x80007000},
+    {2023, 32734, 72, 32734 - 72 - 64 - 3, false, 0x400000, 0x80007000},
+    {2024, 32735, 102, 32735 - 102 - 64 - 3, false, 0x4000000, 0x80006000},
+    {2025, 32735, 102, 32735 - 102 - 64 - 3, false, 0x4000000, 0x80006000},
+};
+
+Test(edition, every_year_boots_to_its_tables_free_counts_and_devices) {
+  for (size_t i = 0; i < sizeof(facts) / sizeof(facts[0]); i++) {
+    const struct xv6_edition *ed = edition_of_year(facts[i].year);
+    cr_assert_not_null(ed, "%d", facts[i].year);
+    cr_assert_eq(ed->year, facts[i].year);
+    // From 2021 kvmmake's proc_mapstacks takes the 64 stacks inside kvminit.
+    cr_assert_eq(kvminit_pages(ed), facts[i].kvm + (ed->year >= 2021 ? 64 : 0), "%d",
+                 ed->year);
+    struct machine *m = edition_machine(ed);
+    kmem_kinit(m);
+    cr_assert_eq(m->kmem.nfree, facts[i].pool, "%d: %lu after kinit", ed->year,
+                 (unsigned long)m->kmem.nfree);
+    machine_free(m);
+    m = edition_machine(ed);
+    cr_assert_eq(kvm_boot(m), SIM_OK);
+    cr_assert_eq(m->kmem.nfree, facts[i].boot_free, "%d: %lu after boot", ed->year,
+                 (unsigned long)m->kmem.nfree);
+    uint64_t kpt = m->kernel_pagetable;
+    cr_assert_eq(leaf(m, kpt, CLINT) != 0, facts[i].clint, "%d: CLINT", ed->year);
+    cr_assert_neq(leaf(m, kpt, PLIC + facts[i].plic_size - PGSIZE), 0, "%d", ed->year);
+    // 2024's PLIC ends where UART0 begins; the smaller one ends in a hole.
+    if (facts[i].plic_size == 0x400000)
+      cr_assert_eq(leaf(m, kpt, PLIC + facts[i].plic_size), 0, "%d: PLIC's end", ed->year);
+    else
+      cr_assert_eq(leaf(m, kpt, PLIC + 0x400000), PA2PTE(PLIC + 0x400000) | 0x7, "%d",
+                   ed->year);
+    cr_assert_eq(PTE2PA(leaf(m, kpt, TRAMPOLINE)), facts[i].trampoline, "%d", ed->year);
+    cr_assert_eq(m->ndevice_pages, ed->year >= 2022 ? 3u : 0u, "%d", ed->year);
+    for (unsigned k = 0; k < m->ndevice_pages; k++)
+      cr_assert_eq(m->device_pages[k], 0x87fff000 - (facts[i].kvm + 64 + k) * PGSIZE,
+                   "%d: ring %u comes after the stacks", ed->year, k);
+    machine_free(m);
+  }
+  cr_assert_null(edition_of_year(2019));
+  cr_assert_null(edition_of_year(2026));
+}
+
+Test(edition, segment_permissions_come_from_p_flags_from_2022) {
+  const uint32_t rx = 4 | 1, rw = 4 | 2;
+  cr_assert_eq(edition_fall2021.segment_perm(rx), 0x1e, "2021 links -N: RWXU");
+  cr_assert_eq(edition_fall2021.uvm_perm, 0x1e);
+  for (int y = 2022; y <= 2025; y++) {
+    const struct xv6_edition *ed = edition_of_year(y);
+    cr_assert_eq(ed->segment_perm(rx), PTE_R | PTE_X | PTE_U, "%d text", y);
+    cr_assert_eq(ed->segment_perm(rw), PTE_R | PTE_W | PTE_U, "%d data", y);
+    cr_assert_eq(ed->uvm_perm, PTE_R | PTE_W | PTE_U, "%d", y);
+    cr_assert_eq(ed->growproc_bits, 64u);
+  }
+  cr_assert_eq(edition_fall2021.growproc_bits, 32u);
+}
+
+Test(edition, names_of_2025_are_the_k_names) {
+  cr_assert_str_eq(edition_fall2025.names.exec, "kexec");
+  cr_assert_str_eq(edition_fall2025.names.fork, "kfork");
+  cr_assert_str_eq(edition_fall2025.names.exit, "kexit");
+  cr_assert_str_eq(edition_fall2025.names.wait, "kwait");
+  cr_assert_str_eq(edition_fall2025.names.kill, "kkill");
+  cr_assert_str_eq(edition_fall2024.names.exec, "exec");
+  cr_assert_str_eq(edition_fall2022.names.uvminit, "uvmfirst");
+}
+
+Test(edition, fall_2025s_first_exec_takes_no_argument_page_and_frees_three) {
+  struct machine *m = edition_machine(&edition_fall2025);
+  int slot;
+  cr_assert_eq(kvm_boot(m), SIM_OK);
+  cr_assert_eq(proc_userinit(m, &slot), SIM_OK);
+  uint64_t before = m->kmem.nfree, len;
+  uint8_t *image = exec_synthetic_image(PGSIZE, &len);
+  char *argv[] = {"/init"};
+  struct exec_result res;
+  cr_assert_eq(exec_sys_exec(m, slot, image, len, "/init", 1, argv, &res), SIM_OK);
+  cr_assert_eq(res.ret, 1, "kexec: %s", res.why);
+  // 3 table pages, the page and its 2 tables, guard and stack: 8 taken; 3 freed.
+  cr_assert_eq(m->kmem.nfree, before - 8 + 3);
+  cr_assert_eq(m->proc[slot].pagetable, 0x87f52000, "root right below userinit's 4 pages");
+  // The second exec is a system call again: one argument page, taken and given back.
+  before = m->kmem.nfree;
+  uint64_t head = m->kmem.freelist;
+  cr_assert_eq(exec_sys_exec(m, slot, image, len, "/init", 1, argv, &res), SIM_OK);
+  cr_assert_eq(res.ret, 1);
+  cr_assert_eq(m->proc[slot].pagetable, head - PGSIZE, "the root is below the argv page");
+  cr_assert_eq(m->kmem.nfree, before);
+  free(image);
+  machine_free(m);
+}
+
+Test(edition, fall_2025s_first_kexec_failing_panics_exec) {
+  struct machine *m = edition_machine(&edition_fall2025);
+  int slot;
+  cr_assert_eq(kvm_boot(m), SIM_OK);
+  cr_assert_eq(proc_userinit(m, &slot), SIM_OK);
+  const uint8_t junk[64] = {0};
+  char *argv[] = {"/init"};
+  struct exec_result res;
+  cr_assert_eq(exec_sys_exec(m, slot, junk, sizeof(junk), "/init", 1, argv, &res), SIM_PANIC);
+  cr_assert_str_eq(m->panic_msg, "exec");
+  machine_free(m);
+}
+
+Test(edition, set_edition_takes_its_symbols_unless_a_kernel_gave_them) {
+  struct machine *m = edition_machine(&edition_fall2020);
+  char err[256];
+  cr_assert_eq(machine_set_edition(m, &edition_fall2024, err, sizeof(err)), 0, "%s", err);
+  cr_assert_eq(m->cfg.end, 0x80020cb0);
+  cr_assert_eq(m->cfg.trampoline, 0x80006000);
+  cr_assert_eq(machine_set_kernel(m, 0x80009000, 0x8002a010, 0x80008000, err, sizeof(err)), 0);
+  cr_assert_eq(machine_set_edition(m, &edition_fall2021, err, sizeof(err)), 0, "%s", err);
+  cr_assert_eq(m->cfg.edition, &edition_fall2021);
+  cr_assert_eq(m->cfg.end, 0x8002a010, "the kernel's end stays");
+  cr_assert_eq(kvm_boot(m), SIM_OK);
+  cr_assert_eq(machine_set_edition(m, &edition_fall2022, err, sizeof(err)), -1);
+  cr_assert_str_eq(err, "the edition is chosen before 'boot' ('reset' for a fresh machine)");
+  machine_free(m);
+  m = edition_machine(&edition_fall2020);
+  m->cfg.kpt = KPT_PER_PROCESS;
+  cr_assert_eq(machine_set_edition(m, &edition_fall2021, err, sizeof(err)), -1);
+  cr_assert_str_eq(err, "fall 2021 (6.1810)'s lab has no kernel-table mode per-process");
+  machine_free(m);
+}
+
+// kallocs that exec of a segment at vaddr 0x10 makes before it fails, in edition ed.
+static uint64_t kallocs_of_misaligned_exec(const struct xv6_edition *ed) {
+  struct machine *m = edition_machine(ed);
+  int slot;
+  cr_assert_eq(kvm_boot(m), SIM_OK);
+  cr_assert_eq(proc_userinit(m, &slot), SIM_OK);
+  uint64_t len, before = m->kmem.nkalloc, nfree = m->kmem.nfree;
+  uint8_t *image = exec_synthetic_image(PGSIZE, &len);
+  image[ELFHDR_SIZE + 16] = 0x10; // p_vaddr
+  char *argv[] = {"x"};
+  struct exec_result res;
+  cr_assert_eq(exec_sys_exec(m, slot, image, len, "x", 1, argv, &res), SIM_OK);
+  cr_assert_eq(res.ret, -1);
+  cr_assert_eq(m->kmem.nfree, nfree, "%d: all given back", ed->year);
+  uint64_t n = m->kmem.nkalloc - before;
+  free(image);
+  machine_free(m);
+  return n;
+}
+
+Test(edition, a_misaligned_segment_fails_before_uvmalloc_from_2022) {
+  // argv, the new table's root, level-1, level-0; 2021's uvmalloc(0, 0x1010) then maps
+  // va 0 and 0x1000 and their two tables before exec looks at the alignment.
+  cr_assert_eq(kallocs_of_misaligned_exec(&edition_fall2021), 8);
+  cr_assert_eq(kallocs_of_misaligned_exec(&edition_fall2022), 4);
 }

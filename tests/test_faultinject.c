@@ -123,9 +123,11 @@ static void step(struct replay *r, const struct trace *t, size_t i) {
 
 // The panics xv6 meets when kalloc fails where it does not check: kvminit's memset of
 // page 0 and userinit's (kerneltrap), kvmmap's and procinit's panics, init's first
-// instruction on an unmapped page (init exiting).
+// instruction on an unmapped page (init exiting), virtio_disk_init's rings (2022 on), and
+// 2025's forkret, whose kexec of /init returning -1 panics "exec".
 static bool xv6_oom_panic(const char *words) {
-  static const char *const oom[] = {"kerneltrap", "kvmmap", "kalloc", "init exiting"};
+  static const char *const oom[] = {"kerneltrap", "kvmmap", "kalloc", "init exiting",
+                                    "virtio disk kalloc", "exec"};
   for (size_t i = 0; i < sizeof(oom) / sizeof(oom[0]); i++) {
     if (strcmp(words, oom[i]) == 0)
       return true;

@@ -132,6 +132,8 @@ def main():
 
         s = Session(sim, env)
         s.prompt("first prompt")
+        if b"sv39sim [xv6 2020, global, satp 0x0]> " not in s.seen:
+            raise Fail("the first prompt does not name the edition (xv6 2020) and mode")
         # A partial command completed by Tab: the completion is echoed, then it runs.
         s.send(shortest_unique_prefix("boot", names + ["quit"]).encode() + b"\t")
         s.expect(r"boot ", "Tab completing boot")

@@ -114,6 +114,8 @@ static const struct cmd_def table[] = {
      true},
     {"dot", cmd_dot, TABLE_ARGS,
      "a page table as a Graphviz digraph (pipe it into 'dot -Tsvg')", 1, 2, false},
+    {"edition", cmd_edition, "YEAR",
+     "the xv6 edition simulated, 2020 (default) to 2025 (before boot)", 1, 1, true},
     {"exec", cmd_exec, "PID FILE [ARG...] | PID -s SIZE [ARG...]",
      "sys_exec of a RISC-V ELF file, or of a synthetic image of SIZE bytes; ARGs are argv", 2,
      -1, true},

@@ -102,6 +102,7 @@ struct cmd_result cmd_quit(struct cmd_call *c, int argc, char **argv);
 struct cmd_result cmd_boot(struct cmd_call *c, int argc, char **argv);
 struct cmd_result cmd_copyin(struct cmd_call *c, int argc, char **argv);
 struct cmd_result cmd_copyinstr(struct cmd_call *c, int argc, char **argv);
+struct cmd_result cmd_edition(struct cmd_call *c, int argc, char **argv);
 struct cmd_result cmd_exec(struct cmd_call *c, int argc, char **argv);
 struct cmd_result cmd_exit(struct cmd_call *c, int argc, char **argv);
 struct cmd_result cmd_fork(struct cmd_call *c, int argc, char **argv);

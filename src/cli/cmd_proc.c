@@ -1,5 +1,5 @@
 // The process commands, as xv6's system calls and boot code: boot, mode, userinit, fork,
-// kernel, exec, sbrk, exit, wait, kill, switch, copyin and copyinstr.
+// edition, kernel, exec, sbrk, exit, wait, kill, switch, copyin and copyinstr.
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -77,6 +77,9 @@ struct cmd_result cmd_mode(struct cmd_call *c, int argc, char **argv) {
   struct config cfg = c->m->cfg;
   if (kpt_mode_parse(argv[1], &cfg.kpt) != 0)
     return cmd_fail(c, "unknown mode '%s' (global, per-process or per-process-user)", argv[1]);
+  if (!edition_offers_kpt(cfg.edition, (int)cfg.kpt))
+    return cmd_fail(c, "%s's lab has no kernel-table mode %s (the per-process kernel "
+                    "tables are fall 2020's lab)", cfg.edition->name, kpt_mode_name(cfg.kpt));
   if (argc > 2 && cfg.kpt == KPT_GLOBAL)
     return cmd_fail(c, "'%s' goes with per-process or per-process-user (global mode has one "
                     "kernel table)", argv[2]);
@@ -113,7 +116,23 @@ struct cmd_result cmd_userinit(struct cmd_call *c, int argc, char **argv) {
   return cmd_ok();
 }
 
-// ---- kernel ----
+// ---- edition, kernel ----
+
+// Shows nothing, as mode: the edition shows in the prompt and in what boot builds.
+struct cmd_result cmd_edition(struct cmd_call *c, int argc, char **argv) {
+  (void)argc;
+  int year;
+  if (arg_int(c, "YEAR", argv[1], &year))
+    return cmd_error(c);
+  const struct xv6_edition *ed = edition_of_year(year);
+  if (ed == NULL)
+    return cmd_fail(c, "no xv6 edition of %d (%d to %d: the fall terms)", year,
+                    EDITION_FIRST_YEAR, EDITION_LAST_YEAR);
+  char why[256];
+  if (machine_set_edition(c->m, ed, why, sizeof(why)) != 0)
+    return cmd_fail(c, "%s", why);
+  return cmd_ok();
+}
 
 struct kernel_result {
   const char *name;            // the file as the trace or option named it

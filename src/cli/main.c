@@ -35,8 +35,11 @@ static void usage(FILE *f) {
         "                      per-process, per-process-user; OPTIONs as the mode command's\n"
         "                      (clint|noclint, kstack=allocproc|procinit|zero), after commas\n"
         "                      or spaces: --kpt per-process-user,noclint,kstack=procinit\n"
+        "      --edition YEAR  the xv6 edition simulated: 2020 (6.S081, default) or\n"
+        "                      2021-2025 (6.1810), each fall term's lab kernel\n"
         "      --kernel ELF    take etext, end and trampoline from your own xv6 kernel\n"
         "                      build (kernel/kernel) instead of the edition's defaults\n"
+        "                      (the edition is --edition's, whatever the order)\n"
         "      --ram SIZE      simulated RAM, PHYSTOP - KERNBASE (default 128M)\n"
         "      --tlb ENTRIES[xWAYS][,POLICY]  TLB geometry and replacement: 32 (default)\n"
         "                      is fully associative, 16x4 is 4 sets of 4 ways, 0 is no TLB;\n"
@@ -90,6 +93,7 @@ static int load_kernel(const char *path, struct config *cfg) {
   cfg->etext = ks.etext;
   cfg->end = ks.end;
   cfg->trampoline = ks.trampoline;
+  cfg->own_kernel = true;
   if (!ksyms_fits_year(&ks, cfg->edition->year)) {
     char years[64];
     ksyms_years_text(&ks, years, sizeof(years));
@@ -121,7 +125,8 @@ static int finish_stdout(void) {
 }
 
 int main(int argc, char **argv) {
-  enum { OPT_JSON = 256, OPT_KPT, OPT_KERNEL, OPT_RAM, OPT_TLB, OPT_AD, OPT_VERSION };
+  enum { OPT_JSON = 256, OPT_KPT, OPT_KERNEL, OPT_RAM, OPT_TLB, OPT_AD, OPT_VERSION,
+         OPT_EDITION };
   static const struct option opts[] = {
       {"execute", required_argument, NULL, 'e'},
       {"interactive", no_argument, NULL, 'i'},
@@ -130,6 +135,7 @@ int main(int argc, char **argv) {
       {"quiet", no_argument, NULL, 'q'},
       {"kpt", required_argument, NULL, OPT_KPT},
       {"kernel", required_argument, NULL, OPT_KERNEL},
+      {"edition", required_argument, NULL, OPT_EDITION},
       {"ram", required_argument, NULL, OPT_RAM},
       {"tlb", required_argument, NULL, OPT_TLB},
       {"ad", required_argument, NULL, OPT_AD},
@@ -144,6 +150,7 @@ int main(int argc, char **argv) {
   size_t execute_len = 0;
   const char *kpt = NULL, *kernel = NULL;
   bool interactive = false, keep_going = false, json = false, quiet = false;
+  bool version = false;
   int opt;
   while ((opt = getopt_long(argc, argv, "e:ikqh", opts, NULL)) != -1) {
     switch (opt) {
@@ -167,6 +174,23 @@ int main(int argc, char **argv) {
     case OPT_JSON: json = true; break;
     case OPT_KPT: kpt = optarg; break;
     case OPT_KERNEL: kernel = optarg; break;
+    case OPT_EDITION: {
+      int64_t year;
+      const struct xv6_edition *ed = NULL;
+      if (cmd_parse_i64(optarg, false, &year) == 0 && year >= EDITION_FIRST_YEAR &&
+          year <= EDITION_LAST_YEAR)
+        ed = edition_of_year((int)year);
+      if (ed == NULL) {
+        fprintf(stderr, "sv39sim: --edition: '%s' is not an xv6 edition (%d to %d)\n",
+                optarg, EDITION_FIRST_YEAR, EDITION_LAST_YEAR);
+        return EXIT_USAGE;
+      }
+      cfg.edition = ed;
+      cfg.etext = ed->etext;
+      cfg.end = ed->end;
+      cfg.trampoline = ed->trampoline;
+      break;
+    }
     case OPT_RAM:
       if (cmd_parse_u64(optarg, true, &cfg.ram_size) != 0) {
         fprintf(stderr, "sv39sim: --ram: '%s' is not a size (like 128M or 0x8000000)\n",
@@ -195,15 +219,17 @@ int main(int argc, char **argv) {
     case 'h':
       usage(stdout);
       return finish_stdout();
-    case OPT_VERSION:
-      printf("sv39sim %s\n", SV39SIM_VERSION);
-      return finish_stdout();
+    case OPT_VERSION: version = true; break;
     default:
       fputs("Try 'sv39sim --help' for more information.\n", stderr);
       return EXIT_USAGE;
     }
   }
 
+  if (version) { // after the loop, so that it names --edition's edition in any order
+    printf("sv39sim %s\nsimulated kernel: xv6 %s\n", SV39SIM_VERSION, cfg.edition->name);
+    return finish_stdout();
+  }
   char err[256];
   if (kernel != NULL && load_kernel(kernel, &cfg) != 0)
     return EXIT_USAGE;

@@ -315,12 +315,15 @@ static int getc_interruptible(FILE *in) {
 
 static void make_prompt(const struct machine *m, char *buf, size_t len) {
   const char *mode = kpt_mode_name(m->cfg.kpt);
+  int year = m->cfg.edition->year;
   if (m->halted)
-    snprintf(buf, len, "sv39sim [%s, panicked]> ", mode);
+    snprintf(buf, len, "sv39sim [xv6 %d, %s, panicked]> ", year, mode);
   else if (m->current >= 0)
-    snprintf(buf, len, "sv39sim [%s, pid %d]> ", mode, m->proc[m->current].pid);
+    snprintf(buf, len, "sv39sim [xv6 %d, %s, pid %d]> ", year, mode,
+             m->proc[m->current].pid);
   else
-    snprintf(buf, len, "sv39sim [%s, satp 0x%" PRIx64 "]> ", mode, m->hw.hart.satp);
+    snprintf(buf, len, "sv39sim [xv6 %d, %s, satp 0x%" PRIx64 "]> ", year, mode,
+             m->hw.hart.satp);
 }
 
 void repl_run(struct session *s) {

@@ -14,11 +14,14 @@ _sv39sim_commands() {
 
 _sv39sim() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-  local opts="--execute --interactive --keep-going --quiet --json --kpt --kernel --ram
+  local opts="--execute --interactive --keep-going --quiet --json --kpt --edition --kernel --ram
     --tlb --ad --help --version -e -i -k -q -h"
   case $prev in
   --kpt)
     mapfile -t COMPREPLY < <(compgen -W "global per-process per-process-user" -- "$cur")
+    return ;;
+  --edition)
+    mapfile -t COMPREPLY < <(compgen -W "2020 2021 2022 2023 2024 2025" -- "$cur")
     return ;;
   --ad)
     mapfile -t COMPREPLY < <(compgen -W "hw fault" -- "$cur")

@@ -22,7 +22,7 @@ struct pass {
 
 static const char *const owner_names[CHECK_NKINDS] = {
     "none", "free", "kernel-pt", "user-pt", "proc-kernel-pt", "trapframe", "kstack",
-    "user-page", "held"};
+    "user-page", "held", "device"};
 
 static const char *const problem_names[CHECK_NPROBLEM_KINDS] = {
     "leak", "owned-twice", "free-and-owned", "free-twice", "bad-link", "nfree-mismatch",
@@ -32,7 +32,8 @@ static const char *const problem_names[CHECK_NPROBLEM_KINDS] = {
 static const char *const owner_words[CHECK_NKINDS] = {
     "nobody", "the free list", "a page-table page of the kernel table",
     "a page-table page of a user table", "a page-table page of a process's kernel table",
-    "a trapframe", "a kernel stack", "a user page", "held by the user (kalloc)"};
+    "a trapframe", "a kernel stack", "a user page", "held by the user (kalloc)",
+    "a page of the virtio disk driver"};
 
 const char *check_owner_name(enum check_owner k) {
   return k < CHECK_NKINDS ? owner_names[k] : "?";
@@ -230,6 +231,12 @@ static void claim_procs(struct pass *p) {
   }
 }
 
+// The pages virtio_disk_init took at boot: the driver's for as long as the kernel runs.
+static void claim_devices(struct pass *p) {
+  for (unsigned i = 0; i < p->m->ndevice_pages; i++)
+    claim(p, p->m->device_pages[i], CHECK_DEVICE, false, "a virtio disk ring");
+}
+
 // Pages the user took with `kalloc` count as held when nothing else claimed them.
 static void claim_held(struct pass *p) {
   for (size_t i = 0; i < p->m->nheld; i++) {
@@ -271,6 +278,7 @@ int check_machine(struct machine *m, struct check_report *r) {
     return -1;
   r->leaks_checked = m->booted && !m->halted;
   mark_free(&p);
+  claim_devices(&p);
   claim_procs(&p);
   if (m->kernel_pagetable != 0)
     walk_table(&p, m->kernel_pagetable, &(struct table){CHECK_KERNEL_PT, -1, "the kernel table"});

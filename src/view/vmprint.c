@@ -1,5 +1,6 @@
 // xv6's vmprint, formatted by hand into a buffer that goes out in large writes: the
 // kernel table of a large machine is tens of thousands of lines.
+#include <stdbool.h>
 #include <string.h>
 
 #include "sv39sim/hw/pt.h"
@@ -7,10 +8,11 @@
 #include "sv39sim/view/render.h"
 #include "sv39sim/sv39.h"
 
-#define LINE_MAX_BYTES 96 // longer than the longest line, ".. .. ..511: pte 0x<16> pa 0x<16>"
+#define LINE_MAX_BYTES 96 // longer than the longest line, " .. .. ..0x<16>: pte 0x<16> pa 0x<16>"
 
 struct outbuf {
   FILE *out;
+  enum edition_vmprint fmt;
   size_t n;
   char buf[16384];
 };
@@ -55,12 +57,25 @@ static char *put_index(char *p, unsigned i) {
   return p;
 }
 
-// One line of xv6's vmprint for e: one ".." per level below the root's, the index, the
-// PTE and the pa it names.
-static char *put_line(char *p, const struct pt_entry *e) {
+// The va a 2024/2025 handout's vmprint prints for e: the root level's part i << 30, as
+// an int (sign-extended) when sign is set, plus the lower levels' parts.
+static uint64_t handout_va(const struct pt_entry *e, bool sign) {
+  uint64_t va = e->va & ((1ULL << 39) - 1), root = va & ~((1ULL << 30) - 1);
+  if (sign)
+    root = (uint64_t)(int64_t)(int32_t)(uint32_t)root;
+  return root + (va & ((1ULL << 30) - 1));
+}
+
+// One line of xv6's vmprint for e in the edition's format: one ".." per level below the
+// root's (2021 on, each after a space), the index or (2024 on) the va, the PTE and the pa
+// it names.
+static char *put_line(char *p, const struct pt_entry *e, enum edition_vmprint fmt) {
   for (int d = 2; d >= e->level; d--)
-    p = put_str(p, d == 2 ? ".." : " ..");
-  p = put_index(p, e->index);
+    p = put_str(p, d == 2 && fmt == EDITION_VMPRINT_DOTS ? ".." : " ..");
+  if (fmt == EDITION_VMPRINT_VA_INT || fmt == EDITION_VMPRINT_VA)
+    p = put_ptr(p, handout_va(e, fmt == EDITION_VMPRINT_VA_INT));
+  else
+    p = put_index(p, e->index);
   p = put_str(p, ": pte ");
   p = put_ptr(p, e->pte);
   p = put_str(p, " pa ");
@@ -74,12 +89,12 @@ static enum pt_step print_entry(void *ctx, const struct pt_entry *e) {
   struct outbuf *b = ctx;
   if (sizeof(b->buf) - b->n < LINE_MAX_BYTES)
     flush(b);
-  b->n = (size_t)(put_line(b->buf + b->n, e) - b->buf);
+  b->n = (size_t)(put_line(b->buf + b->n, e, b->fmt) - b->buf);
   return PT_CONTINUE;
 }
 
 void render_vmprint(struct machine *m, uint64_t pagetable, FILE *out) {
-  struct outbuf b = {.out = out};
+  struct outbuf b = {.out = out, .fmt = m->cfg.edition->vmprint};
   char *p = put_str(b.buf, "page table ");
   p = put_ptr(p, pagetable);
   *p++ = '\n';

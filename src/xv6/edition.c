@@ -1,5 +1,7 @@
 #include "sv39sim/xv6/edition.h"
 
+#include <stddef.h>
+
 #include "sv39sim/xv6/machine.h"
 #include "sv39sim/xv6/memlayout.h"
 #include "sv39sim/sv39.h"
@@ -76,3 +78,151 @@ const struct xv6_edition edition_fall2020 = {
     .names = {"exec", "fork", "exit", "wait", "kill", "uvminit"},
     .kpt_modes = 1u << KPT_GLOBAL | 1u << KPT_PER_PROCESS | 1u << KPT_PER_PROCESS_USER,
 };
+
+// kvmmake (kernel/vm.c, 2021-2023): kvminit's rows without CLINT, which the timer no
+// longer needs in S-mode.
+static const struct edition_kmap kmap_fall2021[] = {
+    {"UART0", ABS(UART0), ABS(UART0 + PGSIZE), ABS(UART0), PTE_R | PTE_W,
+     EDITION_KMAP_DEVICE},
+    {"VIRTIO0", ABS(VIRTIO0), ABS(VIRTIO0 + PGSIZE), ABS(VIRTIO0), PTE_R | PTE_W,
+     EDITION_KMAP_DEVICE},
+    {"PLIC", ABS(PLIC), ABS(PLIC + 0x400000), ABS(PLIC), PTE_R | PTE_W, EDITION_KMAP_DEVICE},
+    {"text", ABS(KERNBASE), {EDITION_ETEXT, 0}, ABS(KERNBASE), PTE_R | PTE_X,
+     EDITION_KMAP_KERNEL},
+    {"data", {EDITION_ETEXT, 0}, {EDITION_PHYSTOP, 0}, {EDITION_ETEXT, 0}, PTE_R | PTE_W,
+     EDITION_KMAP_KERNEL},
+    {"TRAMPOLINE", ABS(TRAMPOLINE), ABS(TRAMPOLINE + PGSIZE), {EDITION_TRAMPOLINE, 0},
+     PTE_R | PTE_X, EDITION_KMAP_KERNEL},
+};
+
+// kvmmake from 2024: PLIC's whole 0x4000000 bytes (32 level-0 tables).
+static const struct edition_kmap kmap_fall2024[] = {
+    {"UART0", ABS(UART0), ABS(UART0 + PGSIZE), ABS(UART0), PTE_R | PTE_W,
+     EDITION_KMAP_DEVICE},
+    {"VIRTIO0", ABS(VIRTIO0), ABS(VIRTIO0 + PGSIZE), ABS(VIRTIO0), PTE_R | PTE_W,
+     EDITION_KMAP_DEVICE},
+    {"PLIC", ABS(PLIC), ABS(PLIC + 0x4000000), ABS(PLIC), PTE_R | PTE_W,
+     EDITION_KMAP_DEVICE},
+    {"text", ABS(KERNBASE), {EDITION_ETEXT, 0}, ABS(KERNBASE), PTE_R | PTE_X,
+     EDITION_KMAP_KERNEL},
+    {"data", {EDITION_ETEXT, 0}, {EDITION_PHYSTOP, 0}, {EDITION_ETEXT, 0}, PTE_R | PTE_W,
+     EDITION_KMAP_KERNEL},
+    {"TRAMPOLINE", ABS(TRAMPOLINE), ABS(TRAMPOLINE + PGSIZE), {EDITION_TRAMPOLINE, 0},
+     PTE_R | PTE_X, EDITION_KMAP_KERNEL},
+};
+
+#define NROWS(a) (sizeof(a) / sizeof((a)[0]))
+
+// From 2022 user.ld links text (R|X) and data (R|W) apart, and exec maps each PT_LOAD
+// with uvmalloc(..., flags2perm(p_flags)), which adds PTE_R | PTE_U: ELF's PF_X (1) gives
+// PTE_X, PF_W (2) PTE_W.
+static uint64_t segment_perm_flags2perm(uint32_t p_flags) {
+  uint64_t perm = PTE_R | PTE_U;
+  if (p_flags & 0x1)
+    perm |= PTE_X;
+  if (p_flags & 0x2)
+    perm |= PTE_W;
+  return perm;
+}
+
+// 2021 is 2020's kernel without CLINT, with kvmmake making the stacks.
+const struct xv6_edition edition_fall2021 = {
+    .name = "fall 2021 (6.1810)",
+    .year = 2021,
+    .kmap = kmap_fall2021,
+    .nkmap = NROWS(kmap_fall2021),
+    .kstacks = EDITION_KSTACKS_KVMMAKE,
+    .kstack_gap = 2 * PGSIZE,
+    .kstack_stride = 2 * PGSIZE,
+    .etext = 0x80008000ULL,
+    .end = 0x80026240ULL,
+    .trampoline = 0x80007000ULL,
+    .boot_device_pages = 0,
+    .segment_perm = segment_perm_rwx,
+    .uvm_perm = PTE_R | PTE_W | PTE_X | PTE_U,
+    .ustack_pages = 1,
+    .first_proc = EDITION_FIRST_INITCODE,
+    .growproc_bits = 32,
+    .vmprint = EDITION_VMPRINT_DOTS_SPACED,
+    .names = {"exec", "fork", "exit", "wait", "kill", "uvminit"},
+    .kpt_modes = 1u << KPT_GLOBAL,
+};
+
+// 2022 and 2023: virtio's rings are kalloc'd, user segments keep their ELF permissions
+// and the user's memory grows R|W|U, sz is 64-bit; the two differ only in end.
+#define FALL2022_LIKE(yr, end_)                                                         \
+  {                                                                                      \
+    .name = "fall " #yr " (6.1810)", .year = yr, .kmap = kmap_fall2021,                  \
+    .nkmap = NROWS(kmap_fall2021), .kstacks = EDITION_KSTACKS_KVMMAKE,                   \
+    .kstack_gap = 2 * PGSIZE, .kstack_stride = 2 * PGSIZE, .etext = 0x80008000ULL,       \
+    .end = end_, .trampoline = 0x80007000ULL, .boot_device_pages = 3,                    \
+    .segment_perm = segment_perm_flags2perm, .uvm_perm = PTE_R | PTE_W | PTE_U,          \
+    .vaddr_check_first = true,                                                           \
+    .ustack_pages = 1, .first_proc = EDITION_FIRST_INITCODE, .growproc_bits = 64,        \
+    .vmprint = EDITION_VMPRINT_DOTS_SPACED,                                              \
+    .names = {"exec", "fork", "exit", "wait", "kill", "uvmfirst"},                       \
+    .kpt_modes = 1u << KPT_GLOBAL,                                                       \
+  }
+const struct xv6_edition edition_fall2022 = FALL2022_LIKE(2022, 0x80021d80ULL);
+const struct xv6_edition edition_fall2023 = FALL2022_LIKE(2023, 0x80021dc0ULL);
+
+// 2024: the whole PLIC, a smaller kernel (the trampoline one page lower), USERSTACK (1
+// page), vmprint with each entry's va.
+const struct xv6_edition edition_fall2024 = {
+    .name = "fall 2024 (6.1810)",
+    .year = 2024,
+    .kmap = kmap_fall2024,
+    .nkmap = NROWS(kmap_fall2024),
+    .kstacks = EDITION_KSTACKS_KVMMAKE,
+    .kstack_gap = 2 * PGSIZE,
+    .kstack_stride = 2 * PGSIZE,
+    .etext = 0x80007000ULL,
+    .end = 0x80020cb0ULL,
+    .trampoline = 0x80006000ULL,
+    .boot_device_pages = 3,
+    .segment_perm = segment_perm_flags2perm,
+    .uvm_perm = PTE_R | PTE_W | PTE_U,
+    .vaddr_check_first = true,
+    .ustack_pages = 1,
+    .first_proc = EDITION_FIRST_INITCODE,
+    .growproc_bits = 64,
+    .vmprint = EDITION_VMPRINT_VA_INT,
+    .names = {"exec", "fork", "exit", "wait", "kill", "uvmfirst"},
+    .kpt_modes = 1u << KPT_GLOBAL,
+};
+
+// 2025: pid 1 gets its image from forkret's kexec, the kernel's functions are k-named,
+// vmprint's va is no longer sign-extended.
+const struct xv6_edition edition_fall2025 = {
+    .name = "fall 2025 (6.1810)",
+    .year = 2025,
+    .kmap = kmap_fall2024,
+    .nkmap = NROWS(kmap_fall2024),
+    .kstacks = EDITION_KSTACKS_KVMMAKE,
+    .kstack_gap = 2 * PGSIZE,
+    .kstack_stride = 2 * PGSIZE,
+    .etext = 0x80007000ULL,
+    .end = 0x80020be8ULL,
+    .trampoline = 0x80006000ULL,
+    .boot_device_pages = 3,
+    .segment_perm = segment_perm_flags2perm,
+    .uvm_perm = PTE_R | PTE_W | PTE_U,
+    .vaddr_check_first = true,
+    .ustack_pages = 1,
+    .first_proc = EDITION_FIRST_KEXEC,
+    .growproc_bits = 64,
+    .vmprint = EDITION_VMPRINT_VA,
+    .names = {"kexec", "kfork", "kexit", "kwait", "kkill", "uvmfirst"},
+    .kpt_modes = 1u << KPT_GLOBAL,
+};
+
+const struct xv6_edition *edition_of_year(int year) {
+  static const struct xv6_edition *const all[] = {
+      &edition_fall2020, &edition_fall2021, &edition_fall2022,
+      &edition_fall2023, &edition_fall2024, &edition_fall2025};
+  for (size_t i = 0; i < NROWS(all); i++) {
+    if (all[i]->year == year)
+      return all[i];
+  }
+  return NULL;
+}

@@ -113,11 +113,12 @@ static int swap_mirror(struct machine *m, struct proc *p, uint64_t pagetable, ui
   return r == SIM_OK ? SIM_FAIL : r;
 }
 
-// exec itself; argv_pa[i] are the kernel pages holding the argument strings. SIM_OK with
+// exec itself; argv[0..nargs) are the argument strings (in kernel pages that sys_exec
+// took, or forkret's constant). SIM_OK with
 // res->ret = argc, or SIM_FAIL where exec returns -1 (res->why says which check failed),
 // the new table freed and the old image untouched.
 static int exec(struct machine *m, int slot, const struct inode *ip, const char *path,
-                const uint64_t *argv_pa, struct exec_result *res) {
+                int nargs, char *const argv[], struct exec_result *res) {
   struct proc *p = &m->proc[slot];
   const struct xv6_edition *ed = m->cfg.edition;
   uint64_t sz = 0, sz1, sp, stackbase, pagetable = 0;
@@ -167,6 +168,11 @@ static int exec(struct machine *m, int slot, const struct inode *ip, const char 
       why(res, "segment %d: user memory would reach PLIC", i);
       goto bad;
     }
+    if (ed->vaddr_check_first && ph.vaddr % PGSIZE != 0) {
+      why(res, "segment %d: vaddr 0x%llx is not page-aligned", i,
+          (unsigned long long)ph.vaddr);
+      goto bad;
+    }
     r = vm_uvmalloc(m, pagetable, sz, ph.vaddr + ph.memsz, ed->segment_perm(ph.flags), &sz1);
     if (r == SIM_FAIL) {
       why(res, "segment %d: uvmalloc failed (out of memory)", i);
@@ -209,13 +215,12 @@ static int exec(struct machine *m, int slot, const struct inode *ip, const char 
   sp = sz;
   stackbase = sp - ed->ustack_pages * PGSIZE;
 
-  char arg[PGSIZE];
-  for (argc = 0; argv_pa[argc] != 0; argc++) {
+  for (argc = 0; argc < (uint64_t)nargs; argc++) {
     if (argc >= MAXARG) {
       why(res, "more than %d arguments", MAXARG);
       goto bad;
     }
-    ram_read(&m->hw.ram, argv_pa[argc], arg, PGSIZE);
+    const char *arg = argv[argc];
     uint64_t len = strnlen(arg, PGSIZE - 1) + 1;
     sp -= len;
     sp -= sp % 16; // riscv sp must be 16-byte aligned
@@ -293,6 +298,9 @@ int exec_sys_exec(struct machine *m, int slot, const uint8_t *file, uint64_t len
                   const char *path, int argc, char *const argv[], struct exec_result *res) {
   uint64_t argv_pa[MAXARG + 1];
   int i;
+  // 2025's pid 1: forkret calls kexec in the kernel, its argv a constant (no pages).
+  bool kexec = m->first_kexec && slot == m->initproc;
+  m->first_kexec = m->first_kexec && !kexec;
 
   memset(argv_pa, 0, sizeof(argv_pa));
   res->ret = -1;
@@ -302,32 +310,38 @@ int exec_sys_exec(struct machine *m, int slot, const uint8_t *file, uint64_t len
       why(res, "more than %d arguments", MAXARG - 1);
       goto out;
     }
-    argv_pa[i] = kmem_kalloc(m);
-    if (argv_pa[i] == 0) {
-      if (m->halted)
-        return SIM_PANIC;
-      why(res, "out of memory for argument %d", i);
-      goto out;
-    }
     size_t n = strlen(argv[i]);
+    if (!kexec) {
+      argv_pa[i] = kmem_kalloc(m);
+      if (argv_pa[i] == 0) {
+        if (m->halted)
+          return SIM_PANIC;
+        why(res, "out of memory for argument %d", i);
+        goto out;
+      }
+    }
     if (n >= PGSIZE) {
       why(res, "argument %d is longer than a page", i);
       goto out;
     }
-    ram_write(&m->hw.ram, argv_pa[i], argv[i], n + 1);
+    if (!kexec)
+      ram_write(&m->hw.ram, argv_pa[i], argv[i], n + 1);
   }
   if (i >= MAXARG) {
     why(res, "more than %d arguments", MAXARG - 1);
     goto out;
   }
   struct inode ip = {file, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len};
-  if (exec(m, slot, &ip, path, argv_pa, res) == SIM_PANIC)
+  if (exec(m, slot, &ip, path, argc, argv, res) == SIM_PANIC)
     return SIM_PANIC;
 out:
   for (i = 0; i < MAXARG && argv_pa[i] != 0; i++) {
     if (kmem_kfree(m, argv_pa[i]) != SIM_OK)
       return SIM_PANIC;
   }
+  if (kexec && res->ret < 0)
+    return machine_panic(m, "exec", "forkret: %s(\"%s\") returned -1 (%s)",
+                         m->cfg.edition->names.exec, path, res->why);
   proc_tf_write(m, slot, TF_A0, (uint64_t)(int64_t)res->ret); // syscall(): a0 = result
   return SIM_OK;
 }

@@ -118,14 +118,24 @@ int kvm_boot_kstack_slot(const struct machine *m, uint64_t va) {
   return edition_kstack_slot(m->cfg.edition, va);
 }
 
-// The pages the disk driver kallocs at boot and keeps (its rings, from 2022 on; none in
-// 2020, whose rings are static). Out of memory panics as xv6's driver does.
+// The pages the disk driver kallocs at boot and keeps, recorded in m->device_pages (its
+// rings from 2022 on: desc, avail, used; none in 2020, whose rings are static). Like
+// xv6's driver it takes them all, then panics if any was 0.
 static int virtio_disk_init(struct machine *m) {
-  for (unsigned i = 0; i < m->cfg.edition->boot_device_pages; i++) {
-    if (kmem_kalloc(m) == 0)
-      return m->halted ? SIM_PANIC
-                       : machine_panic(m, "virtio disk kalloc", "no page for a device");
+  bool missing = false;
+  unsigned n = m->cfg.edition->boot_device_pages;
+  for (unsigned i = 0; i < n && i < sizeof(m->device_pages) / sizeof(m->device_pages[0]);
+       i++) {
+    uint64_t pa = kmem_kalloc(m);
+    if (m->halted)
+      return SIM_PANIC;
+    if (pa == 0)
+      missing = true;
+    else
+      m->device_pages[m->ndevice_pages++] = pa;
   }
+  if (missing)
+    return machine_panic(m, "virtio disk kalloc", "no page for one of the disk's rings");
   return SIM_OK;
 }
 

@@ -100,6 +100,8 @@ static void power_on(struct machine *m) {
   memset(m->tlb_pid, 0, sizeof(m->tlb_pid));
   m->kernel_pagetable = 0;
   m->booted = false;
+  m->ndevice_pages = 0;
+  m->first_kexec = false;
   memset(m->proc, 0, sizeof(m->proc));
   for (int i = 0; i < NPROC; i++)
     m->proc[i].parent = -1;
@@ -165,11 +167,39 @@ int machine_set_kernel(struct machine *m, uint64_t etext, uint64_t end, uint64_t
   c.etext = etext;
   c.end = end;
   c.trampoline = trampoline;
+  c.own_kernel = true;
   const char *problem = config_problem(&c);
   if (problem != NULL) {
     snprintf(err, errlen, "etext 0x%llx, end 0x%llx, trampoline 0x%llx: %s",
              (unsigned long long)etext, (unsigned long long)end,
              (unsigned long long)trampoline, problem);
+    return -1;
+  }
+  m->cfg = c;
+  return 0;
+}
+
+int machine_set_edition(struct machine *m, const struct xv6_edition *ed, char *err,
+                        size_t errlen) {
+  if (m->booted) {
+    snprintf(err, errlen, "the edition is chosen before 'boot' ('reset' for a fresh machine)");
+    return -1;
+  }
+  if (!edition_offers_kpt(ed, (int)m->cfg.kpt)) {
+    snprintf(err, errlen, "%s's lab has no kernel-table mode %s", ed->name,
+             kpt_mode_name(m->cfg.kpt));
+    return -1;
+  }
+  struct config c = m->cfg;
+  c.edition = ed;
+  if (!c.own_kernel) {
+    c.etext = ed->etext;
+    c.end = ed->end;
+    c.trampoline = ed->trampoline;
+  }
+  const char *problem = config_problem(&c);
+  if (problem != NULL) {
+    snprintf(err, errlen, "%s: %s", ed->name, problem);
     return -1;
   }
   m->cfg = c;

@@ -218,6 +218,7 @@ int proc_userinit(struct machine *m, int *slot) {
     strcpy(p->name, "initcode");
   } else {
     strcpy(p->name, "init"); // forkret's kexec("/init") gives it its image
+    m->first_kexec = true;
   }
   p->state = RUNNABLE;
   return SIM_OK;

@@ -46,6 +46,12 @@ void fuzz_config(const uint8_t *data, size_t size, struct config *cfg) {
       cfg->ad = AD_HW;
     } else if (strcmp(w, "ad=fault") == 0) {
       cfg->ad = AD_FAULT;
+    } else if (strncmp(w, "edition=", 8) == 0 && cmd_parse_u64(w + 8, false, &v) == 0 &&
+               v >= EDITION_FIRST_YEAR && v <= EDITION_LAST_YEAR) {
+      cfg->edition = edition_of_year((int)v);
+      cfg->etext = cfg->edition->etext;
+      cfg->end = cfg->edition->end;
+      cfg->trampoline = cfg->edition->trampoline;
     }
   }
 }
@@ -53,8 +59,8 @@ void fuzz_config(const uint8_t *data, size_t size, struct config *cfg) {
 // Whether machines of a and b boot to the same state: they agree on all that boot reads
 // (not the TLB's geometry nor the A/D policy). Field by field: padding may differ.
 static bool same_boot(const struct config *a, const struct config *b) {
-  return a->ram_size == b->ram_size && a->kpt == b->kpt && a->kpt_clint == b->kpt_clint &&
-         a->kpt_kstack == b->kpt_kstack &&
+  return a->edition == b->edition && a->ram_size == b->ram_size && a->kpt == b->kpt &&
+         a->kpt_clint == b->kpt_clint && a->kpt_kstack == b->kpt_kstack &&
          a->etext == b->etext && a->end == b->end && a->trampoline == b->trampoline;
 }
 

@@ -96,6 +96,23 @@ expect kernel-missing 2 "sv39sim: --kernel: cannot open 'nothere.elf': No such f
   '' -- --kernel nothere.elf
 expect kernel-truncated 1 "sv39sim: -e:1: kernel: 'cut.elf': its section headers are missing or lie outside the file" \
   '' -- -e 'kernel cut.elf'
+# --edition and `edition`: a year sv39sim has, before boot; --version names it in any order.
+expect edition-unknown 2 "sv39sim: --edition: '2019' is not an xv6 edition (2020 to 2025)" '' \
+  -- --edition 2019 -e boot
+expect edition-word 2 "sv39sim: --edition: 'fall' is not an xv6 edition (2020 to 2025)" '' \
+  -- --edition fall
+expect edition-version 0 '' "simulated kernel: xv6 fall 2024 (6.1810)" -- --version --edition 2024
+expect edition-version-default 0 '' "simulated kernel: xv6 fall 2020 (6.S081)" -- --version
+expect edition-after-boot 1 "sv39sim: -e:2: edition: the edition is chosen before 'boot' ('reset' for a fresh machine)" \
+  "boot: kernel page table 0x0000000087fff000, 32591 pages free" -- -e 'boot; edition 2021'
+expect edition-no-year 1 "sv39sim: -e:1: edition: no xv6 edition of 2026 (2020 to 2025: the fall terms)" '' \
+  -- -e 'edition 2026'
+expect edition-mode 1 "sv39sim: -e:2: edition: fall 2022 (6.1810)'s lab has no kernel-table mode per-process" \
+  '' -- -e 'mode per-process; edition 2022'
+expect mode-edition 1 "sv39sim: -e:2: mode: fall 2022 (6.1810)'s lab has no kernel-table mode per-process (the per-process kernel tables are fall 2020's lab)" \
+  '' -- -e 'edition 2022; mode per-process'
+expect edition-kernel-warns 0 "sv39sim: --kernel: warning: '$data/kernel/kernel-2025-like.elf' has the functions of an xv6 kernel of 2025, not of the simulated edition (fall 2024 (6.1810))" \
+  '' -- --edition 2024 --kernel "$data/kernel/kernel-2025-like.elf"
 expect garbage 1 "sv39sim: garbage.bin:1: line contains a NUL byte (is this a trace file?)" '' -- garbage.bin
 expect nul-byte 1 "sv39sim: nul.trace:2: line contains a NUL byte (is this a trace file?)" \
   "boot: kernel page table 0x0000000087fff000, 32591 pages free" -- nul.trace

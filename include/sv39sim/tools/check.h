@@ -12,6 +12,8 @@
 //     table, once; allocproc's in the other lab shapes, at p->kstack);
 //   - a level-0 user leaf of a live process's user table other than TRAMPOLINE and
 //     TRAPFRAME: uvmunmap frees those with do_free;
+//   - a page a device driver kalloc'd at boot and keeps (virtio_disk_init's desc, avail
+//     and used rings from 2022 on, recorded in the machine);
 //   - a page the user took with the `kalloc` command (check_hold) and nothing else owns:
 //     held by the user. Mapping such a page into a table hands it over to that table.
 // Mappings that own nothing: identity mappings in kernel tables (the direct map and the
@@ -40,6 +42,7 @@ enum check_owner {
   CHECK_KSTACK,
   CHECK_USER_PAGE, // a user leaf (uvmunmap's do_free)
   CHECK_HELD,      // taken with the `kalloc` command
+  CHECK_DEVICE,    // a device driver's page from boot (virtio's rings, 2022 on)
   CHECK_NKINDS
 };
 
@@ -92,7 +95,8 @@ void check_release(struct machine *m, uint64_t pa);
 // (zombies and the living alike, init included), then kfree of every page the user holds
 // that is neither free nor owned. Returns SIM_OK, SIM_PANIC (a broken table panics, as
 // freeproc would) or SIM_FAIL (no host memory to find the held pages that are still the
-// user's). What remains owned is the kernel's: its table and procinit's stacks.
+// user's). What remains owned is the kernel's: its table, the boot stacks and the
+// device pages.
 int check_teardown(struct machine *m);
 
 #endif

@@ -37,8 +37,16 @@ enum edition_kstacks { EDITION_KSTACKS_PROCINIT, EDITION_KSTACKS_KVMMAKE };
 // is allocproc alone and the first forkret calls kexec in the kernel (no argv page).
 enum edition_first_proc { EDITION_FIRST_INITCODE, EDITION_FIRST_KEXEC };
 
-// The lab handout's vmprint format; the views render it.
-enum edition_vmprint { EDITION_VMPRINT_DOTS };
+// The lab handout's vmprint format; the views render it. DOTS: `..0: pte ...` (2020);
+// DOTS_SPACED: ` ..0: pte ...`, a space before every `..` (2021-2023); VA_INT: ` ..VA: pte
+// ...` with the entry's va, whose root part is `i << 30` computed as an int and
+// sign-extended (2024); VA: the same va without the sign extension (2025).
+enum edition_vmprint {
+  EDITION_VMPRINT_DOTS,
+  EDITION_VMPRINT_DOTS_SPACED,
+  EDITION_VMPRINT_VA_INT,
+  EDITION_VMPRINT_VA
+};
 
 // The kernel's names for the functions sv39sim's messages name (kexec, kfork... in 2025;
 // uvmfirst from 2022 on).
@@ -64,6 +72,8 @@ struct xv6_edition {
   // which uvmclear clears).
   uint64_t (*segment_perm)(uint32_t p_flags);
   uint64_t uvm_perm;
+  bool vaddr_check_first;  // exec refuses a misaligned p_vaddr before uvmalloc (2022 on),
+                           // not after it (2020-2021)
   unsigned ustack_pages;   // exec's user stack pages above the guard page
   enum edition_first_proc first_proc;
   unsigned growproc_bits;  // width of sys_sbrk's addr and growproc's sz: 32 or 64
@@ -80,6 +90,15 @@ struct xv6_edition {
 #define FALL2020_END 0x80027020ULL
 #define FALL2020_TRAMPOLINE 0x80007000ULL
 extern const struct xv6_edition edition_fall2020;
+// Fall 2021-2025, 6.1810 (../shared/EDITIONS.md's table).
+extern const struct xv6_edition edition_fall2021, edition_fall2022, edition_fall2023,
+    edition_fall2024, edition_fall2025;
+
+#define EDITION_FIRST_YEAR 2020
+#define EDITION_LAST_YEAR 2025
+
+// The edition of that year (fall term), or NULL when sv39sim has none.
+const struct xv6_edition *edition_of_year(int year);
 
 // The address a mapping row names, given the image's symbols and PHYSTOP.
 uint64_t edition_addr(struct edition_addr a, uint64_t etext, uint64_t trampoline,

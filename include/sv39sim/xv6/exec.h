@@ -12,7 +12,9 @@ struct exec_result {
 
 // sys_exec: one kalloc'd page per argument string (argv[0] included), exec of the ELF
 // image file[0..len) for the process in slot, then those pages freed again. Returns
-// SIM_OK with the outcome in *res, or SIM_PANIC.
+// SIM_OK with the outcome in *res, or SIM_PANIC. In an edition whose pid 1 starts with
+// forkret's kexec (2025), pid 1's first exec is that call: no argument pages, and a -1
+// panics "exec" as forkret does.
 int exec_sys_exec(struct machine *m, int slot, const uint8_t *file, uint64_t len,
                   const char *path, int argc, char *const argv[], struct exec_result *res);
 

@@ -44,6 +44,8 @@ struct config {
   uint64_t etext;        // kernel image symbols (the edition's by default)
   uint64_t end;
   uint64_t trampoline;
+  bool own_kernel;       // the symbols came from the user's kernel ELF (--kernel), not
+                         // from the edition
   enum ad_policy ad;     // --ad hw|fault
   struct tlb_geometry tlb; // --tlb ENTRIES[xWAYS][,POLICY]
 };
@@ -71,6 +73,11 @@ struct machine {
   struct kmem kmem;
   uint64_t kernel_pagetable; // 0 until boot
   bool booted;
+  // The pages device drivers kalloc'd at boot and keep (virtio's rings from 2022 on).
+  uint64_t device_pages[4];
+  unsigned ndevice_pages;
+  // 2025: pid 1 has not yet had forkret's kexec, which its first exec is.
+  bool first_kexec;
   struct proc proc[NPROC];
   int nextpid;
   int initproc;              // slot of pid 1, -1 before userinit
@@ -125,6 +132,12 @@ void machine_free(struct machine *m);
 // cannot hold: the same checks as machine_new's); m is then unchanged.
 int machine_set_kernel(struct machine *m, uint64_t etext, uint64_t end, uint64_t trampoline,
                        char *err, size_t errlen);
+
+// Simulate edition ed, before boot: unless the user's kernel ELF gave the image symbols,
+// they become ed's defaults. Returns 0, or -1 with the reason in err (booted already, or
+// the kernel-table mode is not one ed's lab has); m is then unchanged.
+int machine_set_edition(struct machine *m, const struct xv6_edition *ed, char *err,
+                        size_t errlen);
 
 // Throw the machine's state away and power it on again with the same configuration.
 // Returns 0, or -1 if the host is out of memory (m then stays as it was).
