@@ -166,55 +166,26 @@ const struct xv6_edition edition_fall2021 = {
 const struct xv6_edition edition_fall2022 = FALL2022_LIKE(2022, 0x80021d80ULL);
 const struct xv6_edition edition_fall2023 = FALL2022_LIKE(2023, 0x80021dc0ULL);
 
-// 2024: the whole PLIC, a smaller kernel (the trampoline one page lower), USERSTACK (1
-// page), vmprint with each entry's va.
-const struct xv6_edition edition_fall2024 = {
-    .name = "fall 2024 (6.1810)",
-    .year = 2024,
-    .kmap = kmap_fall2024,
-    .nkmap = NROWS(kmap_fall2024),
-    .kstacks = EDITION_KSTACKS_KVMMAKE,
-    .kstack_gap = 2 * PGSIZE,
-    .kstack_stride = 2 * PGSIZE,
-    .etext = 0x80007000ULL,
-    .end = 0x80020cb0ULL,
-    .trampoline = 0x80006000ULL,
-    .boot_device_pages = 3,
-    .segment_perm = segment_perm_flags2perm,
-    .uvm_perm = PTE_R | PTE_W | PTE_U,
-    .vaddr_check_first = true,
-    .ustack_pages = 1,
-    .first_proc = EDITION_FIRST_INITCODE,
-    .growproc_bits = 64,
-    .vmprint = EDITION_VMPRINT_VA_INT,
-    .names = {"exec", "fork", "exit", "wait", "kill", "uvmfirst"},
-    .kpt_modes = 1u << KPT_GLOBAL,
-};
-
-// 2025: pid 1 gets its image from forkret's kexec, the kernel's functions are k-named,
-// vmprint's va is no longer sign-extended.
-const struct xv6_edition edition_fall2025 = {
-    .name = "fall 2025 (6.1810)",
-    .year = 2025,
-    .kmap = kmap_fall2024,
-    .nkmap = NROWS(kmap_fall2024),
-    .kstacks = EDITION_KSTACKS_KVMMAKE,
-    .kstack_gap = 2 * PGSIZE,
-    .kstack_stride = 2 * PGSIZE,
-    .etext = 0x80007000ULL,
-    .end = 0x80020be8ULL,
-    .trampoline = 0x80006000ULL,
-    .boot_device_pages = 3,
-    .segment_perm = segment_perm_flags2perm,
-    .uvm_perm = PTE_R | PTE_W | PTE_U,
-    .vaddr_check_first = true,
-    .ustack_pages = 1,
-    .first_proc = EDITION_FIRST_KEXEC,
-    .growproc_bits = 64,
-    .vmprint = EDITION_VMPRINT_VA,
-    .names = {"kexec", "kfork", "kexit", "kwait", "kkill", "uvmfirst"},
-    .kpt_modes = 1u << KPT_GLOBAL,
-};
+// 2024 and 2025 share the whole PLIC, a smaller kernel (the trampoline one page lower),
+// USERSTACK (1 page) and vmprint with each entry's va; 2025 starts pid 1 from forkret's
+// kexec, names the kernel's functions k*, and no longer sign-extends vmprint's va.
+#define FALL2024_LIKE(y, end_, first, vmprint_, ...)                                      \
+  {                                                                                      \
+    .name = "fall " #y " (6.1810)", .year = y, .kmap = kmap_fall2024,                    \
+    .nkmap = NROWS(kmap_fall2024), .kstacks = EDITION_KSTACKS_KVMMAKE,                   \
+    .kstack_gap = 2 * PGSIZE, .kstack_stride = 2 * PGSIZE, .etext = 0x80007000ULL,       \
+    .end = end_, .trampoline = 0x80006000ULL, .boot_device_pages = 3,                    \
+    .segment_perm = segment_perm_flags2perm, .uvm_perm = PTE_R | PTE_W | PTE_U,          \
+    .vaddr_check_first = true, .ustack_pages = 1, .first_proc = first,                   \
+    .growproc_bits = 64, .vmprint = vmprint_, .names = {__VA_ARGS__, "uvmfirst"},        \
+    .kpt_modes = 1u << KPT_GLOBAL,                                                       \
+  }
+const struct xv6_edition edition_fall2024 =
+    FALL2024_LIKE(2024, 0x80020cb0ULL, EDITION_FIRST_INITCODE, EDITION_VMPRINT_VA_INT,
+                  "exec", "fork", "exit", "wait", "kill");
+const struct xv6_edition edition_fall2025 =
+    FALL2024_LIKE(2025, 0x80020be8ULL, EDITION_FIRST_KEXEC, EDITION_VMPRINT_VA, "kexec",
+                  "kfork", "kexit", "kwait", "kkill");
 
 const struct xv6_edition *edition_of_year(int year) {
   static const struct xv6_edition *const all[] = {
