@@ -356,6 +356,10 @@ enum cmd_status cmd_run_argv(struct session *s, int argc, char **words) {
   struct cmd_result r = dispatch(&c, d, argc, words);
   if (r.status == CMD_PANIC)
     s->panicked = true;
+  if (c.view.streamed) { // the view printed the JSON line itself (cmd_priv.h)
+    cJSON_Delete(c.view.json);
+    c.view.json = NULL;
+  }
   show_outcome(s, d != NULL ? d->name : NULL, r, c.view.json);
   return r.status;
 }
