@@ -241,3 +241,24 @@ Test(render, dot_draws_kernel_stacks_as_one_strided_node) {
   cr_assert_not_null(strstr(outbuf, "383..509 step 2: 64 x rw-----"), "got:\n%s", outbuf);
   cr_assert_not_null(strstr(outbuf, "63 level-0 tables"), "direct map not collapsed");
 }
+
+// With --json a streamed view writes the command's one line itself ("cmd" and "ok" first),
+// and a view that fails before writing (no such pid) still gets cmd.c's line.
+Test(render, json_mode_streams_one_line_per_command) {
+  s.json = true;
+  cr_assert_eq(cmd_run_line(&s, "json kernel"), CMD_OK);
+  cr_assert_eq(cmd_run_line(&s, "vmprint 1"), CMD_OK);
+  cr_assert_eq(cmd_run_line(&s, "json 9"), CMD_ERROR);
+  fflush(s.out);
+  int lines = 0;
+  for (char *save = NULL, *l = strtok_r(outbuf, "\n", &save); l != NULL;
+       l = strtok_r(NULL, "\n", &save), lines++) {
+    cJSON *o = cJSON_Parse(l);
+    cr_assert_not_null(o, "line %d does not parse", lines);
+    cr_assert_str_eq(o->child->string, "cmd");
+    cr_assert_eq(cJSON_IsTrue(cJSON_GetObjectItem(o, "ok")), lines < 2);
+    cr_assert_eq(cJSON_GetObjectItem(o, "entries") != NULL, lines < 2);
+    cJSON_Delete(o);
+  }
+  cr_assert_eq(lines, 3);
+}
