@@ -240,6 +240,12 @@ Test(render, dot_draws_kernel_stacks_as_one_strided_node) {
   fflush(s.out);
   cr_assert_not_null(strstr(outbuf, "383..509 step 2: 64 x rw-----"), "got:\n%s", outbuf);
   cr_assert_not_null(strstr(outbuf, "63 level-0 tables"), "direct map not collapsed");
+  static const char *const regions[] = {"\"CLINT\\l", "\"PLIC\\l", "\"UART0, VIRTIO0\\l",
+                                        "\"kernel text\\l", "\"kernel data, RAM\\l",
+                                        "\"kernel stacks\\l", "\"trampoline\\l",
+                                        "  legend [shape=none"};
+  for (int i = 0; i < 8; i++)
+    cr_assert_not_null(strstr(outbuf, regions[i]), "no %s in:\n%s", regions[i], outbuf);
 }
 
 // With --json a streamed view writes the command's one line itself ("cmd" and "ok" first),

@@ -7,6 +7,7 @@
 
 #include "sv39sim/hw/pt.h"
 #include "sv39sim/xv6/machine.h"
+#include "sv39sim/xv6/memlayout.h"
 #include "sv39sim/view/render.h"
 #include "sv39sim/sv39.h"
 
@@ -38,6 +39,9 @@ struct dot {
   uint64_t *seen; // tables drawn already: a table built by hand may be shared or cyclic
   size_t nseen, seencap;
   struct drawn level[3]; // the table at each level that the walk is in
+  bool user;      // a process's user table (regions named from its layout), else a kernel's
+  uint64_t etext; // the kernel image's, for its text and data regions
+  long guard;     // user: the range of the guard page (no U below the trapframe), or -1
 };
 
 // The PTE at pa, which lies in a table page inside RAM.
@@ -217,6 +221,51 @@ static const char *fill_for(unsigned attr) {
   return "white";
 }
 
+// The memlayout region range i lies in, by its va: xv6's kernel devices, image and stacks,
+// or in a user table the pages exec lays out (text and data, the guard page, the stack
+// above it, and what sbrk added above the stack: heap).
+static const char *region_name(const struct dot *d, size_t i) {
+  const struct render_range *r = &d->ranges[i];
+  uint64_t va = r->va;
+  if (va == TRAMPOLINE)
+    return "trampoline";
+  if (va == TRAPFRAME && d->user)
+    return "trapframe";
+  if (d->user) {
+    if ((long)i == d->guard)
+      return "guard page";
+    if (d->guard < 0 || (long)i < d->guard)
+      return "text/data";
+    return (long)i == d->guard + 1 ? "stack" : "heap";
+  }
+  if (va >= CLINT && va < CLINT + CLINT_SIZE)
+    return "CLINT";
+  if (va >= PLIC && va < UART0)
+    return "PLIC";
+  if (va == UART0)
+    return r->size > PGSIZE ? "UART0, VIRTIO0" : "UART0";
+  if (va == VIRTIO0)
+    return "VIRTIO0";
+  if (va >= KERNBASE && va < d->etext)
+    return "kernel text";
+  if (va >= d->etext && va < TRAPFRAME && va < (1ULL << 38))
+    return "kernel data, RAM";
+  if (va >= KERNBASE)
+    return "kernel stack";
+  return "user memory";
+}
+
+// The colours' meanings, as a node of their own.
+static void emit_legend(struct dot *d) {
+  fputs("  legend [shape=none, margin=0, label=<<table border=\"0\" cellborder=\"1\" "
+        "cellspacing=\"0\"><tr><td>colour</td><td>leaf bits</td></tr>"
+        "<tr><td bgcolor=\"lightblue\"> </td><td>u: user</td></tr>"
+        "<tr><td bgcolor=\"pink\"> </td><td>x, no u: code</td></tr>"
+        "<tr><td bgcolor=\"lightyellow\"> </td><td>w, no u or x: data</td></tr>"
+        "<tr><td bgcolor=\"white\"> </td><td>r only: read-only</td></tr>"
+        "<tr><td bgcolor=\"lightgrey\"> </td><td>guard page (user table, no u)</td></tr></table>>];\n", d->out);
+}
+
 static void emit_ranges(struct dot *d) {
   for (size_t i = 0; i < d->nranges; i++) {
     const struct render_range *r = &d->ranges[i];
@@ -227,8 +276,8 @@ static void emit_ranges(struct dot *d) {
     size_text(r->size, size, sizeof(size));
     fprintf(d->out,
             "  r%zu [shape=box, style=\"rounded,filled\", fillcolor=%s, "
-            "label=\"pa 0x%" PRIx64 "..0x%" PRIx64 "\\lva 0x%" PRIx64 "\\l%s %s\\l\"];\n",
-            i, fill_for(r->attr), r->pa, r->pa + (r->size - 1), r->va, size, letters);
+            "label=\"%s\\lpa 0x%" PRIx64 "..0x%" PRIx64 "\\lva 0x%" PRIx64 "\\l%s %s\\l\"];\n",
+            i, (long)i == d->guard ? "lightgrey" : fill_for(r->attr), region_name(d, i), r->pa, r->pa + (r->size - 1), r->va, size, letters);
   }
 }
 
@@ -261,9 +310,10 @@ static void emit_stride(struct dot *d, uint64_t table, int level, uint64_t va,
   size_text(page, size, sizeof(size));
   fprintf(d->out,
           "  s%" PRIx64 "_%u [shape=box, style=\"rounded,filled\", fillcolor=%s, "
-          "label=\"pa 0x%" PRIx64 "..0x%" PRIx64 "\\lva 0x%" PRIx64 "..0x%" PRIx64
+          "label=\"%s\\lpa 0x%" PRIx64 "..0x%" PRIx64 "\\lva 0x%" PRIx64 "..0x%" PRIx64
           ", every %u pages\\l%u x %s %s\\l\"];\n",
-          table, g->first, fill_for((unsigned)(g->pte & 0xff)), pa, pa + n * page - 1, va0,
+          table, g->first, fill_for((unsigned)(g->pte & 0xff)),
+          d->user ? "user pages" : "kernel stacks", pa, pa + n * page - 1, va0,
           va1 + page - 1, g->stride, n, size, letters);
   fprintf(d->out, "  t%" PRIx64 ":e%u -> s%" PRIx64 "_%u;\n", table, g->first, table,
           g->first);
@@ -350,8 +400,13 @@ int render_dot(struct machine *m, const struct render_table *t, FILE *out) {
   FILE *mem = open_memstream(&text, &len);
   if (mem == NULL)
     return -1;
-  struct dot d = {.ram = &m->hw.ram, .out = mem};
+  struct dot d = {.ram = &m->hw.ram, .out = mem, .user = t->pid > 0 && t->which[0] == 'u',
+                  .etext = m->cfg.etext, .guard = -1};
   int r = render_ranges_walk(m, t->root, collect_range, &d);
+  for (size_t i = 0; r == 0 && d.user && i < d.nranges; i++) {
+    if (d.guard < 0 && (d.ranges[i].attr & PTE_U) == 0 && d.ranges[i].va < TRAPFRAME)
+      d.guard = (long)i;
+  }
   if (r == 0 && d.nranges > 0 && (d.used = calloc(d.nranges, sizeof(*d.used))) == NULL)
     r = -1;
   if (r == 0) {
@@ -367,6 +422,7 @@ int render_dot(struct machine *m, const struct render_table *t, FILE *out) {
         r = -1;
     }
     emit_ranges(&d);
+    emit_legend(&d);
     fputs("}\n", mem);
   }
   bool bad = fclose(mem) != 0 || r != 0;
