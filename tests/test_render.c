@@ -268,3 +268,22 @@ Test(render, json_mode_streams_one_line_per_command) {
   }
   cr_assert_eq(lines, 3);
 }
+
+// After sbrk the stack page and the four heap pages (rwxu, each its own kalloc'd page)
+// are one field and one node; `expand` draws each page as its own range node.
+Test(render, dot_collapses_runs_of_user_pages_unless_expanded) {
+  run("sbrk 1 16384");
+  run("dot 1");
+  fflush(s.out);
+  cr_assert_not_null(strstr(outbuf, "|<e2> 2..6: 5 x rwxu---"), "got:\n%s", outbuf);
+  cr_assert_not_null(strstr(outbuf, "label=\"stack .. heap\\lva 0x2000..0x6fff\\l5 x 4 KiB"),
+                     "got:\n%s", outbuf);
+  cr_assert_null(strstr(outbuf, "  r3 ["), "a page of the run drawn alone:\n%s", outbuf);
+  run("dot 1 user expand");
+  fflush(s.out);
+  const char *second = strstr(outbuf, "digraph pagetable {\n  graph [rankdir=LR");
+  second = second ? strstr(second + 1, "digraph") : NULL;
+  cr_assert_not_null(second);
+  cr_assert_null(strstr(second, "5 x rwxu---"), "expand still collapsed:\n%s", second);
+  cr_assert_not_null(strstr(second, "label=\"heap\\lpa "), "got:\n%s", second);
+}

@@ -2,6 +2,7 @@
 // words (arg_table); the result is that table, and its show_ function is the view layer's
 // renderer for text or for JSON.
 #include <stdlib.h>
+#include <string.h>
 
 #include "cmd_priv.h"
 
@@ -67,7 +68,7 @@ static int show_ranges(struct cmd_view *v, struct machine *m,
 static struct cmd_result view_cmd(struct cmd_call *c, int argc, char **argv,
                                   int (*show)(struct cmd_view *, struct machine *,
                                               const struct render_table *)) {
-  struct render_table t;
+  struct render_table t = {0};
   if (arg_table(c, argc, argv, &t))
     return cmd_error(c);
   int r = show(&c->view, c->m, &t);
@@ -84,8 +85,17 @@ struct cmd_result cmd_json(struct cmd_call *c, int argc, char **argv) {
   return view_cmd(c, argc, argv, show_json);
 }
 
+// A trailing word "expand" draws each user page on its own (render_table.expand).
 struct cmd_result cmd_dot(struct cmd_call *c, int argc, char **argv) {
-  return view_cmd(c, argc, argv, show_dot);
+  bool expand = argc > 2 && strcmp(argv[argc - 1], "expand") == 0;
+  struct render_table t = {0};
+  if (arg_table(c, argc - expand, argv, &t))
+    return cmd_error(c);
+  t.expand = expand;
+  int r = show_dot(&c->view, c->m, &t);
+  if (r == -2)
+    return cmd_fail(c, "out of host memory");
+  return r != 0 ? too_big(c) : cmd_ok();
 }
 
 struct cmd_result cmd_ranges(struct cmd_call *c, int argc, char **argv) {

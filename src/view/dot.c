@@ -12,14 +12,15 @@
 #include "sv39sim/sv39.h"
 
 // What one field of a table node stands for: consecutive entries drawn as one.
-enum group_kind { G_LEAVES, G_STRIDE, G_TABLE, G_TABLES, G_STOP };
+enum group_kind { G_LEAVES, G_RUN, G_STRIDE, G_TABLE, G_TABLES, G_STOP };
 
 struct group {
   enum group_kind kind;
   unsigned first, last; // entry indices
   unsigned stride;      // G_STRIDE: entries first, first + stride, ... last
   uint64_t pte;         // the first entry's
-  long range;           // G_LEAVES, G_TABLES: the range node the leaves belong to
+  long range;           // G_LEAVES, G_TABLES: the range node the leaves belong to;
+                        // G_RUN: the first of its one-page ranges
 };
 
 // A table being drawn: its n fields, g[k] the one the walk is in.
@@ -39,6 +40,7 @@ struct dot {
   uint64_t *seen; // tables drawn already: a table built by hand may be shared or cyclic
   size_t nseen, seencap;
   struct drawn level[3]; // the table at each level that the walk is in
+  bool expand;    // no G_RUN groups (render_table.expand)
   bool user;      // a process's user table (regions named from its layout), else a kernel's
   uint64_t etext; // the kernel image's, for its text and data regions
   long guard;     // user: the range of the guard page (no U below the trapframe), or -1
@@ -153,6 +155,24 @@ static void try_stride(struct dot *d, uint64_t table, int level, uint64_t va, st
   }
 }
 
+// In a user table, extend a one-page leaf group over the next leaves with the same bits,
+// each a one-page range of its own (kalloc hands out pages downwards, so a process's pages
+// are seldom physically contiguous): drawn as one field and one node, as the kernel's
+// runs are. Two pages make a run.
+static void try_run(struct dot *d, const uint64_t *ptes, int level, uint64_t va,
+                    struct group *g) {
+  if (lone_page(d, g->pte, level, va, g->first) < 0)
+    return;
+  unsigned last = g->first;
+  while (last + 1 < 512 && (ptes[last + 1] & 0xff) == (g->pte & 0xff) &&
+         lone_page(d, ptes[last + 1], level, va, last + 1) >= 0)
+    last++;
+  if (last > g->first) {
+    g->kind = G_RUN;
+    g->last = last;
+  }
+}
+
 // Split the valid entries of the table page at table (in RAM) into the fields its node
 // shows. Returns the count.
 static unsigned group_entries(struct dot *d, uint64_t table, int level, uint64_t va,
@@ -178,6 +198,8 @@ static unsigned group_entries(struct dot *d, uint64_t table, int level, uint64_t
           break;
         cur->last++;
       }
+      if (cur->last == cur->first && d->user && !d->expand)
+        try_run(d, ptes, level, va, cur);
       if (cur->last == cur->first)
         try_stride(d, table, level, va, cur);
     } else if (pt_enters(d->ram, pte, level)) {
@@ -298,6 +320,26 @@ static void emit_tables(struct dot *d, uint64_t table, int level, const struct g
   }
 }
 
+// The node for a run of user pages g->first..g->last with the same bits (try_run): its
+// regions, vas and each page's pa, and its edge.
+static void emit_run(struct dot *d, uint64_t table, int level, const struct group *g) {
+  unsigned n = g->last - g->first + 1;
+  const struct render_range *r0 = &d->ranges[g->range], *r1 = &d->ranges[g->range + n - 1];
+  const char *a = region_name(d, (size_t)g->range), *b = region_name(d, (size_t)g->range + n - 1);
+  char letters[8], size[32];
+  render_attr(r0->attr, letters);
+  size_text(1ULL << PXSHIFT(level), size, sizeof(size));
+  fprintf(d->out,
+          "  u%" PRIx64 "_%u [shape=box, style=\"rounded,filled\", fillcolor=%s, "
+          "label=\"%s%s%s\\lva 0x%" PRIx64 "..0x%" PRIx64 "\\l%u x %s %s\\lpa",
+          table, g->first, fill_for(r0->attr), a, a == b ? "" : " .. ", a == b ? "" : b,
+          r0->va, r1->va + r1->size - 1, n, size, letters);
+  for (unsigned k = 0; k < n; k++)
+    fprintf(d->out, "%s0x%" PRIx64, k % 4 == 0 ? "\\l  " : " ", d->ranges[g->range + k].pa);
+  fprintf(d->out, "\\l\"];\n  t%" PRIx64 ":e%u -> u%" PRIx64 "_%u;\n", table, g->first, table,
+          g->first);
+}
+
 // The node for pages at a stride (kernel stacks between their guard pages), and its edge.
 static void emit_stride(struct dot *d, uint64_t table, int level, uint64_t va,
                         const struct group *g) {
@@ -330,6 +372,7 @@ static void emit_label(struct dot *d, uint64_t table, int level, const struct gr
       fprintf(d->out, "..%u", g[k].last);
     switch (g[k].kind) {
     case G_LEAVES: fprintf(d->out, ": %s", letters); break;
+    case G_RUN: fprintf(d->out, ": %u x %s", g[k].last - g[k].first + 1, letters); break;
     case G_STRIDE:
       fprintf(d->out, " step %u: %u x %s", g[k].stride,
               (g[k].last - g[k].first) / g[k].stride + 1, letters);
@@ -381,6 +424,7 @@ static enum pt_step draw_entry(void *ctx, const struct pt_entry *e) {
       fprintf(d->out, "  t%" PRIx64 ":e%u -> r%ld;\n", table, g->first, g->range);
     }
     break;
+  case G_RUN: emit_run(d, table, e->level, g); return PT_SKIP;
   case G_STRIDE: emit_stride(d, table, e->level, t->va, g); break;
   case G_TABLE: {
     fprintf(d->out, "  t%" PRIx64 ":e%u -> t%" PRIx64 ";\n", table, g->first, child);
@@ -401,7 +445,7 @@ int render_dot(struct machine *m, const struct render_table *t, FILE *out) {
   if (mem == NULL)
     return -1;
   struct dot d = {.ram = &m->hw.ram, .out = mem, .user = t->pid > 0 && t->which[0] == 'u',
-                  .etext = m->cfg.etext, .guard = -1};
+                  .etext = m->cfg.etext, .guard = -1, .expand = t->expand};
   int r = render_ranges_walk(m, t->root, collect_range, &d);
   for (size_t i = 0; r == 0 && d.user && i < d.nranges; i++) {
     if (d.guard < 0 && (d.ranges[i].attr & PTE_U) == 0 && d.ranges[i].va < TRAPFRAME)

@@ -16,6 +16,7 @@ struct render_table {
   int pid;           // -1 when the table is no process's (the global kernel table, satp)
   const char *which; // "user", "kernel" or "satp"
   uint64_t satp;     // the satp value that selects it
+  bool expand;       // dot: each user page its own node, not runs of alike pages
 };
 
 // The DOT graph and the JSON of `ranges` refuse tables with more ranges than this (only a
@@ -97,7 +98,9 @@ int render_ranges_json(struct machine *m, uint64_t root, cJSON *obj);
 // A DOT digraph: one record node per page-table page (its valid PTEs as fields), edges to
 // the next level, physical ranges of leaves as nodes; consecutive tables whose leaves all
 // continue one range (the kernel's direct map) are drawn as one node, and so are pages at
-// a fixed stride (kernel stacks between guard pages). Returns 0, or -1 (nothing written)
+// a fixed stride (kernel stacks between guard pages), and in a user table runs of pages
+// with the same bits unless t->expand. Range nodes are named by their memlayout region,
+// and a legend node explains the fills. Returns 0, or -1 (nothing written)
 // beyond RENDER_MAX_ENTRIES ranges or out of host memory.
 int render_dot(struct machine *m, const struct render_table *t, FILE *out);
 
