@@ -287,3 +287,19 @@ Test(render, dot_collapses_runs_of_user_pages_unless_expanded) {
   cr_assert_null(strstr(second, "5 x rwxu---"), "expand still collapsed:\n%s", second);
   cr_assert_not_null(strstr(second, "label=\"heap\\lpa "), "got:\n%s", second);
 }
+
+// `walk VA` draws exactly the three edges of the trampoline's path red, and says so.
+Test(render, dot_walk_highlights_one_translation_path) {
+  run("dot 1 walk 0x3ffffff000");
+  fflush(s.out);
+  cr_assert_not_null(strstr(outbuf, "the walk of va 0x3ffffff000 in red"), "%s", outbuf);
+  static const char *const path[] = {"t87f6e000:e255 -> t87f6d000 [color=red",
+                                     "t87f6d000:e511 -> t87f6c000 [color=red",
+                                     "t87f6c000:e511 -> r4 [color=red"};
+  for (int i = 0; i < 3; i++)
+    cr_assert_not_null(strstr(outbuf, path[i]), "no %s in:\n%s", path[i], outbuf);
+  int red = 0;
+  for (const char *p = outbuf; (p = strstr(p, "color=red")) != NULL; p++)
+    red++;
+  cr_assert_eq(red, 3, "%d red edges", red);
+}

@@ -85,13 +85,21 @@ struct cmd_result cmd_json(struct cmd_call *c, int argc, char **argv) {
   return view_cmd(c, argc, argv, show_json);
 }
 
-// A trailing word "expand" draws each user page on its own (render_table.expand).
+// After the table's words, "expand" draws each user page on its own, and "walk VA"
+// draws VA's translation path red (render_table).
 struct cmd_result cmd_dot(struct cmd_call *c, int argc, char **argv) {
+  uint64_t va = 0;
+  bool walk = argc > 3 && strcmp(argv[argc - 2], "walk") == 0;
+  if (walk && arg_va(c, argv[argc - 1], &va))
+    return cmd_error(c);
+  argc -= walk ? 2 : 0;
   bool expand = argc > 2 && strcmp(argv[argc - 1], "expand") == 0;
   struct render_table t = {0};
   if (arg_table(c, argc - expand, argv, &t))
     return cmd_error(c);
   t.expand = expand;
+  t.walk = walk;
+  t.walk_va = va < (1ULL << 39) ? va_canonical(va) : va; // xv6 writes 0x3ffffff000
   int r = show_dot(&c->view, c->m, &t);
   if (r == -2)
     return cmd_fail(c, "out of host memory");

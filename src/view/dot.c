@@ -41,6 +41,8 @@ struct dot {
   size_t nseen, seencap;
   struct drawn level[3]; // the table at each level that the walk is in
   bool expand;    // no G_RUN groups (render_table.expand)
+  bool walk;      // highlight the edges on walk_va's path (render_table.walk)
+  uint64_t walk_va;
   bool user;      // a process's user table (regions named from its layout), else a kernel's
   uint64_t etext; // the kernel image's, for its text and data regions
   long guard;     // user: the range of the guard page (no U below the trapframe), or -1
@@ -304,7 +306,8 @@ static void emit_ranges(struct dot *d) {
 }
 
 // The node for a run of uniform tables g->first..g->last under table, and its edge.
-static void emit_tables(struct dot *d, uint64_t table, int level, const struct group *g) {
+static void emit_tables(struct dot *d, uint64_t table, int level, const struct group *g,
+                        const char *hl) {
   uint64_t last = pte_at(d, table + 8ULL * g->last);
   char letters[8];
   render_attr((unsigned)(pte_at(d, PTE2PA(g->pte)) & 0xff), letters);
@@ -313,16 +316,18 @@ static void emit_tables(struct dot *d, uint64_t table, int level, const struct g
           "|<e0> 0..511 each: %s\"];\n",
           PTE2PA(g->pte), g->last - g->first + 1, level - 1, PTE2PA(g->pte), PTE2PA(last),
           letters);
-  fprintf(d->out, "  t%" PRIx64 ":e%u -> c%" PRIx64 ";\n", table, g->first, PTE2PA(g->pte));
+  fprintf(d->out, "  t%" PRIx64 ":e%u -> c%" PRIx64 "%s;\n", table, g->first, PTE2PA(g->pte),
+          hl);
   if (g->range >= 0) {
     d->used[g->range] = true;
-    fprintf(d->out, "  c%" PRIx64 ":e0 -> r%ld;\n", PTE2PA(g->pte), g->range);
+    fprintf(d->out, "  c%" PRIx64 ":e0 -> r%ld%s;\n", PTE2PA(g->pte), g->range, hl);
   }
 }
 
 // The node for a run of user pages g->first..g->last with the same bits (try_run): its
 // regions, vas and each page's pa, and its edge.
-static void emit_run(struct dot *d, uint64_t table, int level, const struct group *g) {
+static void emit_run(struct dot *d, uint64_t table, int level, const struct group *g,
+                     const char *hl) {
   unsigned n = g->last - g->first + 1;
   const struct render_range *r0 = &d->ranges[g->range], *r1 = &d->ranges[g->range + n - 1];
   const char *a = region_name(d, (size_t)g->range), *b = region_name(d, (size_t)g->range + n - 1);
@@ -336,13 +341,13 @@ static void emit_run(struct dot *d, uint64_t table, int level, const struct grou
           r0->va, r1->va + r1->size - 1, n, size, letters);
   for (unsigned k = 0; k < n; k++)
     fprintf(d->out, "%s0x%" PRIx64, k % 4 == 0 ? "\\l  " : " ", d->ranges[g->range + k].pa);
-  fprintf(d->out, "\\l\"];\n  t%" PRIx64 ":e%u -> u%" PRIx64 "_%u;\n", table, g->first, table,
-          g->first);
+  fprintf(d->out, "\\l\"];\n  t%" PRIx64 ":e%u -> u%" PRIx64 "_%u%s;\n", table, g->first, table,
+          g->first, hl);
 }
 
 // The node for pages at a stride (kernel stacks between their guard pages), and its edge.
 static void emit_stride(struct dot *d, uint64_t table, int level, uint64_t va,
-                        const struct group *g) {
+                        const struct group *g, const char *hl) {
   unsigned n = (g->last - g->first) / g->stride + 1;
   uint64_t page = 1ULL << PXSHIFT(level), pa = PTE2PA(g->pte);
   uint64_t va0 = va_canonical(va + ((uint64_t)g->first << PXSHIFT(level)));
@@ -357,8 +362,8 @@ static void emit_stride(struct dot *d, uint64_t table, int level, uint64_t va,
           table, g->first, fill_for((unsigned)(g->pte & 0xff)),
           d->user ? "user pages" : "kernel stacks", pa, pa + n * page - 1, va0,
           va1 + page - 1, g->stride, n, size, letters);
-  fprintf(d->out, "  t%" PRIx64 ":e%u -> s%" PRIx64 "_%u;\n", table, g->first, table,
-          g->first);
+  fprintf(d->out, "  t%" PRIx64 ":e%u -> s%" PRIx64 "_%u%s;\n", table, g->first, table,
+          g->first, hl);
 }
 
 static void emit_label(struct dot *d, uint64_t table, int level, const struct group *g,
@@ -403,6 +408,17 @@ static int begin_table(struct dot *d, uint64_t table, int level, uint64_t va) {
   return 0;
 }
 
+// Whether `dot ... walk VA`'s va lies in what group g of the table mapping va (at level)
+// covers: its edge is on the path of that translation.
+static bool on_path(const struct dot *d, uint64_t va, int level, const struct group *g) {
+  if (!d->walk)
+    return false;
+  uint64_t lo = va_canonical(va + ((uint64_t)g->first << PXSHIFT(level)));
+  uint64_t hi = va_canonical(va + ((uint64_t)g->last << PXSHIFT(level))) +
+                ((1ULL << PXSHIFT(level)) - 1);
+  return d->walk_va >= lo && d->walk_va <= hi;
+}
+
 // Draw the field that entry e begins, with its edge, parents before children so that
 // Graphviz lays the levels out in index order; the walk enters a table drawn for the
 // first time. An entry inside a field was drawn with the field's first.
@@ -417,21 +433,22 @@ static enum pt_step draw_entry(void *ctx, const struct pt_entry *e) {
   if (g->first != e->index)
     return PT_SKIP;
   uint64_t table = t->table, child = PTE2PA(g->pte);
+  const char *hl = on_path(d, t->va, e->level, g) ? " [color=red, penwidth=3]" : "";
   switch (g->kind) {
   case G_LEAVES:
     if (g->range >= 0) {
       d->used[g->range] = true;
-      fprintf(d->out, "  t%" PRIx64 ":e%u -> r%ld;\n", table, g->first, g->range);
+      fprintf(d->out, "  t%" PRIx64 ":e%u -> r%ld%s;\n", table, g->first, g->range, hl);
     }
     break;
-  case G_RUN: emit_run(d, table, e->level, g); return PT_SKIP;
-  case G_STRIDE: emit_stride(d, table, e->level, t->va, g); break;
+  case G_RUN: emit_run(d, table, e->level, g, hl); return PT_SKIP;
+  case G_STRIDE: emit_stride(d, table, e->level, t->va, g, hl); break;
   case G_TABLE: {
-    fprintf(d->out, "  t%" PRIx64 ":e%u -> t%" PRIx64 ";\n", table, g->first, child);
+    fprintf(d->out, "  t%" PRIx64 ":e%u -> t%" PRIx64 "%s;\n", table, g->first, child, hl);
     int r = begin_table(d, child, e->level - 1, e->va);
     return r < 0 ? PT_STOP : r > 0 ? PT_SKIP : PT_CONTINUE;
   }
-  case G_TABLES: emit_tables(d, table, e->level, g); return PT_SKIP;
+  case G_TABLES: emit_tables(d, table, e->level, g, hl); return PT_SKIP;
   case G_STOP: break;
   }
   return PT_CONTINUE;
@@ -445,7 +462,8 @@ int render_dot(struct machine *m, const struct render_table *t, FILE *out) {
   if (mem == NULL)
     return -1;
   struct dot d = {.ram = &m->hw.ram, .out = mem, .user = t->pid > 0 && t->which[0] == 'u',
-                  .etext = m->cfg.etext, .guard = -1, .expand = t->expand};
+                  .etext = m->cfg.etext, .guard = -1, .expand = t->expand,
+                  .walk = t->walk, .walk_va = t->walk_va};
   int r = render_ranges_walk(m, t->root, collect_range, &d);
   for (size_t i = 0; r == 0 && d.user && i < d.nranges; i++) {
     if (d.guard < 0 && (d.ranges[i].attr & PTE_U) == 0 && d.ranges[i].va < TRAPFRAME)
@@ -459,7 +477,10 @@ int render_dot(struct machine *m, const struct render_table *t, FILE *out) {
       fprintf(mem, "pid %d %s", t->pid, t->which);
     else
       fputs(t->which, mem);
-    fprintf(mem, " page table, satp 0x%016" PRIx64 "\"];\n  node [shape=record];\n", t->satp);
+    fprintf(mem, " page table, satp 0x%016" PRIx64, t->satp);
+    if (t->walk)
+      fprintf(mem, ", the walk of va 0x%" PRIx64 " in red", t->walk_va);
+    fputs("\"];\n  node [shape=record];\n", mem);
     if (pt_table_in_ram(d.ram, t->root)) {
       r = begin_table(&d, t->root, 2, 0);
       if (r == 0 && pt_walk(d.ram, t->root, draw_entry, &d) == PT_STOP)

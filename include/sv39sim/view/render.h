@@ -17,6 +17,8 @@ struct render_table {
   const char *which; // "user", "kernel" or "satp"
   uint64_t satp;     // the satp value that selects it
   bool expand;       // dot: each user page its own node, not runs of alike pages
+  bool walk;         // dot: the edges on walk_va's translation path drawn red
+  uint64_t walk_va;  // canonical
 };
 
 // The DOT graph and the JSON of `ranges` refuse tables with more ranges than this (only a
