@@ -112,8 +112,8 @@ static const struct cmd_def table[] = {
     {"copyinstr", cmd_copyinstr, "PID VA MAX",
      "the kernel reads a string of user memory (walkaddr, or copyinstr_new in mode 3)", 3, 3,
      true},
-    {"dot", cmd_dot, TABLE_ARGS,
-     "a page table as a Graphviz digraph (pipe it into 'dot -Tsvg')", 1, 2, false},
+    {"dot", cmd_dot, "PID [user|kernel] [expand] [walk VA] | kernel | satp",
+     "a page table as a Graphviz digraph (pipe it into 'dot -Tsvg')", 1, 5, false},
     {"edition", cmd_edition, "YEAR",
      "the xv6 edition simulated, 2020 (default) to 2025 (before boot)", 1, 1, true},
     {"exec", cmd_exec, "PID FILE [ARG...] | PID -s SIZE [ARG...]",
@@ -637,7 +637,9 @@ static enum cmd_status run_argv(struct session *s, const struct cmd_def *d, int 
     s->quit = true;
   if (c.view.json != NULL && d != NULL && argc > 1)
     echo_args(c.view.json, d, argc, words);
-  if (c.view.json != NULL && !shown && r.status == CMD_OK) {
+  // A streamed view printed its JSON line itself (cmd_priv.h); under -q a command that is
+  // no view and did not fail shows nothing.
+  if (c.view.json != NULL && (c.view.streamed || (!shown && r.status == CMD_OK))) {
     cJSON_Delete(c.view.json);
     c.view.json = NULL;
   }

@@ -21,6 +21,10 @@ struct cmd_view {
   FILE *out;
   cJSON *json; // the command's result object with --json (keys are added), else NULL
   bool color;  // ANSI colours on out
+  // Set by a show_ function that wrote json's whole line to out itself (its keys first,
+  // then data streamed as it was made): cmd.c then prints no line of its own. Such a
+  // function fails only before it writes, and an error is then reported as usual.
+  bool streamed;
 };
 
 // One command's run: the machine, the session (for the files a trace names), the view

@@ -2,47 +2,43 @@
 // words (arg_table); the result is that table, and its show_ function is the view layer's
 // renderer for text or for JSON.
 #include <stdlib.h>
+#include <string.h>
 
 #include "cmd_priv.h"
 
-// The views' one error: the renderers refuse trees beyond RENDER_MAX_ENTRIES.
+// The views' one error: dot and ranges --json refuse tables beyond RENDER_MAX_ENTRIES.
 static struct cmd_result too_big(struct cmd_call *c) {
-  return cmd_fail(c, "the table has more than %lu valid PTEs (json) or ranges (dot), or the "
-                  "host is out of memory ('ranges' lists any table)", RENDER_MAX_ENTRIES);
+  return cmd_fail(c, "the table has more than %lu ranges, or the host is out of memory "
+                  "('ranges' lists any table)", RENDER_MAX_ENTRIES);
 }
 
-// With --json the tree, as `json` gives it; xv6's text otherwise. Returns 0, or -1 when
-// the tree is too big.
-static int show_vmprint(const struct cmd_view *v, struct machine *m,
-                        const struct render_table *t) {
-  if (v->json)
-    return render_json_pagetable(m, t, v->json);
+// With --json the tree as `json` gives it, streamed as the command's whole line; xv6's
+// text otherwise. Returns 0, or -2 when the host is out of memory (nothing written).
+static int show_vmprint(struct cmd_view *v, struct machine *m, const struct render_table *t) {
+  if (v->json) {
+    if (render_json_stream(m, t, v->json, false, v->out) != 0)
+      return -2;
+    v->streamed = true;
+    return 0;
+  }
   render_vmprint(m, t->root, v->out);
   return 0;
 }
 
-// The tree as JSON; in text mode printed indented for reading. Returns 0, -1 (too big)
-// or -2 (out of host memory for the text).
-static int show_json(const struct cmd_view *v, struct machine *m, const struct render_table *t) {
+// The tree as JSON, streamed: with --json as the command's whole line, in text mode
+// indented for reading. Returns 0, or -2 (out of host memory, nothing written).
+static int show_json(struct cmd_view *v, struct machine *m, const struct render_table *t) {
   if (v->json)
-    return render_json_pagetable(m, t, v->json);
-  cJSON *o = cJSON_CreateObject();
-  if (o == NULL || render_json_pagetable(m, t, o) != 0) {
-    cJSON_Delete(o);
-    return -1;
-  }
-  char *text = cJSON_Print(o);
-  cJSON_Delete(o);
-  if (text == NULL)
-    return -2;
-  fprintf(v->out, "%s\n", text);
-  cJSON_free(text);
-  return 0;
+    return show_vmprint(v, m, t);
+  cJSON *head = cJSON_CreateObject();
+  int r = head == NULL ? -1 : render_json_stream(m, t, head, true, v->out);
+  cJSON_Delete(head);
+  return r != 0 ? -2 : 0;
 }
 
 // The Graphviz text, or with --json the same text as the string "dot". Returns 0, -1
 // (too big) or -2 (out of host memory for the string).
-static int show_dot(const struct cmd_view *v, struct machine *m, const struct render_table *t) {
+static int show_dot(struct cmd_view *v, struct machine *m, const struct render_table *t) {
   if (!v->json)
     return render_dot(m, t, v->out);
   char *text = NULL;
@@ -60,7 +56,7 @@ static int show_dot(const struct cmd_view *v, struct machine *m, const struct re
 }
 
 // QEMU's `info mem`, or with --json its "ranges" array. Returns 0, or -1.
-static int show_ranges(const struct cmd_view *v, struct machine *m,
+static int show_ranges(struct cmd_view *v, struct machine *m,
                        const struct render_table *t) {
   if (v->json)
     return render_ranges_json(m, t->root, v->json);
@@ -70,9 +66,9 @@ static int show_ranges(const struct cmd_view *v, struct machine *m,
 
 // Name the table, then show it.
 static struct cmd_result view_cmd(struct cmd_call *c, int argc, char **argv,
-                                  int (*show)(const struct cmd_view *, struct machine *,
+                                  int (*show)(struct cmd_view *, struct machine *,
                                               const struct render_table *)) {
-  struct render_table t;
+  struct render_table t = {0};
   if (arg_table(c, argc, argv, &t))
     return cmd_error(c);
   int r = show(&c->view, c->m, &t);
@@ -89,8 +85,25 @@ struct cmd_result cmd_json(struct cmd_call *c, int argc, char **argv) {
   return view_cmd(c, argc, argv, show_json);
 }
 
+// After the table's words, "expand" draws each user page on its own, and "walk VA"
+// draws VA's translation path red (render_table).
 struct cmd_result cmd_dot(struct cmd_call *c, int argc, char **argv) {
-  return view_cmd(c, argc, argv, show_dot);
+  uint64_t va = 0;
+  bool walk = argc > 3 && strcmp(argv[argc - 2], "walk") == 0;
+  if (walk && arg_va(c, argv[argc - 1], &va))
+    return cmd_error(c);
+  argc -= walk ? 2 : 0;
+  bool expand = argc > 2 && strcmp(argv[argc - 1], "expand") == 0;
+  struct render_table t = {0};
+  if (arg_table(c, argc - expand, argv, &t))
+    return cmd_error(c);
+  t.expand = expand;
+  t.walk = walk;
+  t.walk_va = va < (1ULL << 39) ? va_canonical(va) : va; // xv6 writes 0x3ffffff000
+  int r = show_dot(&c->view, c->m, &t);
+  if (r == -2)
+    return cmd_fail(c, "out of host memory");
+  return r != 0 ? too_big(c) : cmd_ok();
 }
 
 struct cmd_result cmd_ranges(struct cmd_call *c, int argc, char **argv) {

@@ -7,18 +7,20 @@
 
 #include "sv39sim/hw/pt.h"
 #include "sv39sim/xv6/machine.h"
+#include "sv39sim/xv6/memlayout.h"
 #include "sv39sim/view/render.h"
 #include "sv39sim/sv39.h"
 
 // What one field of a table node stands for: consecutive entries drawn as one.
-enum group_kind { G_LEAVES, G_STRIDE, G_TABLE, G_TABLES, G_STOP };
+enum group_kind { G_LEAVES, G_RUN, G_STRIDE, G_TABLE, G_TABLES, G_STOP };
 
 struct group {
   enum group_kind kind;
   unsigned first, last; // entry indices
   unsigned stride;      // G_STRIDE: entries first, first + stride, ... last
   uint64_t pte;         // the first entry's
-  long range;           // G_LEAVES, G_TABLES: the range node the leaves belong to
+  long range;           // G_LEAVES, G_TABLES: the range node the leaves belong to;
+                        // G_RUN: the first of its one-page ranges
 };
 
 // A table being drawn: its n fields, g[k] the one the walk is in.
@@ -38,6 +40,12 @@ struct dot {
   uint64_t *seen; // tables drawn already: a table built by hand may be shared or cyclic
   size_t nseen, seencap;
   struct drawn level[3]; // the table at each level that the walk is in
+  bool expand;    // no G_RUN groups (render_table.expand)
+  bool walk;      // highlight the edges on walk_va's path (render_table.walk)
+  uint64_t walk_va;
+  bool user;      // a process's user table (regions named from its layout), else a kernel's
+  uint64_t etext; // the kernel image's, for its text and data regions
+  long guard;     // user: the range of the guard page (no U below the trapframe), or -1
 };
 
 // The PTE at pa, which lies in a table page inside RAM.
@@ -149,6 +157,24 @@ static void try_stride(struct dot *d, uint64_t table, int level, uint64_t va, st
   }
 }
 
+// In a user table, extend a one-page leaf group over the next leaves with the same bits,
+// each a one-page range of its own (kalloc hands out pages downwards, so a process's pages
+// are seldom physically contiguous): drawn as one field and one node, as the kernel's
+// runs are. Two pages make a run.
+static void try_run(struct dot *d, const uint64_t *ptes, int level, uint64_t va,
+                    struct group *g) {
+  if (lone_page(d, g->pte, level, va, g->first) < 0)
+    return;
+  unsigned last = g->first;
+  while (last + 1 < 512 && (ptes[last + 1] & 0xff) == (g->pte & 0xff) &&
+         lone_page(d, ptes[last + 1], level, va, last + 1) >= 0)
+    last++;
+  if (last > g->first) {
+    g->kind = G_RUN;
+    g->last = last;
+  }
+}
+
 // Split the valid entries of the table page at table (in RAM) into the fields its node
 // shows. Returns the count.
 static unsigned group_entries(struct dot *d, uint64_t table, int level, uint64_t va,
@@ -174,6 +200,8 @@ static unsigned group_entries(struct dot *d, uint64_t table, int level, uint64_t
           break;
         cur->last++;
       }
+      if (cur->last == cur->first && d->user && !d->expand)
+        try_run(d, ptes, level, va, cur);
       if (cur->last == cur->first)
         try_stride(d, table, level, va, cur);
     } else if (pt_enters(d->ram, pte, level)) {
@@ -217,6 +245,51 @@ static const char *fill_for(unsigned attr) {
   return "white";
 }
 
+// The memlayout region range i lies in, by its va: xv6's kernel devices, image and stacks,
+// or in a user table the pages exec lays out (text and data, the guard page, the stack
+// above it, and what sbrk added above the stack: heap).
+static const char *region_name(const struct dot *d, size_t i) {
+  const struct render_range *r = &d->ranges[i];
+  uint64_t va = r->va;
+  if (va == TRAMPOLINE)
+    return "trampoline";
+  if (va == TRAPFRAME && d->user)
+    return "trapframe";
+  if (d->user) {
+    if ((long)i == d->guard)
+      return "guard page";
+    if (d->guard < 0 || (long)i < d->guard)
+      return "text/data";
+    return (long)i == d->guard + 1 ? "stack" : "heap";
+  }
+  if (va >= CLINT && va < CLINT + CLINT_SIZE)
+    return "CLINT";
+  if (va >= PLIC && va < UART0)
+    return "PLIC";
+  if (va == UART0)
+    return r->size > PGSIZE ? "UART0, VIRTIO0" : "UART0";
+  if (va == VIRTIO0)
+    return "VIRTIO0";
+  if (va >= KERNBASE && va < d->etext)
+    return "kernel text";
+  if (va >= d->etext && va < TRAPFRAME && va < (1ULL << 38))
+    return "kernel data, RAM";
+  if (va >= KERNBASE)
+    return "kernel stack";
+  return "user memory";
+}
+
+// The colours' meanings, as a node of their own.
+static void emit_legend(struct dot *d) {
+  fputs("  legend [shape=none, margin=0, label=<<table border=\"0\" cellborder=\"1\" "
+        "cellspacing=\"0\"><tr><td>colour</td><td>leaf bits</td></tr>"
+        "<tr><td bgcolor=\"lightblue\"> </td><td>u: user</td></tr>"
+        "<tr><td bgcolor=\"pink\"> </td><td>x, no u: code</td></tr>"
+        "<tr><td bgcolor=\"lightyellow\"> </td><td>w, no u or x: data</td></tr>"
+        "<tr><td bgcolor=\"white\"> </td><td>r only: read-only</td></tr>"
+        "<tr><td bgcolor=\"lightgrey\"> </td><td>guard page (user table, no u)</td></tr></table>>];\n", d->out);
+}
+
 static void emit_ranges(struct dot *d) {
   for (size_t i = 0; i < d->nranges; i++) {
     const struct render_range *r = &d->ranges[i];
@@ -227,13 +300,14 @@ static void emit_ranges(struct dot *d) {
     size_text(r->size, size, sizeof(size));
     fprintf(d->out,
             "  r%zu [shape=box, style=\"rounded,filled\", fillcolor=%s, "
-            "label=\"pa 0x%" PRIx64 "..0x%" PRIx64 "\\lva 0x%" PRIx64 "\\l%s %s\\l\"];\n",
-            i, fill_for(r->attr), r->pa, r->pa + (r->size - 1), r->va, size, letters);
+            "label=\"%s\\lpa 0x%" PRIx64 "..0x%" PRIx64 "\\lva 0x%" PRIx64 "\\l%s %s\\l\"];\n",
+            i, (long)i == d->guard ? "lightgrey" : fill_for(r->attr), region_name(d, i), r->pa, r->pa + (r->size - 1), r->va, size, letters);
   }
 }
 
 // The node for a run of uniform tables g->first..g->last under table, and its edge.
-static void emit_tables(struct dot *d, uint64_t table, int level, const struct group *g) {
+static void emit_tables(struct dot *d, uint64_t table, int level, const struct group *g,
+                        const char *hl) {
   uint64_t last = pte_at(d, table + 8ULL * g->last);
   char letters[8];
   render_attr((unsigned)(pte_at(d, PTE2PA(g->pte)) & 0xff), letters);
@@ -242,16 +316,38 @@ static void emit_tables(struct dot *d, uint64_t table, int level, const struct g
           "|<e0> 0..511 each: %s\"];\n",
           PTE2PA(g->pte), g->last - g->first + 1, level - 1, PTE2PA(g->pte), PTE2PA(last),
           letters);
-  fprintf(d->out, "  t%" PRIx64 ":e%u -> c%" PRIx64 ";\n", table, g->first, PTE2PA(g->pte));
+  fprintf(d->out, "  t%" PRIx64 ":e%u -> c%" PRIx64 "%s;\n", table, g->first, PTE2PA(g->pte),
+          hl);
   if (g->range >= 0) {
     d->used[g->range] = true;
-    fprintf(d->out, "  c%" PRIx64 ":e0 -> r%ld;\n", PTE2PA(g->pte), g->range);
+    fprintf(d->out, "  c%" PRIx64 ":e0 -> r%ld%s;\n", PTE2PA(g->pte), g->range, hl);
   }
+}
+
+// The node for a run of user pages g->first..g->last with the same bits (try_run): its
+// regions, vas and each page's pa, and its edge.
+static void emit_run(struct dot *d, uint64_t table, int level, const struct group *g,
+                     const char *hl) {
+  unsigned n = g->last - g->first + 1;
+  const struct render_range *r0 = &d->ranges[g->range], *r1 = &d->ranges[g->range + n - 1];
+  const char *a = region_name(d, (size_t)g->range), *b = region_name(d, (size_t)g->range + n - 1);
+  char letters[8], size[32];
+  render_attr(r0->attr, letters);
+  size_text(1ULL << PXSHIFT(level), size, sizeof(size));
+  fprintf(d->out,
+          "  u%" PRIx64 "_%u [shape=box, style=\"rounded,filled\", fillcolor=%s, "
+          "label=\"%s%s%s\\lva 0x%" PRIx64 "..0x%" PRIx64 "\\l%u x %s %s\\lpa",
+          table, g->first, fill_for(r0->attr), a, a == b ? "" : " .. ", a == b ? "" : b,
+          r0->va, r1->va + r1->size - 1, n, size, letters);
+  for (unsigned k = 0; k < n; k++)
+    fprintf(d->out, "%s0x%" PRIx64, k % 4 == 0 ? "\\l  " : " ", d->ranges[g->range + k].pa);
+  fprintf(d->out, "\\l\"];\n  t%" PRIx64 ":e%u -> u%" PRIx64 "_%u%s;\n", table, g->first, table,
+          g->first, hl);
 }
 
 // The node for pages at a stride (kernel stacks between their guard pages), and its edge.
 static void emit_stride(struct dot *d, uint64_t table, int level, uint64_t va,
-                        const struct group *g) {
+                        const struct group *g, const char *hl) {
   unsigned n = (g->last - g->first) / g->stride + 1;
   uint64_t page = 1ULL << PXSHIFT(level), pa = PTE2PA(g->pte);
   uint64_t va0 = va_canonical(va + ((uint64_t)g->first << PXSHIFT(level)));
@@ -261,12 +357,13 @@ static void emit_stride(struct dot *d, uint64_t table, int level, uint64_t va,
   size_text(page, size, sizeof(size));
   fprintf(d->out,
           "  s%" PRIx64 "_%u [shape=box, style=\"rounded,filled\", fillcolor=%s, "
-          "label=\"pa 0x%" PRIx64 "..0x%" PRIx64 "\\lva 0x%" PRIx64 "..0x%" PRIx64
+          "label=\"%s\\lpa 0x%" PRIx64 "..0x%" PRIx64 "\\lva 0x%" PRIx64 "..0x%" PRIx64
           ", every %u pages\\l%u x %s %s\\l\"];\n",
-          table, g->first, fill_for((unsigned)(g->pte & 0xff)), pa, pa + n * page - 1, va0,
+          table, g->first, fill_for((unsigned)(g->pte & 0xff)),
+          d->user ? "user pages" : "kernel stacks", pa, pa + n * page - 1, va0,
           va1 + page - 1, g->stride, n, size, letters);
-  fprintf(d->out, "  t%" PRIx64 ":e%u -> s%" PRIx64 "_%u;\n", table, g->first, table,
-          g->first);
+  fprintf(d->out, "  t%" PRIx64 ":e%u -> s%" PRIx64 "_%u%s;\n", table, g->first, table,
+          g->first, hl);
 }
 
 static void emit_label(struct dot *d, uint64_t table, int level, const struct group *g,
@@ -280,6 +377,7 @@ static void emit_label(struct dot *d, uint64_t table, int level, const struct gr
       fprintf(d->out, "..%u", g[k].last);
     switch (g[k].kind) {
     case G_LEAVES: fprintf(d->out, ": %s", letters); break;
+    case G_RUN: fprintf(d->out, ": %u x %s", g[k].last - g[k].first + 1, letters); break;
     case G_STRIDE:
       fprintf(d->out, " step %u: %u x %s", g[k].stride,
               (g[k].last - g[k].first) / g[k].stride + 1, letters);
@@ -310,6 +408,17 @@ static int begin_table(struct dot *d, uint64_t table, int level, uint64_t va) {
   return 0;
 }
 
+// Whether `dot ... walk VA`'s va lies in what group g of the table mapping va (at level)
+// covers: its edge is on the path of that translation.
+static bool on_path(const struct dot *d, uint64_t va, int level, const struct group *g) {
+  if (!d->walk)
+    return false;
+  uint64_t lo = va_canonical(va + ((uint64_t)g->first << PXSHIFT(level)));
+  uint64_t hi = va_canonical(va + ((uint64_t)g->last << PXSHIFT(level))) +
+                ((1ULL << PXSHIFT(level)) - 1);
+  return d->walk_va >= lo && d->walk_va <= hi;
+}
+
 // Draw the field that entry e begins, with its edge, parents before children so that
 // Graphviz lays the levels out in index order; the walk enters a table drawn for the
 // first time. An entry inside a field was drawn with the field's first.
@@ -324,20 +433,22 @@ static enum pt_step draw_entry(void *ctx, const struct pt_entry *e) {
   if (g->first != e->index)
     return PT_SKIP;
   uint64_t table = t->table, child = PTE2PA(g->pte);
+  const char *hl = on_path(d, t->va, e->level, g) ? " [color=red, penwidth=3]" : "";
   switch (g->kind) {
   case G_LEAVES:
     if (g->range >= 0) {
       d->used[g->range] = true;
-      fprintf(d->out, "  t%" PRIx64 ":e%u -> r%ld;\n", table, g->first, g->range);
+      fprintf(d->out, "  t%" PRIx64 ":e%u -> r%ld%s;\n", table, g->first, g->range, hl);
     }
     break;
-  case G_STRIDE: emit_stride(d, table, e->level, t->va, g); break;
+  case G_RUN: emit_run(d, table, e->level, g, hl); return PT_SKIP;
+  case G_STRIDE: emit_stride(d, table, e->level, t->va, g, hl); break;
   case G_TABLE: {
-    fprintf(d->out, "  t%" PRIx64 ":e%u -> t%" PRIx64 ";\n", table, g->first, child);
+    fprintf(d->out, "  t%" PRIx64 ":e%u -> t%" PRIx64 "%s;\n", table, g->first, child, hl);
     int r = begin_table(d, child, e->level - 1, e->va);
     return r < 0 ? PT_STOP : r > 0 ? PT_SKIP : PT_CONTINUE;
   }
-  case G_TABLES: emit_tables(d, table, e->level, g); return PT_SKIP;
+  case G_TABLES: emit_tables(d, table, e->level, g, hl); return PT_SKIP;
   case G_STOP: break;
   }
   return PT_CONTINUE;
@@ -350,8 +461,14 @@ int render_dot(struct machine *m, const struct render_table *t, FILE *out) {
   FILE *mem = open_memstream(&text, &len);
   if (mem == NULL)
     return -1;
-  struct dot d = {.ram = &m->hw.ram, .out = mem};
+  struct dot d = {.ram = &m->hw.ram, .out = mem, .user = t->pid > 0 && t->which[0] == 'u',
+                  .etext = m->cfg.etext, .guard = -1, .expand = t->expand,
+                  .walk = t->walk, .walk_va = t->walk_va};
   int r = render_ranges_walk(m, t->root, collect_range, &d);
+  for (size_t i = 0; r == 0 && d.user && i < d.nranges; i++) {
+    if (d.guard < 0 && (d.ranges[i].attr & PTE_U) == 0 && d.ranges[i].va < TRAPFRAME)
+      d.guard = (long)i;
+  }
   if (r == 0 && d.nranges > 0 && (d.used = calloc(d.nranges, sizeof(*d.used))) == NULL)
     r = -1;
   if (r == 0) {
@@ -360,13 +477,17 @@ int render_dot(struct machine *m, const struct render_table *t, FILE *out) {
       fprintf(mem, "pid %d %s", t->pid, t->which);
     else
       fputs(t->which, mem);
-    fprintf(mem, " page table, satp 0x%016" PRIx64 "\"];\n  node [shape=record];\n", t->satp);
+    fprintf(mem, " page table, satp 0x%016" PRIx64, t->satp);
+    if (t->walk)
+      fprintf(mem, ", the walk of va 0x%" PRIx64 " in red", t->walk_va);
+    fputs("\"];\n  node [shape=record];\n", mem);
     if (pt_table_in_ram(d.ram, t->root)) {
       r = begin_table(&d, t->root, 2, 0);
       if (r == 0 && pt_walk(d.ram, t->root, draw_entry, &d) == PT_STOP)
         r = -1;
     }
     emit_ranges(&d);
+    emit_legend(&d);
     fputs("}\n", mem);
   }
   bool bad = fclose(mem) != 0 || r != 0;

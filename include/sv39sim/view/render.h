@@ -16,12 +16,14 @@ struct render_table {
   int pid;           // -1 when the table is no process's (the global kernel table, satp)
   const char *which; // "user", "kernel" or "satp"
   uint64_t satp;     // the satp value that selects it
+  bool expand;       // dot: each user page its own node, not runs of alike pages
+  bool walk;         // dot: the edges on walk_va's translation path drawn red
+  uint64_t walk_va;  // canonical
 };
 
-// The JSON tree refuses tables with more valid PTEs than this (the kernel table of a
-// machine with 1 GiB of RAM or more, or a table built by hand; the tree costs about
-// 1.8 KB per PTE), and the DOT graph tables with more ranges; `ranges` streams and has
-// no limit.
+// The DOT graph and the JSON of `ranges` refuse tables with more ranges than this (only a
+// table built by hand has so many; a kernel table's direct map is one range); the JSON
+// tree, vmprint and `ranges` stream and have no limit.
 // The fuzz build lowers it (tests/fuzz/meson.build), to keep each input cheap.
 #ifndef RENDER_MAX_ENTRIES
 #define RENDER_MAX_ENTRIES (1UL << 18)
@@ -59,10 +61,14 @@ void render_vmprint(struct machine *m, uint64_t pagetable, FILE *out);
 
 // ---- the tree as JSON ----
 
-// Add "pid", "table", "satp", "root" and "entries" (the valid PTEs, nested, in index order)
-// to obj. Returns 0, or -1 (obj untouched) when the table has more than RENDER_MAX_ENTRIES
-// valid PTEs or the host is out of memory.
-int render_json_pagetable(struct machine *m, const struct render_table *t, cJSON *obj);
+// Write head, with "pid", "table", "satp", "root" and "entries" (the valid PTEs, nested,
+// in index order) added, to out as cJSON prints it (formatted as cJSON_Print, else as
+// cJSON_PrintUnformatted), and a newline. The entries are written as the walk meets them:
+// memory stays constant whatever the table's size. Returns 0, or -1 with nothing written
+// when the host is out of memory for the head; once writing started it cannot fail
+// (write errors are the stream's, ferror(out)).
+int render_json_stream(struct machine *m, const struct render_table *t, cJSON *head,
+                       bool format, FILE *out);
 
 // ---- QEMU's `info mem` ----
 
@@ -94,7 +100,9 @@ int render_ranges_json(struct machine *m, uint64_t root, cJSON *obj);
 // A DOT digraph: one record node per page-table page (its valid PTEs as fields), edges to
 // the next level, physical ranges of leaves as nodes; consecutive tables whose leaves all
 // continue one range (the kernel's direct map) are drawn as one node, and so are pages at
-// a fixed stride (kernel stacks between guard pages). Returns 0, or -1 (nothing written)
+// a fixed stride (kernel stacks between guard pages), and in a user table runs of pages
+// with the same bits unless t->expand. Range nodes are named by their memlayout region,
+// and a legend node explains the fills. Returns 0, or -1 (nothing written)
 // beyond RENDER_MAX_ENTRIES ranges or out of host memory.
 int render_dot(struct machine *m, const struct render_table *t, FILE *out);
 
