@@ -34,21 +34,30 @@ bool edition_offers_kpt(const struct xv6_edition *ed, int mode) {
 
 #define ABS(a) {EDITION_ABS, (a)}
 
+// The kernel table's rows, as kvminit/kvmmake map them, each once.
+#define ROW_UART0                                                                         \
+  {"UART0", ABS(UART0), ABS(UART0 + PGSIZE), ABS(UART0), PTE_R | PTE_W, EDITION_KMAP_DEVICE}
+#define ROW_VIRTIO0                                                                       \
+  {"VIRTIO0", ABS(VIRTIO0), ABS(VIRTIO0 + PGSIZE), ABS(VIRTIO0), PTE_R | PTE_W,          \
+   EDITION_KMAP_DEVICE}
+#define ROW_CLINT                                                                         \
+  {"CLINT", ABS(CLINT), ABS(CLINT + CLINT_SIZE), ABS(CLINT), PTE_R | PTE_W,              \
+   EDITION_KMAP_CLINT}
+#define ROW_PLIC(size)                                                                    \
+  {"PLIC", ABS(PLIC), ABS(PLIC + (size)), ABS(PLIC), PTE_R | PTE_W, EDITION_KMAP_DEVICE}
+#define ROW_TEXT                                                                          \
+  {"text", ABS(KERNBASE), {EDITION_ETEXT, 0}, ABS(KERNBASE), PTE_R | PTE_X,              \
+   EDITION_KMAP_KERNEL}
+#define ROW_DATA                                                                          \
+  {"data", {EDITION_ETEXT, 0}, {EDITION_PHYSTOP, 0}, {EDITION_ETEXT, 0}, PTE_R | PTE_W,   \
+   EDITION_KMAP_KERNEL}
+#define ROW_TRAMPOLINE                                                                    \
+  {"TRAMPOLINE", ABS(TRAMPOLINE), ABS(TRAMPOLINE + PGSIZE), {EDITION_TRAMPOLINE, 0},     \
+   PTE_R | PTE_X, EDITION_KMAP_KERNEL}
+
 // kvminit (kernel/vm.c, fall 2020): the devices, the kernel's text and data, TRAMPOLINE.
 static const struct edition_kmap kmap_fall2020[] = {
-    {"UART0", ABS(UART0), ABS(UART0 + PGSIZE), ABS(UART0), PTE_R | PTE_W,
-     EDITION_KMAP_DEVICE},
-    {"VIRTIO0", ABS(VIRTIO0), ABS(VIRTIO0 + PGSIZE), ABS(VIRTIO0), PTE_R | PTE_W,
-     EDITION_KMAP_DEVICE},
-    {"CLINT", ABS(CLINT), ABS(CLINT + CLINT_SIZE), ABS(CLINT), PTE_R | PTE_W,
-     EDITION_KMAP_CLINT},
-    {"PLIC", ABS(PLIC), ABS(PLIC + 0x400000), ABS(PLIC), PTE_R | PTE_W, EDITION_KMAP_DEVICE},
-    {"text", ABS(KERNBASE), {EDITION_ETEXT, 0}, ABS(KERNBASE), PTE_R | PTE_X,
-     EDITION_KMAP_KERNEL},
-    {"data", {EDITION_ETEXT, 0}, {EDITION_PHYSTOP, 0}, {EDITION_ETEXT, 0}, PTE_R | PTE_W,
-     EDITION_KMAP_KERNEL},
-    {"TRAMPOLINE", ABS(TRAMPOLINE), ABS(TRAMPOLINE + PGSIZE), {EDITION_TRAMPOLINE, 0},
-     PTE_R | PTE_X, EDITION_KMAP_KERNEL},
+    ROW_UART0, ROW_VIRTIO0, ROW_CLINT, ROW_PLIC(0x400000), ROW_TEXT, ROW_DATA, ROW_TRAMPOLINE,
 };
 
 // The user program is linked -N: one RWX segment, whatever p_flags says.
@@ -82,33 +91,12 @@ const struct xv6_edition edition_fall2020 = {
 // kvmmake (kernel/vm.c, 2021-2023): kvminit's rows without CLINT, which the timer no
 // longer needs in S-mode.
 static const struct edition_kmap kmap_fall2021[] = {
-    {"UART0", ABS(UART0), ABS(UART0 + PGSIZE), ABS(UART0), PTE_R | PTE_W,
-     EDITION_KMAP_DEVICE},
-    {"VIRTIO0", ABS(VIRTIO0), ABS(VIRTIO0 + PGSIZE), ABS(VIRTIO0), PTE_R | PTE_W,
-     EDITION_KMAP_DEVICE},
-    {"PLIC", ABS(PLIC), ABS(PLIC + 0x400000), ABS(PLIC), PTE_R | PTE_W, EDITION_KMAP_DEVICE},
-    {"text", ABS(KERNBASE), {EDITION_ETEXT, 0}, ABS(KERNBASE), PTE_R | PTE_X,
-     EDITION_KMAP_KERNEL},
-    {"data", {EDITION_ETEXT, 0}, {EDITION_PHYSTOP, 0}, {EDITION_ETEXT, 0}, PTE_R | PTE_W,
-     EDITION_KMAP_KERNEL},
-    {"TRAMPOLINE", ABS(TRAMPOLINE), ABS(TRAMPOLINE + PGSIZE), {EDITION_TRAMPOLINE, 0},
-     PTE_R | PTE_X, EDITION_KMAP_KERNEL},
+    ROW_UART0, ROW_VIRTIO0, ROW_PLIC(0x400000), ROW_TEXT, ROW_DATA, ROW_TRAMPOLINE,
 };
 
 // kvmmake from 2024: PLIC's whole 0x4000000 bytes (32 level-0 tables).
 static const struct edition_kmap kmap_fall2024[] = {
-    {"UART0", ABS(UART0), ABS(UART0 + PGSIZE), ABS(UART0), PTE_R | PTE_W,
-     EDITION_KMAP_DEVICE},
-    {"VIRTIO0", ABS(VIRTIO0), ABS(VIRTIO0 + PGSIZE), ABS(VIRTIO0), PTE_R | PTE_W,
-     EDITION_KMAP_DEVICE},
-    {"PLIC", ABS(PLIC), ABS(PLIC + 0x4000000), ABS(PLIC), PTE_R | PTE_W,
-     EDITION_KMAP_DEVICE},
-    {"text", ABS(KERNBASE), {EDITION_ETEXT, 0}, ABS(KERNBASE), PTE_R | PTE_X,
-     EDITION_KMAP_KERNEL},
-    {"data", {EDITION_ETEXT, 0}, {EDITION_PHYSTOP, 0}, {EDITION_ETEXT, 0}, PTE_R | PTE_W,
-     EDITION_KMAP_KERNEL},
-    {"TRAMPOLINE", ABS(TRAMPOLINE), ABS(TRAMPOLINE + PGSIZE), {EDITION_TRAMPOLINE, 0},
-     PTE_R | PTE_X, EDITION_KMAP_KERNEL},
+    ROW_UART0, ROW_VIRTIO0, ROW_PLIC(0x4000000), ROW_TEXT, ROW_DATA, ROW_TRAMPOLINE,
 };
 
 #define NROWS(a) (sizeof(a) / sizeof((a)[0]))
