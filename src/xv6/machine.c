@@ -109,6 +109,7 @@ static void power_on(struct machine *m) {
   m->initproc = -1;
   machine_set_current(m, -1);
   memset(&m->stats, 0, sizeof(m->stats));
+  memset(&m->chain, 0, sizeof(m->chain));
   m->halted = false;
   m->panic_msg[0] = '\0';
   m->panic_detail[0] = '\0';

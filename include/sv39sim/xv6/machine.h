@@ -10,6 +10,7 @@
 #include "sv39sim/hw/mmu.h"
 #include "sv39sim/xv6/edition.h"
 #include "sv39sim/xv6/kalloc.h"
+#include "sv39sim/xv6/kchain.h"
 #include "sv39sim/xv6/proc.h"
 #include "sv39sim/sv39.h"
 #include "sv39sim/xv6/memlayout.h"
@@ -89,6 +90,7 @@ struct machine {
   struct tlb_stats tlb_per[NPROC];
   int tlb_pid[NPROC];
   struct stats stats;
+  struct kchain chain;        // the xv6 functions now running (kchain.h)
   bool halted;               // the simulated kernel panicked
   char panic_msg[64];        // xv6's words
   char panic_detail[160];    // what the simulator saw, for the reader
