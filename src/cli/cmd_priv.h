@@ -113,6 +113,7 @@ struct cmd_result cmd_fork(struct cmd_call *c, int argc, char **argv);
 struct cmd_result cmd_kernel(struct cmd_call *c, int argc, char **argv);
 struct cmd_result cmd_kill(struct cmd_call *c, int argc, char **argv);
 struct cmd_result cmd_mode(struct cmd_call *c, int argc, char **argv);
+struct cmd_result cmd_lab(struct cmd_call *c, int argc, char **argv);
 struct cmd_result cmd_sbrk(struct cmd_call *c, int argc, char **argv);
 struct cmd_result cmd_switch(struct cmd_call *c, int argc, char **argv);
 struct cmd_result cmd_userinit(struct cmd_call *c, int argc, char **argv);

@@ -80,6 +80,10 @@ struct cmd_result cmd_mode(struct cmd_call *c, int argc, char **argv) {
   if (!edition_offers_kpt(cfg.edition, (int)cfg.kpt))
     return cmd_fail(c, "%s's lab has no kernel-table mode %s (the per-process kernel "
                     "tables are fall 2020's lab)", cfg.edition->name, kpt_mode_name(cfg.kpt));
+  if (cfg.kpt != KPT_GLOBAL && cfg.lab != LAB_NONE)
+    return cmd_fail(c, "mode %s is the page-table lab's solution, a branch of its own: it "
+                    "runs without 'lab %s' ('lab none' first)", kpt_mode_name(cfg.kpt),
+                    edition_lab_name(cfg.lab));
   if (argc > 2 && cfg.kpt == KPT_GLOBAL)
     return cmd_fail(c, "'%s' goes with per-process or per-process-user (global mode has one "
                     "kernel table)", argv[2]);
@@ -91,6 +95,18 @@ struct cmd_result cmd_mode(struct cmd_call *c, int argc, char **argv) {
       return cmd_error(c);
   }
   c->m->cfg = cfg;
+  return cmd_ok();
+}
+
+// Shows nothing, as mode: the lab shows in the prompt and in what the kernel does.
+struct cmd_result cmd_lab(struct cmd_call *c, int argc, char **argv) {
+  (void)argc;
+  enum xv6_lab lab;
+  if (edition_lab_parse(argv[1], &lab) != 0)
+    return cmd_fail(c, "unknown lab '%s' (none, pgtbl, lazy or cow)", argv[1]);
+  char why[256];
+  if (machine_set_lab(c->m, lab, why, sizeof(why)) != 0)
+    return cmd_fail(c, "%s", why);
   return cmd_ok();
 }
 

@@ -314,7 +314,11 @@ static int getc_interruptible(FILE *in) {
 }
 
 static void make_prompt(const struct machine *m, char *buf, size_t len) {
-  const char *mode = kpt_mode_name(m->cfg.kpt);
+  char mode[64];
+  if (m->cfg.lab != LAB_NONE)
+    snprintf(mode, sizeof(mode), "lab %s", edition_lab_name(m->cfg.lab));
+  else
+    snprintf(mode, sizeof(mode), "%s", kpt_mode_name(m->cfg.kpt));
   int year = m->cfg.edition->year;
   if (m->halted)
     snprintf(buf, len, "sv39sim [xv6 %d, %s, panicked]> ", year, mode);

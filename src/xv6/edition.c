@@ -1,6 +1,7 @@
 #include "sv39sim/xv6/edition.h"
 
 #include <stddef.h>
+#include <string.h>
 
 #include "sv39sim/xv6/machine.h"
 #include "sv39sim/xv6/memlayout.h"
@@ -30,6 +31,27 @@ int edition_kstack_slot(const struct xv6_edition *ed, uint64_t va) {
 
 bool edition_offers_kpt(const struct xv6_edition *ed, int mode) {
   return mode >= 0 && mode < 32 && (ed->kpt_modes >> mode & 1) != 0;
+}
+
+bool edition_offers_lab(const struct xv6_edition *ed, enum xv6_lab lab) {
+  return lab == LAB_NONE || ((unsigned)lab < 32 && (ed->labs >> lab & 1) != 0);
+}
+
+static const char *const lab_names[] = {
+    [LAB_NONE] = "none", [LAB_PGTBL] = "pgtbl", [LAB_LAZY] = "lazy", [LAB_COW] = "cow"};
+
+const char *edition_lab_name(enum xv6_lab lab) {
+  return (unsigned)lab < sizeof(lab_names) / sizeof(lab_names[0]) ? lab_names[lab] : "?";
+}
+
+int edition_lab_parse(const char *name, enum xv6_lab *lab) {
+  for (size_t i = 0; i < sizeof(lab_names) / sizeof(lab_names[0]); i++) {
+    if (strcmp(name, lab_names[i]) == 0) {
+      *lab = (enum xv6_lab)i;
+      return 0;
+    }
+  }
+  return -1;
 }
 
 #define ABS(a) {EDITION_ABS, (a)}
@@ -86,6 +108,7 @@ const struct xv6_edition edition_fall2020 = {
     .vmprint = EDITION_VMPRINT_DOTS,
     .names = {"exec", "fork", "exit", "wait", "kill", "uvminit"},
     .kpt_modes = 1u << KPT_GLOBAL | 1u << KPT_PER_PROCESS | 1u << KPT_PER_PROCESS_USER,
+    .labs = 1u << LAB_LAZY | 1u << LAB_COW,
 };
 
 // kvmmake (kernel/vm.c, 2021-2023): kvminit's rows without CLINT, which the timer no
@@ -134,6 +157,7 @@ const struct xv6_edition edition_fall2021 = {
     .vmprint = EDITION_VMPRINT_DOTS_SPACED,
     .names = {"exec", "fork", "exit", "wait", "kill", "uvminit"},
     .kpt_modes = 1u << KPT_GLOBAL,
+    .labs = 1u << LAB_PGTBL | 1u << LAB_COW,
 };
 
 // 2022 and 2023: virtio's rings are kalloc'd, user segments keep their ELF permissions
@@ -150,6 +174,7 @@ const struct xv6_edition edition_fall2021 = {
     .vmprint = EDITION_VMPRINT_DOTS_SPACED,                                              \
     .names = {"exec", "fork", "exit", "wait", "kill", "uvmfirst"},                       \
     .kpt_modes = 1u << KPT_GLOBAL,                                                       \
+    .labs = 1u << LAB_PGTBL | 1u << LAB_COW,                                             \
   }
 const struct xv6_edition edition_fall2022 = FALL2022_LIKE(2022, 0x80021d80ULL);
 const struct xv6_edition edition_fall2023 = FALL2022_LIKE(2023, 0x80021dc0ULL);
@@ -167,6 +192,7 @@ const struct xv6_edition edition_fall2023 = FALL2022_LIKE(2023, 0x80021dc0ULL);
     .vaddr_check_first = true, .ustack_pages = 1, .first_proc = first,                   \
     .growproc_bits = 64, .vmprint = vmprint_, .names = {__VA_ARGS__, "uvmfirst"},        \
     .kpt_modes = 1u << KPT_GLOBAL,                                                       \
+    .labs = 1u << LAB_PGTBL | 1u << LAB_COW,                                             \
   }
 const struct xv6_edition edition_fall2024 =
     FALL2024_LIKE(2024, 0x80020cb0ULL, EDITION_FIRST_INITCODE, EDITION_VMPRINT_VA_INT,

@@ -180,10 +180,35 @@ int machine_set_kernel(struct machine *m, uint64_t etext, uint64_t end, uint64_t
   return 0;
 }
 
+int machine_set_lab(struct machine *m, enum xv6_lab lab, char *err, size_t errlen) {
+  if (m->booted) {
+    snprintf(err, errlen, "the lab is chosen before 'boot' ('reset' for a fresh machine)");
+    return -1;
+  }
+  if (!edition_offers_lab(m->cfg.edition, lab)) {
+    snprintf(err, errlen, "%s's lab repository has no %s lab", m->cfg.edition->name,
+             edition_lab_name(lab));
+    return -1;
+  }
+  if (lab != LAB_NONE && m->cfg.kpt != KPT_GLOBAL) {
+    snprintf(err, errlen, "mode %s is the page-table lab's solution, a branch of its own: "
+             "the %s lab runs with mode global", kpt_mode_name(m->cfg.kpt),
+             edition_lab_name(lab));
+    return -1;
+  }
+  m->cfg.lab = lab;
+  return 0;
+}
+
 int machine_set_edition(struct machine *m, const struct xv6_edition *ed, char *err,
                         size_t errlen) {
   if (m->booted) {
     snprintf(err, errlen, "the edition is chosen before 'boot' ('reset' for a fresh machine)");
+    return -1;
+  }
+  if (!edition_offers_lab(ed, m->cfg.lab)) {
+    snprintf(err, errlen, "%s's lab repository has no %s lab", ed->name,
+             edition_lab_name(m->cfg.lab));
     return -1;
   }
   if (!edition_offers_kpt(ed, (int)m->cfg.kpt)) {

@@ -54,6 +54,10 @@ struct edition_names {
   const char *exec, *fork, *exit, *wait, *kill, *uvminit;
 };
 
+// The lab whose solution the simulated kernel carries: one at a time, as each lab is a
+// branch of its own in the lab repository. Fall 2020's page-table lab is `mode` instead.
+enum xv6_lab { LAB_NONE, LAB_PGTBL, LAB_LAZY, LAB_COW };
+
 struct xv6_edition {
   const char *name; // "fall 2020 (6.S081)"
   int year;
@@ -80,6 +84,7 @@ struct xv6_edition {
   enum edition_vmprint vmprint;
   struct edition_names names;
   unsigned kpt_modes;      // the lab's kernel-table modes: bit (1 << enum kpt_mode)
+  unsigned labs;           // the labs `lab` offers: bit (1 << enum xv6_lab)
 };
 
 // Fall 2020, 6.S081: the lab kernel sv39sim models by default. Its image symbols are
@@ -112,5 +117,12 @@ int edition_kstack_slot(const struct xv6_edition *ed, uint64_t va);
 
 // Whether the edition's lab offers kernel-table mode mode (an enum kpt_mode).
 bool edition_offers_kpt(const struct xv6_edition *ed, int mode);
+
+// Whether the edition's lab repository has lab (LAB_NONE: always).
+bool edition_offers_lab(const struct xv6_edition *ed, enum xv6_lab lab);
+
+// A lab's name as `lab` spells it ("none", "pgtbl", "lazy", "cow"), and back: 0, or -1.
+const char *edition_lab_name(enum xv6_lab lab);
+int edition_lab_parse(const char *name, enum xv6_lab *lab);
 
 #endif

@@ -42,6 +42,7 @@ struct config {
   enum kpt_mode kpt;
   enum kpt_clint kpt_clint;   // CLINT in per-process kernel tables (modes 2 and 3)
   enum kpt_kstack kpt_kstack; // the kernel stacks' shape in modes 2 and 3
+  enum xv6_lab lab;      // the lab solution the kernel carries (`lab`), LAB_NONE for none
   uint64_t etext;        // kernel image symbols (the edition's by default)
   uint64_t end;
   uint64_t trampoline;
@@ -140,6 +141,11 @@ int machine_set_kernel(struct machine *m, uint64_t etext, uint64_t end, uint64_t
 // the kernel-table mode is not one ed's lab has); m is then unchanged.
 int machine_set_edition(struct machine *m, const struct xv6_edition *ed, char *err,
                         size_t errlen);
+
+// The kernel carries lab's solution, before boot. Returns 0, or -1 with the reason in err
+// (booted already; the edition's lab repository has no such lab; a per-process kernel-table
+// mode, which is fall 2020's page-table lab, with another lab); m is then unchanged.
+int machine_set_lab(struct machine *m, enum xv6_lab lab, char *err, size_t errlen);
 
 // Throw the machine's state away and power it on again with the same configuration.
 // Returns 0, or -1 if the host is out of memory (m then stays as it was).
