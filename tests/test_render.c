@@ -131,9 +131,12 @@ Test(render, ranges_text_uses_qemu_columns_and_letters) {
 }
 
 Test(render, attr_letters_follow_qemu_order) {
-  char letters[8];
+  char letters[RENDER_ATTR_LEN];
   render_attr(PTE_V | PTE_R | PTE_X | PTE_G | PTE_D, letters);
   cr_assert_str_eq(letters, "r-x-g-d");
+  // The cow lab's bit 8 adds its letter after QEMU's seven.
+  render_attr(PTE_V | PTE_R | PTE_U | 0x100, letters);
+  cr_assert_str_eq(letters, "r--u---c");
 }
 
 // A level-2 leaf (a 1 GiB superpage) in the upper half of the address space.

@@ -92,7 +92,7 @@ int cmd_parse_i64(const char *s, bool suffix, int64_t *v) {
 // steps of a translation): -q keeps it and silences every other command's.
 static const char *const view_commands[] = {
     "access", "check", "copyin", "copyinstr", "dot", "free", "help", "json", "lint", "load",
-    "peek", "ps", "ranges", "satp", "sstatus", "store", "tlb", "translate", "trapframe",
+    "peek", "ps", "ranges", "satp", "sstatus", "store", "tlb", "touch", "translate", "trapframe",
     "vmprint", "walk",
 };
 
@@ -159,6 +159,9 @@ static const struct cmd_def table[] = {
     {"satp", cmd_satp, "[VALUE]", "read or write satp (no TLB flush)", 0, 1, true},
     {"sbrk", cmd_sbrk, "PID N", "grow (N > 0) or shrink (N < 0) user memory, as sys_sbrk",
      2, 2, true},
+    {"sbrklazy", cmd_sbrklazy, "PID N",
+     "2025's sys_sbrk(N, SBRK_LAZY): sz grows, vmfault makes each page at its first touch", 2,
+     2, true},
     {"sfence", cmd_sfence, "[VA|-] [ASID|-]", "sfence.vma; '-' stands for x0", 0, 2, true},
     {"sstatus", cmd_sstatus, "[sum=0|1] [mxr=0|1]",
      "show or set sstatus.SUM and sstatus.MXR", 0, 2, true},
@@ -168,6 +171,9 @@ static const struct cmd_def table[] = {
      "the scheduler runs the process, or goes back to its idle loop", 1, 1, true},
     {"tlb", cmd_tlb, "[stats|flush|show]", "the TLB's counts, a full flush, or its entries",
      0, 1, true},
+    {"touch", cmd_touch, "PID VA [r|w|x] [--demand]",
+     "the process accesses VA in U-mode; a page fault traps to usertrap (lab, stock kill)",
+     2, 4, true},
     {"translate", cmd_translate, "VA [r|w|x]",
      "one MMU access with satp, privilege and TLB as they are; shows each step", 1, 2,
      true},

@@ -114,7 +114,7 @@ static bool uniform(struct dot *d, uint64_t table, int level) {
     return false;
   for (uint64_t i = 1; i < 512; i++) {
     uint64_t pte = ptes[i];
-    if ((pte & 0xff) != (first & 0xff) ||
+    if ((pte & RENDER_ATTR_BITS) != (first & RENDER_ATTR_BITS) ||
         PTE2PA(pte) != PTE2PA(first) + (i << PXSHIFT(level)))
       return false;
   }
@@ -144,7 +144,7 @@ static void try_stride(struct dot *d, uint64_t table, int level, uint64_t va, st
       continue;
     if (stride == 0)
       stride = i - g->first;
-    if (i - last != stride || (pte & 0xff) != (g->pte & 0xff) || PTE2PA(pte) != pa + page ||
+    if (i - last != stride || (pte & RENDER_ATTR_BITS) != (g->pte & RENDER_ATTR_BITS) || PTE2PA(pte) != pa + page ||
         lone_page(d, pte, level, va, i) < 0)
       break;
     last = i;
@@ -166,7 +166,7 @@ static void try_run(struct dot *d, const uint64_t *ptes, int level, uint64_t va,
   if (lone_page(d, g->pte, level, va, g->first) < 0)
     return;
   unsigned last = g->first;
-  while (last + 1 < 512 && (ptes[last + 1] & 0xff) == (g->pte & 0xff) &&
+  while (last + 1 < 512 && (ptes[last + 1] & RENDER_ATTR_BITS) == (g->pte & RENDER_ATTR_BITS) &&
          lone_page(d, ptes[last + 1], level, va, last + 1) >= 0)
     last++;
   if (last > g->first) {
@@ -295,7 +295,7 @@ static void emit_ranges(struct dot *d) {
     const struct render_range *r = &d->ranges[i];
     if (!d->used[i])
       continue;
-    char letters[8], size[32];
+    char letters[RENDER_ATTR_LEN], size[32];
     render_attr(r->attr, letters);
     size_text(r->size, size, sizeof(size));
     fprintf(d->out,
@@ -309,8 +309,8 @@ static void emit_ranges(struct dot *d) {
 static void emit_tables(struct dot *d, uint64_t table, int level, const struct group *g,
                         const char *hl) {
   uint64_t last = pte_at(d, table + 8ULL * g->last);
-  char letters[8];
-  render_attr((unsigned)(pte_at(d, PTE2PA(g->pte)) & 0xff), letters);
+  char letters[RENDER_ATTR_LEN];
+  render_attr((unsigned)(pte_at(d, PTE2PA(g->pte)) & RENDER_ATTR_BITS), letters);
   fprintf(d->out,
           "  c%" PRIx64 " [label=\"%u level-%d tables|0x%" PRIx64 " .. 0x%" PRIx64
           "|<e0> 0..511 each: %s\"];\n",
@@ -331,7 +331,7 @@ static void emit_run(struct dot *d, uint64_t table, int level, const struct grou
   unsigned n = g->last - g->first + 1;
   const struct render_range *r0 = &d->ranges[g->range], *r1 = &d->ranges[g->range + n - 1];
   const char *a = region_name(d, (size_t)g->range), *b = region_name(d, (size_t)g->range + n - 1);
-  char letters[8], size[32];
+  char letters[RENDER_ATTR_LEN], size[32];
   render_attr(r0->attr, letters);
   size_text(1ULL << PXSHIFT(level), size, sizeof(size));
   fprintf(d->out,
@@ -352,14 +352,14 @@ static void emit_stride(struct dot *d, uint64_t table, int level, uint64_t va,
   uint64_t page = 1ULL << PXSHIFT(level), pa = PTE2PA(g->pte);
   uint64_t va0 = va_canonical(va + ((uint64_t)g->first << PXSHIFT(level)));
   uint64_t va1 = va_canonical(va + ((uint64_t)g->last << PXSHIFT(level)));
-  char letters[8], size[32];
-  render_attr((unsigned)(g->pte & 0xff), letters);
+  char letters[RENDER_ATTR_LEN], size[32];
+  render_attr((unsigned)(g->pte & RENDER_ATTR_BITS), letters);
   size_text(page, size, sizeof(size));
   fprintf(d->out,
           "  s%" PRIx64 "_%u [shape=box, style=\"rounded,filled\", fillcolor=%s, "
           "label=\"%s\\lpa 0x%" PRIx64 "..0x%" PRIx64 "\\lva 0x%" PRIx64 "..0x%" PRIx64
           ", every %u pages\\l%u x %s %s\\l\"];\n",
-          table, g->first, fill_for((unsigned)(g->pte & 0xff)),
+          table, g->first, fill_for((unsigned)(g->pte & RENDER_ATTR_BITS)),
           d->user ? "user pages" : "kernel stacks", pa, pa + n * page - 1, va0,
           va1 + page - 1, g->stride, n, size, letters);
   fprintf(d->out, "  t%" PRIx64 ":e%u -> s%" PRIx64 "_%u%s;\n", table, g->first, table,
@@ -370,8 +370,8 @@ static void emit_label(struct dot *d, uint64_t table, int level, const struct gr
                        unsigned n) {
   fprintf(d->out, "  t%" PRIx64 " [label=\"level %d: 0x%" PRIx64, table, level, table);
   for (unsigned k = 0; k < n; k++) {
-    char letters[8];
-    render_attr((unsigned)(g[k].pte & 0xff), letters);
+    char letters[RENDER_ATTR_LEN];
+    render_attr((unsigned)(g[k].pte & RENDER_ATTR_BITS), letters);
     fprintf(d->out, "|<e%u> %u", g[k].first, g[k].first);
     if (g[k].last > g[k].first)
       fprintf(d->out, "..%u", g[k].last);

@@ -151,7 +151,8 @@ static char *climb(struct stream *s, char *p, int level) {
 // e's object, in cJSON's key order; an entered table pointer is left open in its
 // "entries" array, which the entries of its table join.
 static enum pt_step put_entry(void *ctx, const struct pt_entry *e) {
-  static const char *const flag_names[] = {"V", "R", "W", "X", "U", "G", "A", "D"};
+  // Bits 0..7, then bit 8 (RSW), the cow lab's PTE_COW.
+  static const char *const flag_names[] = {"V", "R", "W", "X", "U", "G", "A", "D", "COW"};
   struct stream *s = ctx;
   if (sizeof(s->buf) - s->n < ENTRY_MAX_BYTES)
     flush(s);
@@ -177,7 +178,7 @@ static enum pt_step put_entry(void *ctx, const struct pt_entry *e) {
   p = put_key(s, p, tabs, "flags", false);
   *p++ = '[';
   bool first = true;
-  for (int b = 0; b < 8; b++) {
+  for (int b = 0; b < 9; b++) {
     if (pte & (1ULL << b)) {
       if (!first) {
         *p++ = ',';
@@ -186,7 +187,8 @@ static enum pt_step put_entry(void *ctx, const struct pt_entry *e) {
       }
       first = false;
       *p++ = '"';
-      *p++ = flag_names[b][0];
+      for (const char *f = flag_names[b]; *f; f++)
+        *p++ = *f;
       *p++ = '"';
     }
   }

@@ -33,7 +33,7 @@ static enum pt_step add_leaf(void *ctx, const struct pt_entry *e) {
     return PT_CONTINUE;
   uint64_t pa = PTE2PA(e->pte);
   uint64_t size = 1ULL << PXSHIFT(e->level);
-  unsigned attr = (unsigned)(e->pte & 0xff);
+  unsigned attr = (unsigned)(e->pte & RENDER_ATTR_BITS);
   struct render_range *c = &w->cur;
   if (w->open && c->attr == attr && c->pa + c->size == pa && c->va + c->size == e->va) {
     c->size += size;
@@ -55,11 +55,13 @@ int render_ranges_walk(struct machine *m, uint64_t root,
   return flush(&w);
 }
 
-void render_attr(unsigned attr, char letters[8]) {
+void render_attr(unsigned attr, char letters[RENDER_ATTR_LEN]) {
   static const char names[] = "rwxugad";
   for (int i = 0; i < 7; i++)
     letters[i] = (attr & (PTE_R << i)) ? names[i] : '-';
-  letters[7] = '\0';
+  // The cow lab's PTE_COW (bit 8) only where it is set, so other tables read as QEMU's.
+  letters[7] = (attr & 0x100) ? 'c' : '\0';
+  letters[8] = '\0';
 }
 
 struct text_ctx {
@@ -71,11 +73,11 @@ static int print_range(void *ctx, const struct render_range *r) {
   struct text_ctx *t = ctx;
   static const enum render_hue hues[] = {HUE_READ, HUE_WRITE, HUE_EXEC, HUE_USER,
                                          HUE_DIM,  HUE_DIM,   HUE_DIM};
-  char letters[8];
+  char letters[RENDER_ATTR_LEN];
   render_attr(r->attr, letters);
   fprintf(t->out, "%016" PRIx64 " %016" PRIx64 " %016" PRIx64 " ", r->va, r->pa, r->size);
-  for (int i = 0; i < 7; i++) {
-    if (t->color && letters[i] != '-')
+  for (int i = 0; letters[i] != '\0'; i++) {
+    if (t->color && letters[i] != '-' && i < 7)
       fprintf(t->out, "%s%c%s", render_sgr(true, hues[i]), letters[i],
               render_sgr(true, HUE_RESET));
     else
@@ -105,7 +107,7 @@ static int add_range(void *ctx, const struct render_range *r) {
   cJSON *o = cJSON_CreateObject();
   if (o == NULL)
     return -1;
-  char letters[8];
+  char letters[RENDER_ATTR_LEN];
   render_attr(r->attr, letters);
   render_json_hex(o, "va", r->va);
   render_json_hex(o, "pa", r->pa);

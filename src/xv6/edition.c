@@ -192,7 +192,7 @@ const struct xv6_edition edition_fall2023 = FALL2022_LIKE(2023, 0x80021dc0ULL);
     .vaddr_check_first = true, .ustack_pages = 1, .first_proc = first,                   \
     .growproc_bits = 64, .vmprint = vmprint_, .names = {__VA_ARGS__, "uvmfirst"},        \
     .kpt_modes = 1u << KPT_GLOBAL,                                                       \
-    .labs = 1u << LAB_PGTBL | 1u << LAB_COW,                                             \
+    .labs = 1u << LAB_PGTBL | 1u << LAB_COW, .trap_lx = true, .vmfault = y >= 2025,      \
   }
 const struct xv6_edition edition_fall2024 =
     FALL2024_LIKE(2024, 0x80020cb0ULL, EDITION_FIRST_INITCODE, EDITION_VMPRINT_VA_INT,

@@ -1,5 +1,6 @@
 #include "sv39sim/xv6/kalloc.h"
 
+#include "sv39sim/xv6/cow.h"
 #include "sv39sim/xv6/machine.h"
 #include "sv39sim/sv39.h"
 
@@ -39,6 +40,8 @@ int kmem_kfree(struct machine *m, uint64_t pa) {
                          pa % PGSIZE ? "not page-aligned"
                                      : pa < m->cfg.end ? "below the kernel's end"
                                                        : "at or above PHYSTOP");
+  if (cow_kfree_keep(m, pa))
+    return SIM_OK; // the cow lab: other PTEs still map it
   ram_fill_page(&m->hw.ram, pa, 0x01);
   ram_store(&m->hw.ram, pa, 8, m->kmem.freelist);
   m->kmem.freelist = pa;
@@ -72,5 +75,6 @@ uint64_t kmem_kalloc(struct machine *m) {
   if (m->kmem.nfree > 0)
     m->kmem.nfree--;
   m->kmem.nkalloc++;
+  cow_kalloc_hook(m, r);
   return r;
 }

@@ -87,6 +87,20 @@ static const char *config_problem(const struct config *c) {
   return NULL;
 }
 
+// The size of the cow lab's reference-count array for cfg's RAM.
+static size_t refcnt_bytes(const struct config *cfg) {
+  return (size_t)(cfg->ram_size / PGSIZE) * sizeof(uint32_t);
+}
+
+// The cow lab counts references: make the array (zeros) unless there is one. Returns 0,
+// or -1 when the host is out of memory.
+static int refcnt_alloc(struct machine *m, const struct config *cfg) {
+  if (m->refcnt != NULL)
+    return 0;
+  m->refcnt = calloc(1, refcnt_bytes(cfg) ? refcnt_bytes(cfg) : 1);
+  return m->refcnt == NULL ? -1 : 0;
+}
+
 // The state of a machine just switched on: empty kernel, no processes, hart in S-mode
 // with satp 0, an empty TLB. RAM is the caller's.
 static void power_on(struct machine *m) {
@@ -98,6 +112,10 @@ static void power_on(struct machine *m) {
   m->hw.stats = NULL;
   memset(m->tlb_per, 0, sizeof(m->tlb_per));
   memset(m->tlb_pid, 0, sizeof(m->tlb_pid));
+  memset(m->fault_per, 0, sizeof(m->fault_per));
+  if (m->refcnt != NULL)
+    memset(m->refcnt, 0, refcnt_bytes(&m->cfg));
+  m->ndemand = 0;
   m->kernel_pagetable = 0;
   m->booted = false;
   m->ndevice_pages = 0;
@@ -122,6 +140,7 @@ void machine_set_current(struct machine *m, int slot) {
 
 void machine_slot_reset(struct machine *m, int slot, int pid) {
   memset(&m->tlb_per[slot], 0, sizeof(m->tlb_per[slot]));
+  memset(&m->fault_per[slot], 0, sizeof(m->fault_per[slot]));
   m->tlb_pid[slot] = pid;
 }
 
@@ -133,10 +152,12 @@ struct machine *machine_new(const struct config *cfg, char *err, size_t errlen) 
   }
   struct machine *m = calloc(1, sizeof(*m));
   if (m == NULL || ram_init(&m->hw.ram, KERNBASE, cfg->ram_size) != 0 ||
-      tlb_init(&m->hw.tlb, &cfg->tlb) != 0) {
+      tlb_init(&m->hw.tlb, &cfg->tlb) != 0 ||
+      (cfg->lab == LAB_COW && refcnt_alloc(m, cfg) != 0)) {
     if (m != NULL) {
       ram_destroy(&m->hw.ram);
       tlb_destroy(&m->hw.tlb);
+      free(m->refcnt);
     }
     free(m);
     snprintf(err, errlen, "out of host memory for a %llu-byte machine",
@@ -154,6 +175,8 @@ void machine_free(struct machine *m) {
   ram_destroy(&m->hw.ram);
   tlb_destroy(&m->hw.tlb);
   free(m->held);
+  free(m->refcnt);
+  free(m->demand);
   free(m);
 }
 
@@ -194,6 +217,10 @@ int machine_set_lab(struct machine *m, enum xv6_lab lab, char *err, size_t errle
     snprintf(err, errlen, "mode %s is the page-table lab's solution, a branch of its own: "
              "the %s lab runs with mode global", kpt_mode_name(m->cfg.kpt),
              edition_lab_name(lab));
+    return -1;
+  }
+  if (lab == LAB_COW && refcnt_alloc(m, &m->cfg) != 0) {
+    snprintf(err, errlen, "out of host memory for the cow lab's reference counts");
     return -1;
   }
   m->cfg.lab = lab;

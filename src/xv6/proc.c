@@ -4,9 +4,11 @@
 
 #include "sv39sim/xv6/kalloc.h"
 #include "sv39sim/xv6/kvm.h"
+#include "sv39sim/xv6/lazy.h"
 #include "sv39sim/xv6/machine.h"
 #include "sv39sim/sv39.h"
 #include "sv39sim/hw/tlb.h"
+#include "sv39sim/xv6/trap.h"
 #include "sv39sim/xv6/vm.h"
 
 // user/initcode.S assembled: exec("/init", {"/init", 0}), then exit if that returns.
@@ -57,6 +59,9 @@ int proc_pagetable(struct machine *m, int slot, uint64_t *pagetable) {
 }
 
 int proc_freepagetable(struct machine *m, uint64_t pagetable, uint64_t sz) {
+  // --demand's pages lie outside sz: they go first, so that freewalk finds no leaf.
+  if (m->ndemand > 0 && trap_demand_free(m, pagetable) != SIM_OK)
+    return SIM_PANIC;
   int r = vm_uvmunmap(m, pagetable, TRAMPOLINE, 1, 0);
   if (r == SIM_OK)
     r = vm_uvmunmap(m, pagetable, TRAPFRAME, 1, 0);
@@ -319,6 +324,8 @@ static int64_t sbrk_addr(const struct machine *m, uint64_t sz) {
 }
 
 int proc_sbrk(struct machine *m, int slot, int32_t n, int64_t *ret) {
+  if (n > 0 && lazy_sbrk_on(m))
+    return lazy_sbrk(m, slot, n, ret); // the lazy lab: sz only
   struct proc *p = &m->proc[slot];
   int64_t addr = sbrk_addr(m, p->sz);
   uint64_t sz = sz_wrap(m, p->sz);

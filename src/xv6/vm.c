@@ -2,7 +2,9 @@
 
 #include <string.h>
 
+#include "sv39sim/xv6/cow.h"
 #include "sv39sim/xv6/kalloc.h"
+#include "sv39sim/xv6/lazy.h"
 #include "sv39sim/xv6/machine.h"
 #include "sv39sim/sv39.h"
 
@@ -122,12 +124,16 @@ int vm_uvmunmap(struct machine *m, uint64_t pagetable, uint64_t va, uint64_t npa
   for (uint64_t a = va; a < va + npages * PGSIZE; a += PGSIZE) {
     uint64_t pte_pa;
     int r = vm_walk(m, pagetable, a, 0, &pte_pa);
+    if (r == SIM_FAIL && lazy_skips_unmapped(m))
+      continue; // a lazy page never made
     if (r == SIM_FAIL)
       return machine_panic(m, "uvmunmap: walk", "no page-table page for va 0x%016llx",
                            (unsigned long long)a);
     if (r != SIM_OK)
       return r;
     uint64_t pte = vm_pte_read(m, pte_pa);
+    if ((pte & PTE_V) == 0 && lazy_skips_unmapped(m))
+      continue;
     if ((pte & PTE_V) == 0)
       return machine_panic(m, "uvmunmap: not mapped", "va 0x%016llx",
                            (unsigned long long)a);
@@ -263,16 +269,22 @@ int vm_uvmfree(struct machine *m, uint64_t pagetable, uint64_t sz) {
 }
 
 int vm_uvmcopy(struct machine *m, uint64_t old, uint64_t new, uint64_t sz) {
+  if (cow_on(m))
+    return cow_uvmcopy(m, old, new, sz);
   uint64_t i;
   for (i = 0; i < sz; i += PGSIZE) {
     uint64_t pte_pa;
     int r = vm_walk(m, old, i, 0, &pte_pa);
+    if (r == SIM_FAIL && lazy_skips_unmapped(m))
+      continue;
     if (r == SIM_FAIL)
       return machine_panic(m, "uvmcopy: pte should exist", "va 0x%016llx",
                            (unsigned long long)i);
     if (r != SIM_OK)
       return r;
     uint64_t pte = vm_pte_read(m, pte_pa);
+    if ((pte & PTE_V) == 0 && lazy_skips_unmapped(m))
+      continue;
     if ((pte & PTE_V) == 0)
       return machine_panic(m, "uvmcopy: page not present", "va 0x%016llx",
                            (unsigned long long)i);
@@ -314,9 +326,13 @@ int vm_uvmclear(struct machine *m, uint64_t pagetable, uint64_t va) {
   return SIM_OK;
 }
 
-// The user page behind va0 as a pa that is safe to touch, or SIM_FAIL / SIM_PANIC.
-static int user_page(struct machine *m, uint64_t pagetable, uint64_t va0, uint64_t *pa0) {
+// The user page behind va0 as a pa that is safe to touch, or SIM_FAIL / SIM_PANIC. A lazy
+// page not yet made is made first where the kernel does (str: for copyinstr).
+static int user_page(struct machine *m, uint64_t pagetable, uint64_t va0, uint64_t *pa0,
+                     bool str) {
   int r = vm_walkaddr(m, pagetable, va0, pa0);
+  if (r == SIM_FAIL && lazy_copy_page(m, pagetable, va0, str) == SIM_OK)
+    r = vm_walkaddr(m, pagetable, va0, pa0);
   if (r != SIM_OK)
     return r;
   return check_table(m, *pa0, "copy");
@@ -328,7 +344,9 @@ int vm_copyout(struct machine *m, uint64_t pagetable, uint64_t dstva, const void
   while (len > 0) {
     uint64_t va0 = PGROUNDDOWN(dstva);
     uint64_t pa0;
-    int r = user_page(m, pagetable, va0, &pa0);
+    int r = cow_on(m) ? cow_copyout(m, pagetable, va0) : SIM_OK;
+    if (r == SIM_OK)
+      r = user_page(m, pagetable, va0, &pa0, false);
     if (r != SIM_OK)
       return r;
     uint64_t n = PGSIZE - (dstva - va0);
@@ -348,7 +366,7 @@ int vm_copyin(struct machine *m, uint64_t pagetable, void *dst, uint64_t srcva,
   while (len > 0) {
     uint64_t va0 = PGROUNDDOWN(srcva);
     uint64_t pa0;
-    int r = user_page(m, pagetable, va0, &pa0);
+    int r = user_page(m, pagetable, va0, &pa0, false);
     if (r != SIM_OK)
       return r;
     uint64_t n = PGSIZE - (srcva - va0);
@@ -367,7 +385,7 @@ int vm_copyinstr(struct machine *m, uint64_t pagetable, char *dst, uint64_t srcv
   while (max > 0) {
     uint64_t va0 = PGROUNDDOWN(srcva);
     uint64_t pa0;
-    int r = user_page(m, pagetable, va0, &pa0);
+    int r = user_page(m, pagetable, va0, &pa0, true);
     if (r != SIM_OK)
       return r;
     uint64_t n = PGSIZE - (srcva - va0);

@@ -77,7 +77,7 @@ struct render_range {
   uint64_t va;   // canonical (sign-extended from bit 38)
   uint64_t pa;
   uint64_t size;
-  unsigned attr; // PTE bits 7..0
+  unsigned attr; // PTE bits 8..0 (RENDER_ATTR_BITS)
 };
 
 // Call fn for each range in va order; stop early (returning what fn returned) when fn
@@ -85,8 +85,12 @@ struct render_range {
 int render_ranges_walk(struct machine *m, uint64_t root,
                        int (*fn)(void *ctx, const struct render_range *r), void *ctx);
 
-// QEMU's letters for attr: "rwxugad", '-' for a clear bit.
-void render_attr(unsigned attr, char letters[8]);
+// The PTE bits a range's attr keeps (7..0, and 8: the cow lab's PTE_COW), and the room
+// render_attr's letters need.
+#define RENDER_ATTR_BITS 0x1ffu
+#define RENDER_ATTR_LEN 9
+// QEMU's letters for attr: "rwxugad", '-' for a clear bit, then 'c' when PTE_COW is set.
+void render_attr(unsigned attr, char letters[RENDER_ATTR_LEN]);
 
 // QEMU's `info mem` table: a header, then "vaddr paddr size attr" per range.
 void render_ranges(struct machine *m, uint64_t root, FILE *out, bool color);

@@ -85,6 +85,11 @@ struct xv6_edition {
   struct edition_names names;
   unsigned kpt_modes;      // the lab's kernel-table modes: bit (1 << enum kpt_mode)
   unsigned labs;           // the labs `lab` offers: bit (1 << enum xv6_lab)
+  bool trap_lx;            // usertrap prints scause, sepc and stval as 0x%lx (2024 on),
+                           // not as %p's 0x and 16 digits
+  bool vmfault;            // sys_sbrk has SBRK_LAZY (`sbrklazy`), usertrap and copyin /
+                           // copyout call vmfault, uvmunmap and uvmcopy skip pages never
+                           // made (2025)
 };
 
 // Fall 2020, 6.S081: the lab kernel sv39sim models by default. Its image symbols are

@@ -66,6 +66,16 @@ struct stats {
   uint64_t ncopyinstr;
 };
 
+// What usertrap's page-fault handlers did for one process (trap.h): the cow lab's copies,
+// the lazy lab's (and 2025's vmfault's) allocations, --demand's pages.
+struct fault_stats {
+  uint64_t cow_copies;
+  uint64_t lazy_allocs;
+  uint64_t demand_faults;
+};
+
+struct demand_page; // trap.h
+
 // Host memory is owned by ram, tlb and held; everything else is plain values. Code that
 // copies a whole machine over another (the fuzz targets' snapshot restore, in
 // tests/fuzz/fuzz_common.c) must keep the destination's host-owned fields.
@@ -104,6 +114,16 @@ struct machine {
   // failat, both survive reset, so a number names one call of a whole session.
   uint64_t kalloc_calls;
   uint64_t kalloc_fail_call;
+  // The cow lab's reference count of each page of RAM, indexed by (pa - KERNBASE) /
+  // PGSIZE; NULL without lab cow. Host memory, like ram's (the snapshot rule above).
+  uint32_t *refcnt;
+  // The pages --demand mapped (trap.h), freed with the table that maps them. Host
+  // memory, kept across reset; reset forgets its contents.
+  struct demand_page *demand;
+  size_t ndemand, demand_cap;
+  // The page-fault handlers' counts of the process in each slot; they restart with its
+  // tlb_per row.
+  struct fault_stats fault_per[NPROC];
 };
 
 // The default configuration: the default edition with its image symbols; every other
