@@ -149,6 +149,7 @@ struct cmd_result cmd_touch(struct cmd_call *c, int argc, char **argv) {
 
 struct sbrklazy_result {
   int pid;
+  int64_t n;
   int64_t ret;
   uint64_t sz;
 };
@@ -162,8 +163,8 @@ static void show_sbrklazy(const struct cmd_view *v, const struct sbrklazy_result
     fprintf(v->out, "sbrklazy: pid %d: sbrk returns -1, sz stays 0x%" PRIx64 "\n", r->pid,
             r->sz);
   } else {
-    fprintf(v->out, "sbrklazy: pid %d: old size 0x%" PRIx64 ", sz now 0x%" PRIx64
-            " (nothing allocated)\n", r->pid, (uint64_t)r->ret, r->sz);
+    fprintf(v->out, "sbrklazy: pid %d: old size 0x%" PRIx64 ", sz now 0x%" PRIx64 "%s\n",
+            r->pid, (uint64_t)r->ret, r->sz, r->n > 0 ? " (nothing allocated)" : "");
   }
 }
 
@@ -178,7 +179,7 @@ struct cmd_result cmd_sbrklazy(struct cmd_call *c, int argc, char **argv) {
                     c->m->cfg.edition->name);
   if (cmd_parse_i64(argv[2], true, &n) != 0 || n < INT32_MIN || n > INT32_MAX)
     return cmd_fail(c, "N: '%s' is not an int (sbrk's argument is 32-bit)", argv[2]);
-  struct sbrklazy_result shown = {.pid = c->m->proc[slot].pid};
+  struct sbrklazy_result shown = {.pid = c->m->proc[slot].pid, .n = n};
   int r = lazy_sbrklazy(c->m, slot, (int32_t)n, &shown.ret);
   if (r == SIM_PANIC)
     return cmd_sim(r);

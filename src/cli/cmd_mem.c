@@ -71,6 +71,10 @@ static void show_check(const struct cmd_view *v, const struct check_result *res)
     for (int k = 0; k < CHECK_NKINDS; k++)
       cJSON_AddNumberToObject(pages, check_owner_name(k), (double)r->count[k]);
     cJSON_AddBoolToObject(v->json, "leaks_checked", r->leaks_checked);
+    if (r->shared > 0) {
+      cJSON_AddNumberToObject(v->json, "shared", (double)r->shared);
+      cJSON_AddNumberToObject(v->json, "shared_maps", (double)r->shared_maps);
+    }
     cJSON_AddNumberToObject(v->json, "nproblems", (double)r->nproblems);
     cJSON *list = cJSON_AddArrayToObject(v->json, "problems");
     for (unsigned i = 0; i < r->nlisted; i++) {
@@ -85,11 +89,15 @@ static void show_check(const struct cmd_view *v, const struct check_result *res)
   fprintf(v->out, "check: %" PRIu64 " pool pages, 0x%016" PRIx64 "..0x%016" PRIx64 "\n",
           r->npool, r->pool_base, r->pool_end);
   for (int k = CHECK_FREE; k < CHECK_NKINDS; k++) {
-    if (k != CHECK_DEVICE || r->count[k] != 0) // 2020's drivers take no pages
+    // 2020's drivers take no pages; --demand's pages are only there with --demand.
+    if ((k != CHECK_DEVICE && k != CHECK_DEMAND) || r->count[k] != 0)
       fprintf(v->out, "  %-15s %8" PRIu64 "\n", check_owner_name(k), r->count[k]);
   }
   fprintf(v->out, "  %-15s %8" PRIu64 "%s\n", check_owner_name(CHECK_NONE),
           r->count[CHECK_NONE], r->count[CHECK_NONE] ? res->why_none : "");
+  if (r->shared > 0)
+    fprintf(v->out, "  shared (cow)    %8" PRIu64 " (user pages mapped %" PRIu64 " times)\n",
+            r->shared, r->shared_maps);
   for (unsigned i = 0; i < r->nlisted; i++) {
     const struct check_problem *q = &r->problem[i];
     if (q->kind == CHECK_NFREE)

@@ -26,6 +26,19 @@ static void text_stats(FILE *out, const char *who, const struct tlb_stats *s) {
           who, s->hits, s->misses, s->faults, s->evictions, s->flushes, s->flushed);
 }
 
+// What usertrap's handlers did for the row's process, as keys of o (only when any did).
+static void json_faults(cJSON *o, const struct fault_stats *f) {
+  cJSON_AddNumberToObject(o, "cow_copies", (double)f->cow_copies);
+  cJSON_AddNumberToObject(o, "lazy_allocs", (double)f->lazy_allocs);
+  cJSON_AddNumberToObject(o, "demand_faults", (double)f->demand_faults);
+}
+
+// The same as a text line below the row's.
+static void text_faults(FILE *out, const struct fault_stats *f) {
+  fprintf(out, "           cow copies %" PRIu64 ", lazy allocations %" PRIu64
+          ", demand faults %" PRIu64 "\n", f->cow_copies, f->lazy_allocs, f->demand_faults);
+}
+
 // Nothing was counted for this row.
 static bool stats_empty(const struct tlb_stats *s) {
   return s->hits == 0 && s->misses == 0 && s->faults == 0 && s->flushes == 0;
@@ -61,17 +74,23 @@ static void show_tlb_stats(const struct cmd_view *v, const struct machine *m) {
   }
   for (int i = 0; i < NPROC; i++) {
     const struct tlb_stats *s = &m->tlb_per[i];
+    const struct fault_stats *f = &m->fault_per[i];
+    bool handled = f->cow_copies != 0 || f->lazy_allocs != 0 || f->demand_faults != 0;
     if (m->tlb_pid[i] == 0 || stats_empty(s))
       continue;
     if (per != NULL) {
       cJSON *j = cJSON_CreateObject();
       cJSON_AddNumberToObject(j, "pid", m->tlb_pid[i]);
       json_stats(j, s);
+      if (handled)
+        json_faults(j, f);
       cJSON_AddItemToArray(per, j);
     } else {
       char who[24];
       snprintf(who, sizeof(who), "pid %d:", m->tlb_pid[i]);
       text_stats(v->out, who, s);
+      if (handled)
+        text_faults(v->out, f);
     }
   }
 }

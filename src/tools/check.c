@@ -6,10 +6,12 @@
 #include <string.h>
 
 #include "sv39sim/hw/pt.h"
+#include "sv39sim/xv6/cow.h"
 #include "sv39sim/xv6/kalloc.h"
 #include "sv39sim/xv6/kvm.h"
 #include "sv39sim/xv6/machine.h"
 #include "sv39sim/xv6/proc.h"
+#include "sv39sim/xv6/trap.h"
 #include "sv39sim/sv39.h"
 
 // One pass over one machine: the page map (an enum check_owner per pool page) and the
@@ -18,22 +20,23 @@ struct pass {
   struct machine *m;
   struct check_report *r;
   uint8_t *map;
+  uint32_t *maps; // lab cow: the user leaves mapping each pool page (NULL otherwise)
 };
 
 static const char *const owner_names[CHECK_NKINDS] = {
     "none", "free", "kernel-pt", "user-pt", "proc-kernel-pt", "trapframe", "kstack",
-    "user-page", "held", "device"};
+    "user-page", "held", "device", "demand-page"};
 
 static const char *const problem_names[CHECK_NPROBLEM_KINDS] = {
     "leak", "owned-twice", "free-and-owned", "free-twice", "bad-link", "nfree-mismatch",
-    "leaf-maps-free", "table-free", "table-outside-pool"};
+    "leaf-maps-free", "table-free", "table-outside-pool", "refcount"};
 
 // In words, for problem messages.
 static const char *const owner_words[CHECK_NKINDS] = {
     "nobody", "the free list", "a page-table page of the kernel table",
     "a page-table page of a user table", "a page-table page of a process's kernel table",
     "a trapframe", "a kernel stack", "a user page", "held by the user (kalloc)",
-    "a page of the virtio disk driver"};
+    "a page of the virtio disk driver", "a --demand page"};
 
 const char *check_owner_name(enum check_owner k) {
   return k < CHECK_NKINDS ? owner_names[k] : "?";
@@ -118,12 +121,18 @@ static bool claim(struct pass *p, uint64_t pa, enum check_owner kind, bool table
             "%s is on the free list", who);
     return false;
   }
+  if (*s == CHECK_USER_PAGE && kind == CHECK_USER_PAGE && p->maps != NULL) {
+    p->maps[s - p->map]++; // the cow lab shares it: one more owner
+    return false;
+  }
   if (*s != CHECK_NONE) {
     problem(p, CHECK_OWNED_TWICE, pa, "%s, and already %s", who, owner_words[*s]);
     return false;
   }
   *s = (uint8_t)kind;
   p->r->count[kind]++;
+  if (p->maps != NULL)
+    p->maps[s - p->map] = 1;
   return true;
 }
 
@@ -137,6 +146,7 @@ static void reference(struct pass *p, uint64_t pa, const char *who) {
 struct table {
   enum check_owner pt_kind; // of its page-table pages
   int slot;                 // the process, -1 for the global kernel table
+  uint64_t root;
   const char *name;         // "the kernel table", "pid 3's user table", ...
 };
 
@@ -149,7 +159,8 @@ static void leaf(struct pass *p, const struct table *t, uint64_t va, uint64_t pa
     return; // the trampoline's text page, the direct map, the devices
   if (t->pt_kind == CHECK_USER_PT && va != TRAPFRAME) {
     snprintf(who, sizeof(who), "user page va 0x%llx of %s", (unsigned long long)va, t->name);
-    claim(p, pa, CHECK_USER_PAGE, false, who);
+    bool demand = m->ndemand > 0 && trap_is_demand(m, t->root, va);
+    claim(p, pa, demand ? CHECK_DEMAND : CHECK_USER_PAGE, false, who);
     return;
   }
   // procinit's stacks are recorded nowhere but in the global table.
@@ -225,9 +236,9 @@ static void claim_procs(struct pass *p) {
     snprintf(name, sizeof(name), "pid %d's user table", pr->pid);
     snprintf(kname, sizeof(kname), "pid %d's kernel table", pr->pid);
     if (pr->pagetable != 0)
-      walk_table(p, pr->pagetable, &(struct table){CHECK_USER_PT, i, name});
+      walk_table(p, pr->pagetable, &(struct table){CHECK_USER_PT, i, pr->pagetable, name});
     if (pr->kpagetable != 0)
-      walk_table(p, pr->kpagetable, &(struct table){CHECK_PROC_KPT, i, kname});
+      walk_table(p, pr->kpagetable, &(struct table){CHECK_PROC_KPT, i, pr->kpagetable, kname});
   }
 }
 
@@ -261,6 +272,29 @@ static void count_unowned(struct pass *p) {
   }
 }
 
+// lab cow: every pool page's reference count against its owners (kalloc sets 1, fork adds
+// one per sharing PTE, kfree drops one), and the shared pages counted.
+static void check_refcounts(struct pass *p) {
+  struct check_report *r = p->r;
+  for (uint64_t k = 0; k < r->npool; k++) {
+    uint64_t pa = r->pool_base + k * PGSIZE;
+    uint32_t want = p->map[k] == CHECK_FREE ? 0 : p->map[k] == CHECK_USER_PAGE ? p->maps[k] : 1;
+    if (p->map[k] == CHECK_USER_PAGE && p->maps[k] > 1) {
+      r->shared++;
+      r->shared_maps += p->maps[k];
+    }
+    uint32_t have = cow_refcount(p->m, pa);
+    if (p->map[k] == CHECK_NONE || have == want)
+      continue;
+    // kinit's pages were never counted and free with 0, as with 1.
+    if (p->map[k] == CHECK_FREE && have <= 1)
+      continue;
+    problem(p, CHECK_REFCOUNT, pa, "reference count %u, but %s %u", have,
+            p->map[k] == CHECK_USER_PAGE ? "the user leaves mapping it are" : "its owners are",
+            want);
+  }
+}
+
 // The pool kinit builds: PGROUNDUP(end) up to PHYSTOP.
 static void pool_bounds(const struct machine *m, struct check_report *r) {
   r->pool_base = PGROUNDUP(m->cfg.end);
@@ -274,17 +308,26 @@ int check_machine(struct machine *m, struct check_report *r) {
   memset(r, 0, sizeof(*r));
   pool_bounds(m, r);
   struct pass p = {.m = m, .r = r, .map = calloc(r->npool ? r->npool : 1, 1)};
-  if (p.map == NULL)
+  if (cow_on(m))
+    p.maps = calloc(r->npool ? r->npool : 1, sizeof(*p.maps));
+  if (p.map == NULL || (cow_on(m) && p.maps == NULL)) {
+    free(p.map);
+    free(p.maps);
     return -1;
+  }
   r->leaks_checked = m->booted && !m->halted;
   mark_free(&p);
   claim_devices(&p);
   claim_procs(&p);
   if (m->kernel_pagetable != 0)
-    walk_table(&p, m->kernel_pagetable, &(struct table){CHECK_KERNEL_PT, -1, "the kernel table"});
+    walk_table(&p, m->kernel_pagetable,
+               &(struct table){CHECK_KERNEL_PT, -1, m->kernel_pagetable, "the kernel table"});
   claim_held(&p);
   count_unowned(&p);
+  if (p.maps != NULL && r->leaks_checked)
+    check_refcounts(&p);
   free(p.map);
+  free(p.maps);
   return 0;
 }
 

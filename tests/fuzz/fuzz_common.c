@@ -61,7 +61,8 @@ void fuzz_config(const uint8_t *data, size_t size, struct config *cfg) {
 static bool same_boot(const struct config *a, const struct config *b) {
   return a->edition == b->edition && a->ram_size == b->ram_size && a->kpt == b->kpt &&
          a->kpt_clint == b->kpt_clint && a->kpt_kstack == b->kpt_kstack &&
-         a->etext == b->etext && a->end == b->end && a->trampoline == b->trampoline;
+         a->etext == b->etext && a->end == b->end && a->trampoline == b->trampoline &&
+         a->lab == b->lab;
 }
 
 struct machine *fuzz_machine(const struct config *cfg) {
@@ -255,6 +256,19 @@ void fuzz_snapshot_restore(const struct fuzz_snapshot *s, struct machine *m) {
   uint64_t *held = m->held;
   size_t held_cap = m->held_cap;
   FUZZ_CHECK(s->m->nheld == 0, "a snapshot with pages held by hand");
+  // The cow lab's reference counts and --demand's records are host memory too: keep the
+  // arrays, take the snapshot's counts (it has no --demand pages).
+  uint32_t *refcnt = m->refcnt;
+  struct demand_page *demand = m->demand;
+  size_t demand_cap = m->demand_cap;
+  FUZZ_CHECK(s->m->ndemand == 0, "a snapshot with --demand pages");
+  size_t refcnt_bytes = (size_t)(cfg.ram_size / 4096) * sizeof(*refcnt);
+  if (refcnt != NULL && s->m->refcnt != NULL)
+    memcpy(refcnt, s->m->refcnt, refcnt_bytes);
+  else if (refcnt != NULL)
+    memset(refcnt, 0, refcnt_bytes); // the lab was cow once and is no longer: unused
+  FUZZ_CHECK(cfg.lab != LAB_COW || (refcnt != NULL && s->m->refcnt != NULL),
+             "lab cow without its reference counts");
   tlb_clear(&tlb);
   tlb.total = s->m->hw.tlb.total;
   *m = *s->m;
@@ -263,6 +277,9 @@ void fuzz_snapshot_restore(const struct fuzz_snapshot *s, struct machine *m) {
   m->hw.tlb = tlb;
   m->held = held;
   m->held_cap = held_cap;
+  m->refcnt = refcnt;
+  m->demand = demand;
+  m->demand_cap = demand_cap;
   machine_set_current(m, m->current); // hw.stats pointed into the snapshot's machine
 }
 

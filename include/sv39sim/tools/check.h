@@ -23,6 +23,11 @@
 // leaf other than the identity and trampoline mappings and superpages must still map no
 // free page.
 //
+// With lab cow a user page may be mapped by several user leaves (fork shares it): each is
+// one of its owners, and its reference count must equal their number; every other owned
+// page has count 1 and every free page 0. --demand's pages (trap.h) are owned as demand
+// pages.
+//
 // Before boot the pool is nobody's yet, and after a panic some pages may be in flight
 // (taken and not yet recorded, or unlinked and not yet freed): then pages that are neither
 // free nor owned are counted, not reported. Every other rule holds in every state.
@@ -43,6 +48,7 @@ enum check_owner {
   CHECK_USER_PAGE, // a user leaf (uvmunmap's do_free)
   CHECK_HELD,      // taken with the `kalloc` command
   CHECK_DEVICE,    // a device driver's page from boot (virtio's rings, 2022 on)
+  CHECK_DEMAND,    // a user leaf --demand mapped outside sz (freed before freewalk)
   CHECK_NKINDS
 };
 
@@ -56,6 +62,7 @@ enum check_problem_kind {
   CHECK_LEAF_FREE,      // a leaf that owns nothing maps a free page
   CHECK_TABLE_FREE,     // a table pointer (or a root) names a free page
   CHECK_TABLE_OUTSIDE,  // a table pointer names a page outside the pool
+  CHECK_REFCOUNT,       // lab cow: a page's reference count is not the number of its owners
   CHECK_NPROBLEM_KINDS
 };
 
@@ -72,6 +79,8 @@ struct check_report {
   uint64_t npool;
   uint64_t count[CHECK_NKINDS]; // pages per kind; count[CHECK_NONE] is neither
   bool leaks_checked;           // booted and not halted: CHECK_NONE pages are leaks
+  uint64_t shared;              // lab cow: user pages more than one PTE maps
+  uint64_t shared_maps;         // and the PTEs that map them
   uint64_t nproblems;           // all found; the first CHECK_MAX_LISTED are listed
   unsigned nlisted;
   struct check_problem problem[CHECK_MAX_LISTED];
