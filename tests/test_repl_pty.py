@@ -170,8 +170,9 @@ def main():
         # help wraps to the terminal's width: at 200 columns access's line is whole (at
         # 80, when stdout is no terminal, it wraps after "lackey or").
         s.send(b"help\r")
-        s.expect(r"  access PID FILE +replay an address trace \(valgrind lackey or Dinero "
-                 r"din\) through the MMU as PID in U-mode\n", "help at 200 columns")
+        s.expect(r"  access PID FILE \[--demand\] +replay an address trace \(valgrind lackey or "
+                 r"Dinero din\) through the MMU as PID in U-mode; --demand maps a page at each "
+                 r"first touch\n", "help at 200 columns")
         s.prompt("prompt after help")
         # An error does not end the session; the next command works.
         s.send(b"frobnicate 3\r")

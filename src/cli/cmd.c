@@ -98,9 +98,9 @@ static const char *const view_commands[] = {
 
 // Sorted by name.
 static const struct cmd_def table[] = {
-    {"access", cmd_access, "PID FILE",
+    {"access", cmd_access, "PID FILE [--demand]",
      "replay an address trace (valgrind lackey or Dinero din) through the MMU as PID in "
-     "U-mode", 2, 2, true},
+     "U-mode; --demand maps a page at each first touch", 2, 3, true},
     {"boot", cmd_boot, "", "kinit, kvminit, kvminithart, procinit: xv6's main() up to userinit",
      0, 0, true},
     {"check", cmd_check, "",

@@ -2,6 +2,8 @@
 // the MMU as a process in U-mode, shown as counts and the first faults.
 #include <inttypes.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cmd_priv.h"
 #include "sv39sim/tools/access.h"
@@ -11,6 +13,8 @@
 struct access_result {
   int pid;
   const char *file; // as the trace named it
+  bool demand;      // --demand
+  bool kernel;      // a lab's usertrap ran
   struct access_stats st;
 };
 
@@ -26,6 +30,21 @@ static void show_access(const struct cmd_view *v, const struct access_result *r)
     cJSON_AddNumberToObject(v->json, "hits", (double)st->hits);
     cJSON_AddNumberToObject(v->json, "misses", (double)st->misses);
     cJSON_AddNumberToObject(v->json, "faults", (double)st->faults);
+    if (r->demand || r->kernel) {
+      cJSON_AddNumberToObject(v->json, "demand_faults", (double)st->demand_faults);
+      cJSON_AddNumberToObject(v->json, "lazy_allocs", (double)st->lazy_allocs);
+      cJSON_AddNumberToObject(v->json, "cow_copies", (double)st->cow_copies);
+    }
+    if (st->killed) {
+      cJSON *k = cJSON_AddObjectToObject(v->json, "killed");
+      cJSON_AddNumberToObject(k, "line", (double)st->killed_line);
+      cJSON_AddStringToObject(k, "why", st->killed_why);
+      cJSON *console = cJSON_AddArrayToObject(k, "console");
+      for (int i = 0; i < 2; i++) {
+        if (st->killed_console[i][0] != '\0')
+          cJSON_AddItemToArray(console, cJSON_CreateString(st->killed_console[i]));
+      }
+    }
     cJSON *arr = cJSON_AddArrayToObject(v->json, "first_faults");
     for (unsigned i = 0; i < st->nfirst; i++) {
       cJSON *j = cJSON_CreateObject();
@@ -50,13 +69,42 @@ static void show_access(const struct cmd_view *v, const struct access_result *r)
             mmu_rule_name(st->first[i].f.rule));
   if (st->faults > st->nfirst)
     fprintf(v->out, "  ... and %" PRIu64 " more faults\n", st->faults - st->nfirst);
+  if (r->demand || r->kernel)
+    fprintf(v->out, "  usertrap: demand faults %" PRIu64 ", lazy allocations %" PRIu64
+            ", cow copies %" PRIu64 " (each retried once)\n", st->demand_faults,
+            st->lazy_allocs, st->cow_copies);
+  if (st->killed) {
+    for (int i = 0; i < 2; i++) {
+      if (st->killed_console[i][0] != '\0')
+        fprintf(v->out, "%s\n", st->killed_console[i]);
+    }
+    fprintf(v->out, "  line %lu: usertrap killed pid %d (%s): the replay ends there\n",
+            st->killed_line, r->pid, st->killed_why);
+  }
+}
+
+// The replay's progress on stderr, for a terminal only: records so far and their rate.
+struct progress {
+  struct timespec start;
+};
+
+static void show_progress(void *ctx, uint64_t records) {
+  struct progress *p = ctx;
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  double secs = (double)(now.tv_sec - p->start.tv_sec) +
+                (double)(now.tv_nsec - p->start.tv_nsec) / 1e9;
+  fprintf(stderr, "\raccess: %" PRIu64 " records, %.1f M/s ", records,
+          secs > 0 ? (double)records / secs / 1e6 : 0.0);
+  fflush(stderr);
 }
 
 struct cmd_result cmd_access(struct cmd_call *c, int argc, char **argv) {
-  (void)argc;
   int slot;
   if (arg_booted(c) || arg_proc(c, argv[1], &slot))
     return cmd_error(c);
+  if (argc == 4 && strcmp(argv[3], "--demand") != 0)
+    return cmd_fail(c, "'%s': the only option is --demand", argv[3]);
   const struct proc *p = &c->m->proc[slot];
   if (p->state == ZOMBIE || p->pagetable == 0)
     return cmd_fail(c, "pid %s has exited", argv[1]);
@@ -66,13 +114,23 @@ struct cmd_result cmd_access(struct cmd_call *c, int argc, char **argv) {
   FILE *in = std_in ? stdin : arg_open(c, argv[2], "r", path, sizeof(path));
   if (in == NULL)
     return cmd_error(c);
-  struct access_result r = {.pid = p->pid, .file = argv[2]};
+  struct access_result r = {.pid = p->pid, .file = argv[2], .demand = argc == 4,
+                            .kernel = c->m->cfg.lab != LAB_NONE};
+  unsigned how = (r.kernel ? ACCESS_KERNEL : 0) | (r.demand ? ACCESS_DEMAND : 0);
+  struct progress prog;
+  clock_gettime(CLOCK_MONOTONIC, &prog.start);
+  bool tty = isatty(STDERR_FILENO);
   char err[512];
-  int st = access_run(c->m, slot, in, argv[2], &r.st, err, sizeof(err));
+  int st = access_run_how(c->m, slot, in, argv[2], how, tty ? show_progress : NULL, &prog,
+                          &r.st, err, sizeof(err));
+  if (tty && r.st.records >= (1u << 20))
+    fputs("\n", stderr);
   if (std_in)
     clearerr(stdin); // its end is this trace's end, not the session's input's
   else
     fclose(in);
+  if (st == -2)
+    return cmd_sim(SIM_PANIC);
   if (st != 0)
     return cmd_fail(c, "%s", err);
   show_access(&c->view, &r);

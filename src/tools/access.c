@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sv39sim/xv6/machine.h"
+#include "sv39sim/xv6/trap.h"
 #include "sv39sim/hw/tlb.h"
 
 #define BUF_SIZE (64u * 1024u)
@@ -111,18 +112,71 @@ static inline int parse_hex(const char *p, uint64_t *v, const char **end) {
   return 0;
 }
 
-// Translate one access (each page it touches once) and count it.
-static void one_access(struct machine *m, struct access_stats *st, unsigned long line,
-                       uint64_t va, uint64_t size, enum access acc) {
+// The process a replay runs as and what its faults do (-1 and 0: the hart as it is, faults
+// only counted); stop is set when the replay must end (killed, or a panic: sim).
+struct replay_ctx {
+  int slot;
+  unsigned how;
+  bool stop;
+  int sim;
+};
+
+// Count fault f of line, and list it while there is room.
+static void count_fault(struct access_stats *st, unsigned long line, const struct fault *f) {
+  st->faults++;
+  if (st->nfirst < ACCESS_FIRST_FAULTS)
+    st->first[st->nfirst++] = (struct access_fault){.line = line, .f = *f};
+}
+
+// One translation of a record; a fault goes to usertrap as rc says. Returns 0 when the
+// access went on, -1 when it trapped for good (the rest of the access never happens).
+static int translate_one(struct machine *m, struct replay_ctx *rc, struct access_stats *st,
+                         unsigned long line, uint64_t va, enum access acc) {
   uint64_t pa;
   struct fault f;
+  st->translations++;
+  if (mmu_translate(&m->hw, va, acc, &pa, &f, NULL) == 0)
+    return 0;
+  count_fault(st, line, &f);
+  if (rc->how == 0)
+    return -1;
+  unsigned how = (rc->how & ACCESS_KERNEL ? TRAP_HOW_KERNEL : 0) |
+                 (rc->how & ACCESS_DEMAND ? TRAP_HOW_DEMAND : 0);
+  struct trap_outcome o;
+  rc->sim = trap_fault(m, rc->slot, acc, &f, how, &o);
+  if (rc->sim != SIM_OK || o.action == TRAP_KILLED) {
+    rc->stop = true;
+    st->killed = o.action == TRAP_KILLED;
+    st->killed_line = line;
+    st->killed_why = o.why;
+    memcpy(st->killed_console, o.msg, sizeof(o.msg));
+    return -1;
+  }
+  if (o.action == TRAP_COUNTED)
+    return -1;
+  st->demand_faults += o.action == TRAP_DEMAND;
+  st->lazy_allocs += o.action == TRAP_LAZY;
+  st->cow_copies += o.action == TRAP_COW;
+  st->translations++; // the retry
+  if (mmu_translate(&m->hw, va, acc, &pa, &f, NULL) == 0)
+    return 0;
+  count_fault(st, line, &f); // mapped, and still refused (a fetch from a lazy page)
+  return -1;
+}
+
+// Translate one access (each page it touches once) and count it.
+static void one_access(struct machine *m, struct replay_ctx *rc, struct access_stats *st,
+                       unsigned long line, uint64_t va, uint64_t size, enum access acc) {
   if ((va & (PGSIZE - 1)) + size <= PGSIZE) { // inside one page, as nearly all are
-    st->translations++;
-    if (mmu_translate(&m->hw, va, acc, &pa, &f, NULL) != 0) {
-      st->faults++;
-      if (st->nfirst < ACCESS_FIRST_FAULTS)
-        st->first[st->nfirst++] = (struct access_fault){.line = line, .f = f};
+    if (rc->how == 0) {
+      uint64_t pa;
+      struct fault f;
+      st->translations++;
+      if (mmu_translate(&m->hw, va, acc, &pa, &f, NULL) != 0)
+        count_fault(st, line, &f);
+      return;
     }
+    translate_one(m, rc, st, line, va, acc);
     return;
   }
   // Counted in pages, as addresses wrap at 2^64: the access's first byte, then the start
@@ -130,13 +184,8 @@ static void one_access(struct machine *m, struct access_stats *st, unsigned long
   uint64_t npages = ((va & (PGSIZE - 1)) + size - 1) / PGSIZE + 1;
   for (uint64_t k = 0; k < npages; k++) {
     uint64_t a = k == 0 ? va : PGROUNDDOWN(va) + k * PGSIZE;
-    st->translations++;
-    if (mmu_translate(&m->hw, a, acc, &pa, &f, NULL) != 0) {
-      st->faults++;
-      if (st->nfirst < ACCESS_FIRST_FAULTS)
-        st->first[st->nfirst++] = (struct access_fault){.line = line, .f = f};
+    if (translate_one(m, rc, st, line, a, acc) != 0)
       break; // the access traps: the rest of it never happens
-    }
   }
 }
 
@@ -201,7 +250,9 @@ static size_t fast_lackey(const struct reader *r, char *kind, uint64_t *va, uint
   return len + 1;
 }
 
-int access_replay(struct machine *m, FILE *in, const char *name, struct access_stats *st,
+// access_replay for rc's process and fault handling, with progress.
+static int replay(struct machine *m, struct replay_ctx *rc, FILE *in, const char *name,
+                  access_progress_fn *progress, void *pctx, struct access_stats *st,
                   char *err, size_t errlen) {
   static const enum access din_access[3] = {ACC_R, ACC_W, ACC_X};
   static const int din_kind[3] = {ACCESS_L, ACCESS_S, ACCESS_I};
@@ -218,10 +269,15 @@ int access_replay(struct machine *m, FILE *in, const char *name, struct access_s
   int result = 0;
   char *line;
   long n;
-  for (;;) {
+  uint64_t next_progress = 1u << 20;
+  for (; !rc->stop;) {
     char kind;
     uint64_t va, size;
     size_t used;
+    if (progress != NULL && st->records >= next_progress) {
+      progress(pctx, st->records);
+      next_progress += 1u << 20;
+    }
     if (detected && st->format == ACCESS_LACKEY && (used = fast_lackey(r, &kind, &va, &size))) {
       r->start += used;
       lineno++;
@@ -274,18 +330,18 @@ int access_replay(struct machine *m, FILE *in, const char *name, struct access_s
       }
       st->records++;
       st->kind[din_kind[kind - '0']]++;
-      one_access(m, st, lineno, va, size, din_access[kind - '0']);
+      one_access(m, rc, st, lineno, va, size, din_access[kind - '0']);
       continue;
     }
     st->records++;
     switch (kind) {
-    case 'I': st->kind[ACCESS_I]++; one_access(m, st, lineno, va, size, ACC_X); break;
-    case 'L': st->kind[ACCESS_L]++; one_access(m, st, lineno, va, size, ACC_R); break;
-    case 'S': st->kind[ACCESS_S]++; one_access(m, st, lineno, va, size, ACC_W); break;
+    case 'I': st->kind[ACCESS_I]++; one_access(m, rc, st, lineno, va, size, ACC_X); break;
+    case 'L': st->kind[ACCESS_L]++; one_access(m, rc, st, lineno, va, size, ACC_R); break;
+    case 'S': st->kind[ACCESS_S]++; one_access(m, rc, st, lineno, va, size, ACC_W); break;
     default:
       st->kind[ACCESS_M]++;
-      one_access(m, st, lineno, va, size, ACC_R);
-      one_access(m, st, lineno, va, size, ACC_W);
+      one_access(m, rc, st, lineno, va, size, ACC_R);
+      one_access(m, rc, st, lineno, va, size, ACC_W);
       break;
     }
   }
@@ -294,11 +350,24 @@ int access_replay(struct machine *m, FILE *in, const char *name, struct access_s
   free(r);
   st->hits = m->hw.tlb.total.hits - before.hits;
   st->misses = m->hw.tlb.total.misses - before.misses;
-  return result;
+  return result == 0 && rc->sim == SIM_PANIC ? -2 : result;
+}
+
+int access_replay(struct machine *m, FILE *in, const char *name, struct access_stats *st,
+                  char *err, size_t errlen) {
+  struct replay_ctx rc = {.slot = -1};
+  return replay(m, &rc, in, name, NULL, NULL, st, err, errlen);
 }
 
 int access_run(struct machine *m, int slot, FILE *in, const char *name,
                struct access_stats *st, char *err, size_t errlen) {
+  return access_run_how(m, slot, in, name, m->cfg.lab != LAB_NONE ? ACCESS_KERNEL : 0, NULL,
+                        NULL, st, err, errlen);
+}
+
+int access_run_how(struct machine *m, int slot, FILE *in, const char *name, unsigned how,
+                   access_progress_fn *progress, void *ctx, struct access_stats *st,
+                   char *err, size_t errlen) {
   struct hart saved = m->hw.hart;
   int saved_current = m->current;
   // userret: the process's table into satp, sfence.vma zero, zero, sret to U-mode.
@@ -306,10 +375,14 @@ int access_run(struct machine *m, int slot, FILE *in, const char *name,
   m->hw.hart.priv = PRIV_U;
   machine_set_current(m, slot);
   tlb_sfence(&m->hw, true, 0, true, 0);
-  int r = access_replay(m, in, name, st, err, errlen);
-  // uservec: the kernel's satp back, sfence.vma zero, zero.
+  struct replay_ctx rc = {.slot = slot, .how = how};
+  int r = replay(m, &rc, in, name, progress, ctx, st, err, errlen);
+  // uservec: the kernel's satp back, sfence.vma zero, zero (a killed process's trap did).
   m->hw.hart = saved;
-  tlb_sfence(&m->hw, true, 0, true, 0);
-  machine_set_current(m, saved_current);
+  if (!rc.stop)
+    tlb_sfence(&m->hw, true, 0, true, 0);
+  // A killed process's exit went back to the scheduler.
+  machine_set_current(m, m->proc[slot].state == ZOMBIE && saved_current == slot ? -1
+                                                                                 : saved_current);
   return r;
 }

@@ -29,7 +29,26 @@ struct access_stats {
   uint64_t hits, misses, faults;
   unsigned nfirst;       // faults listed in first[]
   struct access_fault first[ACCESS_FIRST_FAULTS];
+  // What usertrap's handlers did (access_run_how with the kernel or --demand): pages
+  // --demand mapped, lazy pages made, COW pages copied; each such fault is retried once
+  // (one more translation).
+  uint64_t demand_faults, lazy_allocs, cow_copies;
+  // The handler killed the process at line killed_line (why; its console lines):
+  // the replay ended there.
+  bool killed;
+  unsigned long killed_line;
+  const char *killed_why;
+  char killed_console[2][128];
 };
+
+// How access_run_how treats a fault: ACCESS_KERNEL runs xv6's usertrap (the lab's
+// handlers; the stock kill ends the replay), ACCESS_DEMAND maps a page at a fault on an
+// unmapped user page nothing else takes. Neither: faults are only counted.
+#define ACCESS_KERNEL 1u
+#define ACCESS_DEMAND 2u
+
+// Called about every million records with the count so far (a progress display).
+typedef void access_progress_fn(void *ctx, uint64_t records);
 
 enum { ACCESS_I, ACCESS_L, ACCESS_S, ACCESS_M };
 
@@ -46,5 +65,12 @@ int access_replay(struct machine *m, FILE *in, const char *name, struct access_s
 // access_replay.
 int access_run(struct machine *m, int slot, FILE *in, const char *name,
                struct access_stats *st, char *err, size_t errlen);
+
+// access_run with faults treated as how says (ACCESS_KERNEL, ACCESS_DEMAND; access_run
+// runs the kernel when a lab is chosen), and progress (NULL: none) called with ctx.
+// Returns 0, -1 as access_replay, or -2 when the simulated kernel panicked (init killed).
+int access_run_how(struct machine *m, int slot, FILE *in, const char *name, unsigned how,
+                   access_progress_fn *progress, void *ctx, struct access_stats *st,
+                   char *err, size_t errlen);
 
 #endif
