@@ -31,7 +31,7 @@ char *kchain_format(const struct kchain *c, char *buf, size_t len);
 #define KFRAME_CAT2(a, b) a##b
 #define KFRAME_CAT(a, b) KFRAME_CAT2(a, b)
 #define KFRAME(m, name)                                                                 \
-  struct kframe KFRAME_CAT(kframe_, __LINE__) __attribute__((cleanup(kchain_pop))) =     \
+  struct kframe KFRAME_CAT(kframe_, __LINE__) __attribute__((cleanup(kchain_pop), unused)) = \
       kchain_push((m), (name))
 
 #endif
