@@ -1,0 +1,139 @@
+// Fuzz target: the input is a text file for `import`. The reader must never read outside
+// the input and must give the same answer twice; a refusal names "fuzz:" and, for a
+// line's fault, a line of the input. A dump it accepts, placed into RAM, must walk back
+// to the same entries, print back as the input's own lines in its own format (the round
+// trip), and read back the same from each other edition's format.
+#include <string.h>
+
+#include "fuzz.h"
+#include "sv39sim/tools/import.h"
+#include "sv39sim/view/render.h"
+
+// The editions whose vmprint formats differ, one each.
+static const struct xv6_edition *const formats[] = {&edition_fall2020, &edition_fall2021,
+                                                    &edition_fall2024, &edition_fall2025};
+
+static bool same_dump(const struct import_dump *a, const struct import_dump *b) {
+  if (a->root != b->root || a->nptes != b->nptes || a->ntables != b->ntables)
+    return false;
+  for (size_t i = 0; i < a->nptes; i++) {
+    const struct import_pte *x = &a->ptes[i], *y = &b->ptes[i];
+    if (x->table != y->table || x->index != y->index || x->level != y->level ||
+        x->va != y->va || x->pte != y->pte)
+      return false;
+  }
+  for (size_t i = 0; i < a->ntables; i++) {
+    if (a->tables[i].pa != b->tables[i].pa)
+      return false;
+  }
+  return true;
+}
+
+// Line no (from 1) of text without its newline, carriage return and trailing blanks, as
+// the reader sees it; its length in *n.
+static const char *line_of(const char *text, size_t len, unsigned no, size_t *n) {
+  const char *p = text, *end = text + len;
+  for (unsigned i = 1; i < no && p < end; i++) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    p = nl ? nl + 1 : end;
+  }
+  const char *nl = memchr(p, '\n', (size_t)(end - p));
+  const char *e = nl ? nl : end;
+  while (e > p && (e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+    e--;
+  *n = (size_t)(e - p);
+  return p;
+}
+
+// The dump's table printed as ed's vmprint; the caller frees it.
+static char *print_as(struct machine *m, const struct xv6_edition *ed, uint64_t root,
+                      size_t *n) {
+  m->cfg.edition = ed;
+  char *text = NULL;
+  FILE *f = open_memstream(&text, n);
+  FUZZ_CHECK(f != NULL, "out of memory");
+  render_vmprint(m, root, f);
+  fclose(f);
+  return text;
+}
+
+// The accepted dump d of text, placed and printed back.
+static void round_trip(struct machine *m, const char *text, size_t len,
+                       const struct import_dump *d) {
+  char err[512];
+  int r = import_place(m, "fuzz", d, err, sizeof(err));
+  FUZZ_CHECK(r == 0, "an unbooted machine refused a parsed dump: %s", err);
+  struct import_dump back;
+  FUZZ_CHECK(import_from_ram(m, d->root, &back) == 0, "out of memory");
+  FUZZ_CHECK(same_dump(d, &back), "the walk of the placed dump differs from the dump");
+  import_dump_free(&back);
+  for (size_t k = 0; k < sizeof(formats) / sizeof(formats[0]); k++) {
+    size_t n;
+    char *out = print_as(m, formats[k], d->root, &n);
+    if (formats[k]->vmprint == d->fmt || (d->ambiguous && formats[k]->vmprint >= EDITION_VMPRINT_VA_INT)) {
+      // Line by line: the header's end, then each PTE line exactly.
+      const char *p = out, *end = out + n;
+      for (unsigned no = d->header_line; no <= d->last_line; no++) {
+        size_t ln;
+        const char *want = line_of(text, len, no, &ln);
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        FUZZ_CHECK(nl != NULL, "the print back ends before line %u", no);
+        size_t gn = (size_t)(nl - p);
+        bool ok = no == d->header_line ? gn <= ln && memcmp(want + ln - gn, p, gn) == 0
+                                       : gn == ln && memcmp(want, p, gn) == 0;
+        FUZZ_CHECK(ok, "line %u prints back as '%.*s'", no, (int)gn, p);
+        p = nl + 1;
+      }
+      FUZZ_CHECK(p == end, "the print back has more lines than the dump");
+    }
+    struct import_dump again;
+    r = import_parse("fuzz", out, n, 1, m->hw.ram.base, m->hw.ram.size, &again, err,
+                     sizeof(err));
+    FUZZ_CHECK(r == 0, "%s's print back does not read back: %s", formats[k]->name, err);
+    FUZZ_CHECK(same_dump(d, &again), "%s's print back reads back otherwise",
+               formats[k]->name);
+    import_dump_free(&again);
+    free(out);
+  }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  static struct machine *m;
+  if (m == NULL) {
+    struct config cfg;
+    config_defaults(&cfg);
+    cfg.ram_size = FUZZ_RAM_DEFAULT;
+    m = fuzz_machine(&cfg);
+  }
+  // A private copy of exactly size bytes, so that ASan sees any read past the end.
+  char *text = malloc(size ? size : 1);
+  FUZZ_CHECK(text != NULL, "out of memory");
+  memcpy(text, data, size);
+  unsigned lines[4];
+  unsigned n = import_count(text, size, lines, 4);
+  FUZZ_CHECK(n == import_count(text, size, lines, 4), "two counts differ");
+  // The first dump, and the last when there are several.
+  for (unsigned which = 1; which <= (n > 1 ? 2 : 1); which++) {
+    unsigned w = which == 1 ? 1 : n;
+    struct import_dump a, b;
+    char ea[512] = "", eb[512] = "";
+    int ra = import_parse("fuzz", text, size, w, m->hw.ram.base, m->hw.ram.size, &a, ea,
+                          sizeof(ea));
+    int rb = import_parse("fuzz", text, size, w, m->hw.ram.base, m->hw.ram.size, &b, eb,
+                          sizeof(eb));
+    FUZZ_CHECK(ra == rb, "the same text read twice: %d, then %d", ra, rb);
+    if (ra != 0) {
+      FUZZ_CHECK(ra == -1 && strncmp(ea, "fuzz:", 5) == 0 && strcmp(ea, eb) == 0,
+                 "refused without one message: %d '%s'", ra, ea);
+      FUZZ_CHECK(n == 0 || w <= n, "dump %u of %u refused: %s", w, n, ea);
+      continue;
+    }
+    FUZZ_CHECK(w <= n, "dump %u read from a text of %u dumps", w, n);
+    FUZZ_CHECK(same_dump(&a, &b), "the same dump read twice differs");
+    round_trip(m, text, size, &a);
+    import_dump_free(&a);
+    import_dump_free(&b);
+  }
+  free(text);
+  return 0;
+}
