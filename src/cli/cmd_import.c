@@ -200,10 +200,10 @@ static void show_diff(FILE *out, const struct compare_result *r, const struct co
   case COMPARE_ONLY_B: {
     uint64_t pte = d->kind == COMPARE_ONLY_A ? d->pte_a : d->pte_b;
     flag_names(pte & 0xff, fa, sizeof(fa));
-    fprintf(out, "%s only in %s (level %d, %s, flags %s, pa 0x%016" PRIx64 ")\n",
-            PTE_TABLE(pte) ? "a table pointer" : "a leaf",
-            d->kind == COMPARE_ONLY_A ? r->a_name : r->b_name, d->level,
-            d->kind == COMPARE_ONLY_A ? "none in the other" : region, fa, PTE2PA(pte));
+    bool in_b = d->kind == COMPARE_ONLY_B;
+    fprintf(out, "%s only in %s%s%s (level %d, flags %s, pa 0x%016" PRIx64 ")\n",
+            PTE_TABLE(pte) ? "a table pointer" : "a leaf", in_b ? r->b_name : r->a_name,
+            in_b ? " " : "", in_b ? region : "", d->level, fa, PTE2PA(pte));
     return;
   }
   case COMPARE_FLAGS:

@@ -29,6 +29,16 @@ static bool same_dump(const struct import_dump *a, const struct import_dump *b) 
   return true;
 }
 
+// Whether every root entry of d is in a slot that 2024's format names apart.
+static bool xv6_root_slots(const struct import_dump *d) {
+  for (size_t i = 0; i < d->nptes; i++) {
+    unsigned x = d->ptes[i].index;
+    if (d->ptes[i].level == 2 && x > 2 && x != 255)
+      return false;
+  }
+  return true;
+}
+
 // Line no (from 1) of text without its newline, carriage return and trailing blanks, as
 // the reader sees it; its length in *n.
 static const char *line_of(const char *text, size_t len, unsigned no, size_t *n) {
@@ -85,6 +95,12 @@ static void round_trip(struct machine *m, const char *text, size_t len,
         p = nl + 1;
       }
       FUZZ_CHECK(p == end, "the print back has more lines than the dump");
+    }
+    // 2024's int va names root slots 0, 1, 2 and 255 only (import.h): a table with another
+    // root slot prints in 2024's format as one with that slot's class.
+    if (formats[k]->vmprint == EDITION_VMPRINT_VA_INT && !xv6_root_slots(d)) {
+      free(out);
+      continue;
     }
     struct import_dump again;
     r = import_parse("fuzz", out, n, 1, m->hw.ram.base, m->hw.ram.size, &again, err,
