@@ -128,7 +128,7 @@ static const struct cmd_def table[] = {
     {"fork", cmd_fork, "PID", "the process forks; prints the child's pid", 1, 1, true},
     {"free", cmd_free, "", "the number of free pages", 0, 0, false},
     {"help", cmd_help, "[COMMAND]", "list the commands, or explain one", 0, 1, false},
-    {"import", cmd_import, "FILE[:N] [as satp]",
+    {"import", cmd_import, "FILE[:N] [as satp] | FILE[:N] as PID user|kernel",
      "rebuild a vmprint dump (any edition's format) in RAM at its physical addresses; "
      "prints its satp", 1, 4, true},
     {"json", cmd_json, TABLE_ARGS, "a page table as a JSON tree", 1, 2, false},

@@ -1,4 +1,4 @@
-// import FILE[:N] [as satp] and compare FILE[:N] PID [user|kernel] | kernel | satp |
+// import FILE[:N] [as satp | as PID user] and compare FILE[:N] PID [user|kernel] | kernel | satp |
 // FILE[:N]: a student's vmprint read back (tools/import.h), placed into RAM or set beside
 // sv39sim's table (tools/compare.h). FILE:N names the Nth dump of a file that holds
 // several ('#' would start a comment); N may be left out when there is one.
@@ -58,6 +58,8 @@ struct import_result {
   const struct named_dump *nd;
   uint64_t satp;
   bool set_satp; // "as satp": satp now selects the table
+  int pid;       // "as PID user": the process whose table it is now (0: none)
+  uint64_t sz;   // and its size
 };
 
 // What was read and where it went; the satp value that selects it.
@@ -75,23 +77,56 @@ static void show_import(const struct cmd_view *v, const struct import_result *r)
     render_json_hex(v->json, "root", d->root);
     render_json_hex(v->json, "satp", r->satp);
     cJSON_AddBoolToObject(v->json, "set_satp", r->set_satp);
+    if (r->pid > 0) {
+      cJSON_AddNumberToObject(v->json, "pid", r->pid);
+      render_json_hex(v->json, "sz", r->sz);
+    }
     return;
   }
   fprintf(v->out, "imported %s dump %u of %u (lines %u-%u, %s format): %zu PTEs in %zu "
           "table page%s, root 0x%016" PRIx64 "\n", r->nd->file, r->nd->which,
           r->nd->ndumps, d->header_line, d->last_line, import_format_name(d), d->nptes,
           d->ntables, d->ntables == 1 ? "" : "s", d->root);
-  fprintf(v->out, "%s 0x%016" PRIx64 "\n", r->set_satp ? "satp is now" : "satp", r->satp);
+  if (r->pid > 0)
+    fprintf(v->out, "pid %d's user table now (sz 0x%" PRIx64 "; the old one freed), satp "
+            "0x%016" PRIx64 "\n", r->pid, r->sz, r->satp);
+  else
+    fprintf(v->out, "%s 0x%016" PRIx64 "\n", r->set_satp ? "satp is now" : "satp", r->satp);
+}
+
+// import FILE[:N] as PID user: exec's swap of tables with the dump's (import_install).
+static struct cmd_result import_as_pid(struct cmd_call *c, struct named_dump *nd,
+                                       const char *file, const char *pid, const char *which) {
+  int slot;
+  if (strcmp(which, "kernel") == 0)
+    return cmd_fail(c, "a process's kernel table is not its own to replace (the kernel's "
+                    "in global mode): import as satp");
+  if (strcmp(which, "user") != 0)
+    return cmd_fail(c, "which table: 'user' or 'kernel', not '%s'", which);
+  if (arg_live(c, pid, &slot))
+    return cmd_error(c);
+  if (read_dump(c, file, nd))
+    return cmd_error(c);
+  int r = import_install(c->m, nd->file, &nd->d, slot, c->err, sizeof(c->err));
+  if (r == -1) {
+    import_dump_free(&nd->d);
+    return cmd_error(c);
+  }
+  struct import_result res = {.nd = nd, .satp = MAKE_SATP(nd->d.root), .pid = c->m->proc[slot].pid,
+                              .sz = c->m->proc[slot].sz};
+  if (r == SIM_OK)
+    show_import(&c->view, &res);
+  import_dump_free(&nd->d);
+  return cmd_sim(r);
 }
 
 struct cmd_result cmd_import(struct cmd_call *c, int argc, char **argv) {
   bool as_satp = argc == 4 && strcmp(argv[2], "as") == 0 && strcmp(argv[3], "satp") == 0;
-  if (argc == 5 && strcmp(argv[2], "as") == 0)
-    return cmd_fail(c, "'as PID user|kernel' is not built yet: import, then use the satp "
-                    "value it prints ('satp VALUE', 'walk satp VALUE VA')");
-  if (argc > 2 && !as_satp)
-    return cmd_fail(c, "after FILE: 'as satp' or nothing, not '%s'", argv[2]);
   struct named_dump nd;
+  if (argc == 5 && strcmp(argv[2], "as") == 0)
+    return import_as_pid(c, &nd, argv[1], argv[3], argv[4]);
+  if (argc > 2 && !as_satp)
+    return cmd_fail(c, "after FILE: 'as satp', 'as PID user' or nothing, not '%s'", argv[2]);
   if (read_dump(c, argv[1], &nd))
     return cmd_error(c);
   if (import_place(c->m, nd.file, &nd.d, c->err, sizeof(c->err)) != 0) {

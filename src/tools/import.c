@@ -11,6 +11,7 @@
 #include "sv39sim/hw/pt.h"
 #include "sv39sim/tools/check.h"
 #include "sv39sim/xv6/machine.h"
+#include "sv39sim/xv6/proc.h"
 #include "sv39sim/sv39.h"
 
 // One line of the text, without its newline, carriage return and trailing blanks.
@@ -529,6 +530,153 @@ int import_place(struct machine *m, const char *name, const struct import_dump *
   for (size_t i = 0; i < d->nptes; i++)
     ram_store(ram, d->ptes[i].table + 8ULL * d->ptes[i].index, 8, d->ptes[i].pte);
   return 0;
+}
+
+// ---- a process's user table ----
+
+// The leaves of a table above sz: what proc_freepagetable unmaps without freeing.
+struct special {
+  uint64_t sz;
+  uint64_t va[8];
+  unsigned n;
+  bool more;
+};
+
+static enum pt_step collect_special(void *ctx, const struct pt_entry *e) {
+  struct special *s = ctx;
+  if (PTE_LEAF(e->pte) && e->va >= s->sz) {
+    if (s->n < 8)
+      s->va[s->n++] = e->va;
+    else
+      s->more = true;
+  }
+  return PT_CONTINUE;
+}
+
+static int fail_at(char *err, size_t errlen, const char *name, unsigned line, const char *fmt,
+                   ...) __attribute__((format(printf, 5, 6)));
+static int fail_at(char *err, size_t errlen, const char *name, unsigned line, const char *fmt,
+                   ...) {
+  int n = line ? snprintf(err, errlen, "%s:%u: ", name, line) : snprintf(err, errlen, "%s: ", name);
+  if (n < 0 || (size_t)n >= errlen)
+    return -1;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+  va_end(ap);
+  return -1;
+}
+
+// d's shape against the process's: the user pages' count in *npages, or -1 with err set.
+static int check_user_shape(int pid, const char *name, const struct import_dump *d,
+                            const struct special *sp, uint64_t *npages, char *err,
+                            size_t errlen) {
+  uint64_t n = 0;
+  unsigned found = 0;
+  for (size_t i = 0; i < d->nptes; i++) {
+    const struct import_pte *e = &d->ptes[i];
+    if (e->level > 0 && PTE_TABLE(e->pte))
+      continue;
+    if (e->level > 0)
+      return fail_at(err, errlen, name, e->line, "a level-%d leaf (a superpage): xv6's user "
+                     "tables have level-0 leaves only ('as satp' shows any table)", e->level);
+    if (!PTE_LEAF(e->pte))
+      return fail_at(err, errlen, name, e->line, "a level-0 entry without R, W or X is no "
+                     "page xv6 maps ('as satp' shows any table)");
+    bool special = false;
+    for (unsigned k = 0; k < sp->n; k++)
+      special |= sp->va[k] == e->va;
+    if (special) {
+      found++;
+      continue;
+    }
+    if (e->va != n * PGSIZE)
+      return fail_at(err, errlen, name, e->line, "va 0x%llx: the user pages must run from "
+                     "va 0 without a hole, as sz counts them (the next would be 0x%llx)",
+                     (unsigned long long)e->va, (unsigned long long)(n * PGSIZE));
+    n++;
+  }
+  if (found != sp->n)
+    return fail_at(err, errlen, name, d->header_line, "the dump does not map all of pid %d's "
+                   "pages above sz (the trampoline, the trapframe): freeproc would panic "
+                   "unmapping them", pid);
+  *npages = n;
+  return 0;
+}
+
+int import_install(struct machine *m, const char *name, const struct import_dump *d,
+                   int slot, char *err, size_t errlen) {
+  struct proc *p = &m->proc[slot];
+  struct ram *ram = &m->hw.ram;
+  if (m->cfg.kpt == KPT_PER_PROCESS_USER)
+    return fail_at(err, errlen, name, 0, "in mode per-process-user the kernel tables mirror "
+                   "the user pages: import as satp");
+  if (m->cfg.lab == LAB_LAZY || m->cfg.lab == LAB_COW)
+    return fail_at(err, errlen, name, 0, "with the %s lab a user page may be missing or "
+                   "shared: import as satp", edition_lab_name(m->cfg.lab));
+  struct special sp = {.sz = PGROUNDUP(p->sz)};
+  pt_walk(ram, p->pagetable, collect_special, &sp);
+  if (sp.more)
+    return fail_at(err, errlen, name, 0, "pid %d's table maps more than 8 pages above sz",
+                   p->pid);
+  uint64_t npages = 0;
+  if (check_user_shape(p->pid, name, d, &sp, &npages, err, errlen) != 0)
+    return -1;
+  uint8_t *free_map = calloc(ram->npages, 1);
+  if (free_map == NULL)
+    return fail_at(err, errlen, name, 0, "out of host memory");
+  int r = 0;
+  if (mark_free(m, free_map) != 0)
+    r = fail_at(err, errlen, name, 0, "kalloc's free list is broken ('check' says how): "
+                "which pages are free is unknown");
+  // Every page the import takes must be free, and taken once (2 marks it taken).
+  for (size_t i = 0; r == 0 && i < d->ntables; i++) {
+    uint8_t *f = &free_map[(d->tables[i].pa - ram->base) / PGSIZE];
+    if (*f != 1)
+      r = fail_at(err, errlen, name, d->tables[i].line, "table page 0x%016llx is not on "
+                  "kalloc's free list: the machine uses it", (unsigned long long)d->tables[i].pa);
+    *f = 2;
+  }
+  for (size_t i = 0; r == 0 && i < d->nptes; i++) {
+    const struct import_pte *e = &d->ptes[i];
+    if (e->level > 0)
+      continue;
+    uint64_t pa = PTE2PA(e->pte);
+    bool user = e->va < npages * PGSIZE;
+    bool in_ram = pa % PGSIZE == 0 && ram_contains(ram, pa, PGSIZE);
+    uint8_t *f = in_ram ? &free_map[(pa - ram->base) / PGSIZE] : NULL;
+    if (user && (f == NULL || *f != 1 || pa < PGROUNDUP(m->cfg.end)))
+      r = fail_at(err, errlen, name, e->line, "va 0x%llx maps pa 0x%016llx, %s: a process's "
+                  "user page is a free page of its own ('as satp' shows any table)",
+                  (unsigned long long)e->va, (unsigned long long)pa,
+                  f == NULL || pa < PGROUNDUP(m->cfg.end) ? "which no kalloc gives"
+                  : *f == 2 ? "which the dump uses already" : "which the machine uses");
+    else if (user)
+      *f = 2;
+    else if (f != NULL && *f != 0)
+      r = fail_at(err, errlen, name, e->line, "va 0x%llx maps pa 0x%016llx, a page the %s: "
+                  "the trampoline and trapframe map pages in use", (unsigned long long)e->va,
+                  (unsigned long long)pa, *f == 1 ? "free list holds" : "dump takes");
+  }
+  if (r == 0) {
+    unlink_taken(m, free_map);
+    for (size_t i = 0; i < d->nptes; i++) {
+      if (d->ptes[i].level == 0 && d->ptes[i].va < npages * PGSIZE)
+        ram_fill_page(ram, PTE2PA(d->ptes[i].pte), 0x05);
+    }
+    for (size_t i = 0; i < d->ntables; i++)
+      ram_fill_page(ram, d->tables[i].pa, 0);
+    for (size_t i = 0; i < d->nptes; i++)
+      ram_store(ram, d->ptes[i].table + 8ULL * d->ptes[i].index, 8, d->ptes[i].pte);
+    uint64_t old = p->pagetable, oldsz = p->sz;
+    p->pagetable = d->root;
+    p->sz = npages * PGSIZE;
+    p->has_guard = false;
+    if (proc_freepagetable(m, old, oldsz) != SIM_OK)
+      r = SIM_PANIC;
+  }
+  free(free_map);
+  return r;
 }
 
 // ---- a table in RAM, as a dump ----

@@ -74,6 +74,20 @@ const char *import_format_name(const struct import_dump *d);
 int import_place(struct machine *m, const char *name, const struct import_dump *d,
                  char *err, size_t errlen);
 
+// Install d as the user table of the live process in slot, as exec's commit would swap
+// tables: d's table pages and user pages come off kalloc's list (as kallocs would take
+// them; the user pages filled with 5), then the old table is freed with
+// proc_freepagetable(old, sz), and sz becomes the user pages' size. So that check stays
+// consistent and freeproc can free the table later, d must be shaped as xv6 makes a user
+// table: level-0 leaves only, the user pages at va 0, 0x1000, ... without a hole, each on
+// a free page of its own, and every leaf of the old table above sz (the trampoline, the
+// trapframe) mapped at the same va to a page that is not free. Not in mode 3 (its kernel
+// tables mirror the user pages) nor with the lazy or cow lab. Returns 0; -1 with
+// "name:LINE: what" in err and nothing changed; or SIM_PANIC when freeing the old table
+// panicked (m->panic_msg says why).
+int import_install(struct machine *m, const char *name, const struct import_dump *d,
+                   int slot, char *err, size_t errlen);
+
 // d as the walk of m's table at root gives it (the same fields, lines 0), for comparing a
 // dump with a table in RAM. Returns 0, or -1 when the host is out of memory.
 int import_from_ram(struct machine *m, uint64_t root, struct import_dump *d);
