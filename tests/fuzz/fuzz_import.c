@@ -2,12 +2,17 @@
 // the input and must give the same answer twice; a refusal names "fuzz:" and, for a
 // line's fault, a line of the input. A dump it accepts, placed into RAM, must walk back
 // to the same entries, print back as the input's own lines in its own format (the round
-// trip), and read back the same from each other edition's format.
+// trip), and read back the same from each other edition's format. On a booted machine,
+// placing it and installing it as pid 1's table either leave check clean or refuse and
+// change nothing.
 #include <string.h>
 
 #include "fuzz.h"
+#include "sv39sim/tools/check.h"
 #include "sv39sim/tools/import.h"
 #include "sv39sim/view/render.h"
+#include "sv39sim/xv6/kvm.h"
+#include "sv39sim/xv6/proc.h"
 
 // The editions whose vmprint formats differ, one each.
 static const struct xv6_edition *const formats[] = {&edition_fall2020, &edition_fall2021,
@@ -113,6 +118,59 @@ static void round_trip(struct machine *m, const char *text, size_t len,
   }
 }
 
+// check finds nothing wrong with m.
+static void check_clean(struct machine *m, const char *after) {
+  struct check_report r;
+  FUZZ_CHECK(check_machine(m, &r) == 0, "out of memory");
+  FUZZ_CHECK(r.nproblems == 0, "after %s, check: %s %s", after,
+             check_problem_name(r.problem[0].kind), r.problem[0].what);
+}
+
+// A booted machine with pid 1 (userinit), restored from a snapshot taken once.
+static struct machine *booted(int *slot) {
+  static struct fuzz_snapshot *snap;
+  static struct machine *m;
+  static int init_slot;
+  if (snap == NULL) {
+    struct config cfg;
+    fuzz_config(NULL, 0, &cfg);
+    struct machine *b = fuzz_machine(&cfg);
+    FUZZ_CHECK(kvm_boot(b) == SIM_OK, "boot: %s", b->panic_msg);
+    FUZZ_CHECK(proc_userinit(b, &init_slot) == SIM_OK, "userinit: %s", b->panic_msg);
+    snap = fuzz_snapshot_take(b);
+    m = fuzz_machine(&cfg);
+  }
+  fuzz_snapshot_restore(snap, m);
+  *slot = init_slot;
+  return m;
+}
+
+// On a booted machine, placing d and installing it as pid 1's table each succeed with
+// check clean, or refuse and change nothing.
+static void on_booted(const struct import_dump *d) {
+  int slot;
+  struct machine *m = booted(&slot);
+  char err[512];
+  for (int as_pid = 0; as_pid < 2; as_pid++) {
+    uint64_t nfree = m->kmem.nfree, head = m->kmem.freelist, root = m->proc[slot].pagetable;
+    int r = as_pid ? import_install(m, "fuzz", d, slot, err, sizeof(err))
+                   : import_place(m, "fuzz", d, err, sizeof(err));
+    FUZZ_CHECK(r == 0 || r == -1, "%s: %d (%s)", as_pid ? "install" : "place", r,
+               m->panic_msg);
+    if (r == 0) {
+      check_clean(m, as_pid ? "import_install" : "import_place");
+      FUZZ_CHECK(!as_pid || m->proc[slot].pagetable == d->root, "not installed");
+      continue;
+    }
+    FUZZ_CHECK(strncmp(err, "fuzz", 4) == 0, "refused without the file's name: %s", err);
+    FUZZ_CHECK(m->kmem.nfree == nfree && m->kmem.freelist == head &&
+                   m->proc[slot].pagetable == root, "a refusal changed the machine: %s", err);
+  }
+  // And freeproc could free whatever table pid 1 has now.
+  FUZZ_CHECK(proc_freepagetable(m, m->proc[slot].pagetable, m->proc[slot].sz) == SIM_OK,
+             "freeing pid 1's table panicked: %s", m->panic_msg);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static struct machine *m;
   if (m == NULL) {
@@ -147,6 +205,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     FUZZ_CHECK(w <= n, "dump %u read from a text of %u dumps", w, n);
     FUZZ_CHECK(same_dump(&a, &b), "the same dump read twice differs");
     round_trip(m, text, size, &a);
+    on_booted(&a);
     import_dump_free(&a);
     import_dump_free(&b);
   }
