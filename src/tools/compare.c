@@ -24,6 +24,7 @@ static size_t skip_subtree(const struct import_pte *ptes, size_t i, size_t n) {
   return j;
 }
 
+// Append d. Returns 0, or -1 when the host is out of memory.
 static int add_diff(struct compare_report *r, size_t *cap, struct compare_diff d) {
   if (r->ndiffs == *cap) {
     size_t c = *cap ? 2 * *cap : 16;

@@ -42,6 +42,7 @@ static bool next_line(struct scan *sc, struct line *l) {
   return true;
 }
 
+// The value of a lowercase hex digit, or -1.
 static int hex_digit(char c) {
   if (c >= '0' && c <= '9')
     return c - '0';
@@ -132,6 +133,7 @@ struct parser {
 
 static int fail(struct parser *ps, unsigned line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+// Set "name:LINE: what" as the parse's error; returns -1.
 static int fail(struct parser *ps, unsigned line, const char *fmt, ...) {
   int n = snprintf(ps->err, ps->errlen, "%s:%u: ", ps->name, line);
   if (n < 0 || (size_t)n >= ps->errlen)
@@ -189,6 +191,7 @@ static int read_printed(struct parser *ps, const struct line *l, struct printed 
   return 0;
 }
 
+// Append e to the dump. Returns 0, or -1 (out of host memory, the message set).
 static int push_pte(struct parser *ps, const struct import_pte *e) {
   struct import_dump *d = ps->d;
   if (d->nptes == ps->cap_ptes) {
@@ -316,6 +319,7 @@ static int add_line(struct parser *ps, const struct line *l, const struct printe
   return 0;
 }
 
+// qsort's order for claims: by page, then by line.
 static int by_pa_then_line(const void *a, const void *b) {
   const struct import_table *x = a, *y = b;
   if (x->pa != y->pa)
@@ -542,6 +546,7 @@ struct special {
   bool more;
 };
 
+// The walk's visitor: the vas of the leaves at or above sz.
 static enum pt_step collect_special(void *ctx, const struct pt_entry *e) {
   struct special *s = ctx;
   if (PTE_LEAF(e->pte) && e->va >= s->sz) {
@@ -553,6 +558,7 @@ static enum pt_step collect_special(void *ctx, const struct pt_entry *e) {
   return PT_CONTINUE;
 }
 
+// Set "name:LINE: what" (LINE 0: "name: what") in err; returns -1.
 static int fail_at(char *err, size_t errlen, const char *name, unsigned line, const char *fmt,
                    ...) __attribute__((format(printf, 5, 6)));
 static int fail_at(char *err, size_t errlen, const char *name, unsigned line, const char *fmt,
@@ -687,6 +693,7 @@ struct from_ram {
   bool oom;
 };
 
+// The walk's visitor: each entry as a dump's PTE, each entered table as a table page.
 static enum pt_step collect(void *ctx, const struct pt_entry *e) {
   struct from_ram *f = ctx;
   struct import_dump *d = f->d;
