@@ -1,5 +1,5 @@
-// import FILE[:N] [as satp | as PID user] and compare FILE[:N] PID [user|kernel] | kernel | satp |
-// FILE[:N]: a student's vmprint read back (tools/import.h), placed into RAM or set beside
+// import FILE[:N] [as satp | as PID user] and compare FILE[:N] PID [user|kernel] | kernel |
+// satp | FILE[:N]: a student's vmprint read back (tools/import.h), placed into RAM or set beside
 // sv39sim's table (tools/compare.h). FILE:N names the Nth dump of a file that holds
 // several ('#' would start a comment); N may be left out when there is one.
 #include <inttypes.h>
@@ -24,7 +24,8 @@ static int read_dump(struct cmd_call *c, const char *arg, struct named_dump *nd)
   snprintf(nd->file, sizeof(nd->file), "%s", arg);
   nd->which = 0;
   char *colon = strrchr(nd->file, ':');
-  if (colon != NULL && colon[1] != '\0' && strspn(colon + 1, "0123456789") == strlen(colon + 1)) {
+  if (colon != NULL && colon[1] != '\0' &&
+      strspn(colon + 1, "0123456789") == strlen(colon + 1)) {
     int n;
     if (arg_int(c, "the dump number", colon + 1, &n) || n < 1)
       return arg_fail(c, "the dump number after ':' counts from 1, not '%s'", colon + 1);
@@ -112,8 +113,8 @@ static struct cmd_result import_as_pid(struct cmd_call *c, struct named_dump *nd
     import_dump_free(&nd->d);
     return cmd_error(c);
   }
-  struct import_result res = {.nd = nd, .satp = MAKE_SATP(nd->d.root), .pid = c->m->proc[slot].pid,
-                              .sz = c->m->proc[slot].sz};
+  struct import_result res = {.nd = nd, .satp = MAKE_SATP(nd->d.root),
+                              .pid = c->m->proc[slot].pid, .sz = c->m->proc[slot].sz};
   if (r == SIM_OK)
     show_import(&c->view, &res);
   import_dump_free(&nd->d);

@@ -563,7 +563,8 @@ static int fail_at(char *err, size_t errlen, const char *name, unsigned line, co
                    ...) __attribute__((format(printf, 5, 6)));
 static int fail_at(char *err, size_t errlen, const char *name, unsigned line, const char *fmt,
                    ...) {
-  int n = line ? snprintf(err, errlen, "%s:%u: ", name, line) : snprintf(err, errlen, "%s: ", name);
+  int n = line ? snprintf(err, errlen, "%s:%u: ", name, line)
+               : snprintf(err, errlen, "%s: ", name);
   if (n < 0 || (size_t)n >= errlen)
     return -1;
   va_list ap;
@@ -640,7 +641,8 @@ int import_install(struct machine *m, const char *name, const struct import_dump
     uint8_t *f = &free_map[(d->tables[i].pa - ram->base) / PGSIZE];
     if (*f != 1)
       r = fail_at(err, errlen, name, d->tables[i].line, "table page 0x%016llx is not on "
-                  "kalloc's free list: the machine uses it", (unsigned long long)d->tables[i].pa);
+                  "kalloc's free list: the machine uses it",
+                  (unsigned long long)d->tables[i].pa);
     *f = 2;
   }
   for (size_t i = 0; r == 0 && i < d->nptes; i++) {

@@ -85,7 +85,9 @@ static void round_trip(struct machine *m, const char *text, size_t len,
   for (size_t k = 0; k < sizeof(formats) / sizeof(formats[0]); k++) {
     size_t n;
     char *out = print_as(m, formats[k], d->root, &n);
-    if (formats[k]->vmprint == d->fmt || (d->ambiguous && formats[k]->vmprint >= EDITION_VMPRINT_VA_INT)) {
+    bool own = formats[k]->vmprint == d->fmt ||
+               (d->ambiguous && formats[k]->vmprint >= EDITION_VMPRINT_VA_INT);
+    if (own) {
       // Line by line: the header's end, then each PTE line exactly.
       const char *p = out, *end = out + n;
       for (unsigned no = d->header_line; no <= d->last_line; no++) {
