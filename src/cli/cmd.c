@@ -91,8 +91,9 @@ int cmd_parse_i64(const char *s, bool suffix, int64_t *v) {
 // The commands whose output is what the user asked to see (views of the machine, reads,
 // steps of a translation): -q keeps it and silences every other command's.
 static const char *const view_commands[] = {
-    "access", "check", "copyin", "copyinstr", "dot", "free", "help", "json", "lint", "load",
-    "peek", "ps", "ranges", "satp", "sstatus", "store", "tlb", "touch", "translate", "trapframe",
+    "access", "check", "compare", "copyin", "copyinstr", "dot", "free", "help", "json",
+    "lint", "load", "peek", "ps", "ranges", "satp", "sstatus", "store", "tlb", "touch",
+    "translate", "trapframe",
     "vmprint", "walk",
 };
 
@@ -106,6 +107,9 @@ static const struct cmd_def table[] = {
     {"check", cmd_check, "",
      "the consistency checker: every pool page free exactly once or owned exactly once", 0,
      0, false},
+    {"compare", cmd_compare, "FILE[:N] PID [user|kernel] | FILE[:N] kernel|satp | FILE[:N] FILE[:N]",
+     "your vmprint dump against sv39sim's table (or another dump): identical, shifted, or "
+     "which entries and flags differ", 2, 3, false},
     {"copyin", cmd_copyin, "PID VA LEN",
      "the kernel reads LEN bytes of user memory (walkaddr, or copyin_new in mode 3)", 3, 3,
      true},
@@ -125,6 +129,9 @@ static const struct cmd_def table[] = {
     {"fork", cmd_fork, "PID", "the process forks; prints the child's pid", 1, 1, true},
     {"free", cmd_free, "", "the number of free pages", 0, 0, false},
     {"help", cmd_help, "[COMMAND]", "list the commands, or explain one", 0, 1, false},
+    {"import", cmd_import, "FILE[:N] [as satp] | FILE[:N] as PID user|kernel",
+     "rebuild a vmprint dump (any edition's format) in RAM at its physical addresses; "
+     "prints its satp", 1, 4, true},
     {"json", cmd_json, TABLE_ARGS, "a page table as a JSON tree", 1, 2, false},
     {"kalloc", cmd_kalloc, "", "take a page from the free list", 0, 0, true},
     {"kernel", cmd_kernel, "ELF",

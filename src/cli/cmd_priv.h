@@ -154,5 +154,8 @@ struct cmd_result cmd_access(struct cmd_call *c, int argc, char **argv);
 // cmd_fault.c
 struct cmd_result cmd_sbrklazy(struct cmd_call *c, int argc, char **argv);
 struct cmd_result cmd_touch(struct cmd_call *c, int argc, char **argv);
+// cmd_import.c
+struct cmd_result cmd_compare(struct cmd_call *c, int argc, char **argv);
+struct cmd_result cmd_import(struct cmd_call *c, int argc, char **argv);
 
 #endif
