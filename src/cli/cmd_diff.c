@@ -152,8 +152,8 @@ static uint64_t root_now(const struct machine *m, const struct render_table *t,
     return m->kernel_pagetable;
   *why = "the process was freed";
   int slot = proc_slot(m, t->pid);
-  if (slot < 0)
-    return 0;
+  if (slot < 0) // in global mode a process's kernel table is the kernel's, and outlives it
+    return strcmp(t->which, "kernel") == 0 && t->root == m->kernel_pagetable ? t->root : 0;
   const struct proc *p = &m->proc[slot];
   if (strcmp(t->which, "user") == 0)
     return p->pagetable;

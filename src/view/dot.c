@@ -15,7 +15,6 @@
 
 #include "sv39sim/hw/pt.h"
 #include "sv39sim/xv6/machine.h"
-#include "sv39sim/xv6/memlayout.h"
 #include "sv39sim/view/render.h"
 #include "sv39sim/sv39.h"
 
