@@ -36,23 +36,20 @@ static int show_json(struct cmd_view *v, struct machine *m, const struct render_
   return r != 0 ? -2 : 0;
 }
 
-// The Graphviz text, streamed, or with --json the same text as the string "dot" (built in
-// memory: a JSON string is one value). Returns 0, or -2 (out of host memory).
+// The Graphviz text, or with --json the same text as the string "dot" in the command's
+// line, with the pid and the walk's va it echoes; both streamed. Returns 0, or -2 (out of
+// host memory, nothing written).
 static int show_dot(struct cmd_view *v, struct machine *m, const struct render_table *t) {
   if (!v->json)
     return render_dot(m, t, v->out) != 0 ? -2 : 0;
-  char *text = NULL;
-  size_t n = 0;
-  FILE *mem = open_memstream(&text, &n);
-  if (mem == NULL)
+  if (t->pid > 0)
+    cJSON_AddNumberToObject(v->json, "pid", t->pid);
+  if (t->walk)
+    render_json_hex(v->json, "va", t->walk_va);
+  if (render_dot_json(m, t, v->json, v->out) != 0)
     return -2;
-  int r = render_dot(m, t, mem);
-  if (fclose(mem) != 0)
-    r = -1;
-  if (r == 0)
-    cJSON_AddStringToObject(v->json, "dot", text);
-  free(text);
-  return r != 0 ? -2 : 0;
+  v->streamed = true;
+  return 0;
 }
 
 // QEMU's `info mem`, or with --json its "ranges" array. Returns 0, or -1.

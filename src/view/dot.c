@@ -10,6 +10,7 @@
 // numbered as the walk meets them, which is `ranges`' order.
 #include <assert.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +46,7 @@ struct drawn {
 struct dot {
   struct ram *ram;
   FILE *out;
+  bool json;      // out gets the text as the body of a JSON string
   bool draw;      // the first walk (tables and edges), else the second (range nodes)
   uint64_t seen[SEEN_SLOTS];
   size_t nseen;
@@ -55,6 +57,49 @@ struct dot {
   struct render_regions rg; // the ranges met so far (rg.n), and the guard page's
   long emitted;   // the second walk: the last range node written, -1 for none
 };
+
+// Write formatted text to d->out, escaped as cJSON escapes a string's bytes when d->json.
+static void put(struct dot *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct dot *d, const char *fmt, ...) {
+  char small[1024], *buf = small;
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(small, sizeof(small), fmt, ap);
+  va_end(ap);
+  if (n < 0)
+    return;
+  if ((size_t)n >= sizeof(small)) { // the legend, or a long label: formatted again
+    buf = malloc((size_t)n + 1);
+    if (buf == NULL)
+      return;
+    va_start(ap, fmt);
+    vsnprintf(buf, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+  }
+  if (!d->json) {
+    fwrite(buf, 1, (size_t)n, d->out);
+  } else {
+    for (int i = 0; i < n; i++) {
+      unsigned char c = (unsigned char)buf[i];
+      switch (c) {
+      case '"': fputs("\\\"", d->out); break;
+      case '\\': fputs("\\\\", d->out); break;
+      case '\b': fputs("\\b", d->out); break;
+      case '\f': fputs("\\f", d->out); break;
+      case '\n': fputs("\\n", d->out); break;
+      case '\r': fputs("\\r", d->out); break;
+      case '\t': fputs("\\t", d->out); break;
+      default:
+        if (c < 0x20)
+          fprintf(d->out, "\\u%04x", c);
+        else
+          fputc(c, d->out);
+      }
+    }
+  }
+  if (buf != small)
+    free(buf);
+}
 
 // One leaf of the tree: the va it starts at (canonical), its PTE and level, and (when
 // leaf_at found it) the table page it lies in and its index there.
@@ -300,13 +345,13 @@ static const char *fill_for(unsigned attr) {
 
 // The colours' meanings, as a node of their own.
 static void emit_legend(struct dot *d) {
-  fputs("  legend [shape=none, margin=0, label=<<table border=\"0\" cellborder=\"1\" "
+  put(d, "%s", "  legend [shape=none, margin=0, label=<<table border=\"0\" cellborder=\"1\" "
         "cellspacing=\"0\"><tr><td>colour</td><td>leaf bits</td></tr>"
         "<tr><td bgcolor=\"lightblue\"> </td><td>u: user</td></tr>"
         "<tr><td bgcolor=\"pink\"> </td><td>x, no u: code</td></tr>"
         "<tr><td bgcolor=\"lightyellow\"> </td><td>w, no u or x: data</td></tr>"
         "<tr><td bgcolor=\"white\"> </td><td>r only: read-only</td></tr>"
-        "<tr><td bgcolor=\"lightgrey\"> </td><td>guard page (user table, no u)</td></tr></table>>];\n", d->out);
+        "<tr><td bgcolor=\"lightgrey\"> </td><td>guard page (user table, no u)</td></tr></table>>];\n");
 }
 
 // The range that begins at leaf l: its extent, found by following the leaves after l
@@ -338,7 +383,7 @@ static void emit_range(struct dot *d, long i, const struct leaf *l) {
   char letters[16], size[32];
   render_attr(r.attr, letters);
   size_text(r.size, size, sizeof(size));
-  fprintf(d->out,
+  put(d,
           "  r%ld [shape=box, style=\"rounded,filled\", fillcolor=%s, "
           "label=\"%s\\lpa 0x%" PRIx64 "..0x%" PRIx64 "\\lva 0x%" PRIx64 "\\l%s %s\\l\"];\n",
           i, i == d->rg.guard ? "lightgrey" : fill_for(r.attr),
@@ -355,14 +400,14 @@ static void emit_tables(struct dot *d, uint64_t table, int level, const struct g
   uint64_t last = pte_at(d, table + 8ULL * g->last);
   char letters[16];
   render_attr((unsigned)(pte_at(d, PTE2PA(g->pte)) & 0xff), letters);
-  fprintf(d->out,
+  put(d,
           "  c%" PRIx64 " [label=\"%u level-%d tables|0x%" PRIx64 " .. 0x%" PRIx64
           "|<e0> 0..511 each: %s\"];\n",
           PTE2PA(g->pte), g->last - g->first + 1, level - 1, PTE2PA(g->pte), PTE2PA(last),
           letters);
-  fprintf(d->out, "  t%" PRIx64 ":e%u -> c%" PRIx64 "%s;\n", table, g->first, PTE2PA(g->pte),
+  put(d, "  t%" PRIx64 ":e%u -> c%" PRIx64 "%s;\n", table, g->first, PTE2PA(g->pte),
           hl);
-  fprintf(d->out, "  c%" PRIx64 ":e0 -> r%ld%s;\n", PTE2PA(g->pte), i, hl);
+  put(d, "  c%" PRIx64 ":e0 -> r%ld%s;\n", PTE2PA(g->pte), i, hl);
 }
 
 // The node for a run of user pages g->first..g->last with the same bits (try_run), the
@@ -381,15 +426,15 @@ static void emit_run(struct dot *d, const struct drawn *t, int level, const stru
   char letters[16], size[32];
   render_attr(r0.attr, letters);
   size_text(page, size, sizeof(size));
-  fprintf(d->out,
+  put(d,
           "  u%" PRIx64 "_%u [shape=box, style=\"rounded,filled\", fillcolor=%s, "
           "label=\"%s%s%s\\lva 0x%" PRIx64 "..0x%" PRIx64 "\\l%u x %s %s\\lpa",
           t->table, g->first, fill_for(r0.attr), a, same ? "" : " .. ", same ? "" : b, r0.va,
           r1.va + page - 1, n, size, letters);
   for (unsigned k = 0; k < n; k++)
-    fprintf(d->out, "%s0x%" PRIx64, k % 4 == 0 ? "\\l  " : " ",
+    put(d, "%s0x%" PRIx64, k % 4 == 0 ? "\\l  " : " ",
             PTE2PA(pte_at(d, t->table + 8ULL * (g->first + k))));
-  fprintf(d->out, "\\l\"];\n  t%" PRIx64 ":e%u -> u%" PRIx64 "_%u%s;\n", t->table, g->first,
+  put(d, "\\l\"];\n  t%" PRIx64 ":e%u -> u%" PRIx64 "_%u%s;\n", t->table, g->first,
           t->table, g->first, hl);
 }
 
@@ -403,42 +448,42 @@ static void emit_stride(struct dot *d, uint64_t table, int level, uint64_t va,
   char letters[16], size[32];
   render_attr((unsigned)(g->pte & 0xff), letters);
   size_text(page, size, sizeof(size));
-  fprintf(d->out,
+  put(d,
           "  s%" PRIx64 "_%u [shape=box, style=\"rounded,filled\", fillcolor=%s, "
           "label=\"%s\\lpa 0x%" PRIx64 "..0x%" PRIx64 "\\lva 0x%" PRIx64 "..0x%" PRIx64
           ", every %u pages\\l%u x %s %s\\l\"];\n",
           table, g->first, fill_for((unsigned)(g->pte & 0xff)),
           d->rg.user ? "user pages" : "kernel stacks", pa, pa + n * page - 1, va0,
           va1 + page - 1, g->stride, n, size, letters);
-  fprintf(d->out, "  t%" PRIx64 ":e%u -> s%" PRIx64 "_%u%s;\n", table, g->first, table,
+  put(d, "  t%" PRIx64 ":e%u -> s%" PRIx64 "_%u%s;\n", table, g->first, table,
           g->first, hl);
 }
 
 static void emit_label(struct dot *d, uint64_t table, int level, const struct group *g,
                        unsigned n) {
-  fprintf(d->out, "  t%" PRIx64 " [label=\"level %d: 0x%" PRIx64, table, level, table);
+  put(d, "  t%" PRIx64 " [label=\"level %d: 0x%" PRIx64, table, level, table);
   for (unsigned k = 0; k < n; k++) {
     char letters[16];
     render_attr((unsigned)(g[k].pte & 0xff), letters);
-    fprintf(d->out, "|<e%u> %u", g[k].first, g[k].first);
+    put(d, "|<e%u> %u", g[k].first, g[k].first);
     if (g[k].last > g[k].first)
-      fprintf(d->out, "..%u", g[k].last);
+      put(d, "..%u", g[k].last);
     switch (g[k].kind) {
-    case G_LEAVES: fprintf(d->out, ": %s", letters); break;
-    case G_RUN: fprintf(d->out, ": %u x %s", g[k].last - g[k].first + 1, letters); break;
+    case G_LEAVES: put(d, ": %s", letters); break;
+    case G_RUN: put(d, ": %u x %s", g[k].last - g[k].first + 1, letters); break;
     case G_STRIDE:
-      fprintf(d->out, " step %u: %u x %s", g[k].stride,
+      put(d, " step %u: %u x %s", g[k].stride,
               (g[k].last - g[k].first) / g[k].stride + 1, letters);
       break;
     case G_TABLE: break;
-    case G_TABLES: fprintf(d->out, ": %u tables", g[k].last - g[k].first + 1); break;
+    case G_TABLES: put(d, ": %u tables", g[k].last - g[k].first + 1); break;
     case G_STOP:
-      fprintf(d->out, ": 0x%" PRIx64 " (%s)", PTE2PA(g[k].pte),
+      put(d, ": 0x%" PRIx64 " (%s)", PTE2PA(g[k].pte),
               level == 0 ? "not a leaf" : "not in RAM");
       break;
     }
   }
-  fputs("\"];\n", d->out);
+  put(d, "\"];\n");
 }
 
 // Start drawing the table page at table (in RAM), whose first entry maps va: its fields,
@@ -491,7 +536,7 @@ static enum pt_step draw_entry(void *ctx, const struct pt_entry *e) {
   case G_LEAVES:
     emit_range(d, range, &l);
     if (d->draw)
-      fprintf(d->out, "  t%" PRIx64 ":e%u -> r%ld%s;\n", table, g->first, range, hl);
+      put(d, "  t%" PRIx64 ":e%u -> r%ld%s;\n", table, g->first, range, hl);
     break;
   case G_RUN:
     if (d->draw)
@@ -503,7 +548,7 @@ static enum pt_step draw_entry(void *ctx, const struct pt_entry *e) {
     break;
   case G_TABLE: {
     if (d->draw)
-      fprintf(d->out, "  t%" PRIx64 ":e%u -> t%" PRIx64 "%s;\n", table, g->first, child, hl);
+      put(d, "  t%" PRIx64 ":e%u -> t%" PRIx64 "%s;\n", table, g->first, child, hl);
     return begin_table(d, child, e->level - 1, e->va) ? PT_SKIP : PT_CONTINUE;
   }
   case G_TABLES: {
@@ -528,27 +573,58 @@ static void dot_walk(struct dot *d, uint64_t root, bool user, uint64_t etext) {
   pt_walk(d->ram, root, draw_entry, d);
 }
 
-int render_dot(struct machine *m, const struct render_table *t, FILE *out) {
-  struct dot *d = malloc(sizeof(*d));
-  if (d == NULL)
-    return -1;
-  *d = (struct dot){.ram = &m->hw.ram, .out = out, .draw = true, .expand = t->expand,
-                    .walk = t->walk, .walk_va = t->walk_va};
-  fputs("digraph pagetable {\n  graph [rankdir=LR, labelloc=t, label=\"", out);
+// The graph of t, on d->out (as text or as a JSON string's body).
+static void draw(struct dot *d, struct machine *m, const struct render_table *t) {
+  put(d, "digraph pagetable {\n  graph [rankdir=LR, labelloc=t, label=\"");
   if (t->pid > 0)
-    fprintf(out, "pid %d %s", t->pid, t->which);
+    put(d, "pid %d %s", t->pid, t->which);
   else
-    fputs(t->which, out);
-  fprintf(out, " page table, satp 0x%016" PRIx64, t->satp);
+    put(d, "%s", t->which);
+  put(d, " page table, satp 0x%016" PRIx64, t->satp);
   if (t->walk)
-    fprintf(out, ", the walk of va 0x%" PRIx64 " in red", t->walk_va);
-  fputs("\"];\n  node [shape=record];\n", out);
+    put(d, ", the walk of va 0x%" PRIx64 " in red", t->walk_va);
+  put(d, "\"];\n  node [shape=record];\n");
   bool user = render_table_is_user(t);
   dot_walk(d, t->root, user, m->cfg.etext);
   d->draw = false;
   dot_walk(d, t->root, user, m->cfg.etext);
   emit_legend(d);
-  fputs("}\n", out);
+  put(d, "}\n");
+}
+
+// A drawing of t onto out, or NULL out of host memory.
+static struct dot *dot_new(struct machine *m, const struct render_table *t, FILE *out,
+                           bool json) {
+  struct dot *d = malloc(sizeof(*d));
+  if (d != NULL)
+    *d = (struct dot){.ram = &m->hw.ram, .out = out, .json = json, .draw = true,
+                      .expand = t->expand, .walk = t->walk, .walk_va = t->walk_va};
+  return d;
+}
+
+int render_dot(struct machine *m, const struct render_table *t, FILE *out) {
+  struct dot *d = dot_new(m, t, out, false);
+  if (d == NULL)
+    return -1;
+  draw(d, m, t);
+  free(d);
+  return 0;
+}
+
+int render_dot_json(struct machine *m, const struct render_table *t, cJSON *head,
+                    FILE *out) {
+  struct dot *d = dot_new(m, t, out, true);
+  char *text = d != NULL ? cJSON_PrintUnformatted(head) : NULL;
+  if (text == NULL) {
+    free(d);
+    return -1;
+  }
+  size_t len = strlen(text); // without its closing "}": "dot" is the last key
+  fwrite(text, 1, len - 1, out);
+  cJSON_free(text);
+  fputs(len > 2 ? ",\"dot\":\"" : "\"dot\":\"", out);
+  draw(d, m, t);
+  fputs("\"}\n", out);
   free(d);
   return 0;
 }

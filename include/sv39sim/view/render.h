@@ -130,4 +130,9 @@ int render_ranges_json(struct machine *m, const struct render_table *t, cJSON *o
 // does not grow with the table. Returns 0, or -1 (nothing written) out of host memory.
 int render_dot(struct machine *m, const struct render_table *t, FILE *out);
 
+// Write head with "dot" (render_dot's text as a JSON string) added, as
+// cJSON_PrintUnformatted would print it, and a newline, streamed as render_dot is. Returns
+// 0, or -1 with nothing written when the host is out of memory.
+int render_dot_json(struct machine *m, const struct render_table *t, cJSON *head, FILE *out);
+
 #endif
