@@ -68,7 +68,8 @@ int diff_snapshot(struct machine *m, uint64_t root, struct diff_snap *s) {
     return -1;
   }
   // A table shared by two pointers (built by hand) is one page.
-  qsort(s->pages, s->npages, sizeof(*s->pages), cmp_u64);
+  if (s->npages > 1) // a root outside RAM leaves no pages, and no array to sort
+    qsort(s->pages, s->npages, sizeof(*s->pages), cmp_u64);
   size_t n = 0;
   for (size_t i = 0; i < s->npages; i++) {
     if (n == 0 || s->pages[n - 1] != s->pages[i])
