@@ -312,3 +312,26 @@ Test(render, dot_walk_highlights_one_translation_path) {
     red++;
   cr_assert_eq(red, 3, "%d red edges", red);
 }
+
+// The one namer of regions (region.c): the pages proc_pagetable and the lab map at the top
+// of a user table, and a kernel table's stacks from KSTACK(NPROC - 1) up.
+Test(render, regions_name_usyscall_and_each_kernel_stack) {
+  struct render_regions rg;
+  render_regions_init(&rg, true, DEFAULT_ETEXT);
+  struct render_range text = {.va = 0, .size = PGSIZE, .attr = PTE_V | PTE_R | PTE_X | PTE_U};
+  struct render_range usys = {.va = TRAPFRAME - PGSIZE, .size = PGSIZE,
+                              .attr = PTE_V | PTE_R | PTE_U};
+  long i = render_regions_add(&rg, &text), j = render_regions_add(&rg, &usys);
+  cr_assert_str_eq(render_region_name(&rg, i, &text), "text/data");
+  cr_assert_str_eq(render_region_name(&rg, j, &usys), "usyscall");
+  cr_assert_eq(rg.guard, -1, "usyscall has U: no guard page");
+  render_regions_init(&rg, false, DEFAULT_ETEXT);
+  struct render_range low = {.va = TRAMPOLINE - 2 * NPROC * PGSIZE, .size = PGSIZE,
+                             .attr = PTE_V | PTE_R | PTE_W};
+  struct render_range below = low;
+  below.va -= PGSIZE;
+  cr_assert_str_eq(render_region_name(&rg, render_regions_add(&rg, &below), &below),
+                   "kernel data, RAM");
+  cr_assert_str_eq(render_region_name(&rg, render_regions_add(&rg, &low), &low),
+                   "kernel stack");
+}
