@@ -118,6 +118,21 @@ ran=$((ran + 1))
 grep -qxF 'access: pid 1, - (lackey): 2 accesses (I 1, L 1, S 0, M 0)' out ||
   fail "access-stdin: $(<out)"
 
+# diff runs its command as a line of its own: -q silences the command, not diff; a failed
+# command fails diff too, each message in turn; with --json the command's line comes first.
+check diff-quiet 0 "$sim" -q -e 'boot; userinit; diff 1 sbrk 1 4096'
+same diff-quiet out "diff pid 1 user table 0x0000000087f75000: 1 added, 0 removed, 0 changed; 0 table pages gained, 0 lost
+  + va 0x0000000000001000 level 0: pa 0x0000000087f6f000 rwxu---"
+check diff-failed 1 "$sim" -e 'boot; userinit; diff 1 frob 2'
+same diff-failed err "sv39sim: -e:3: unknown command 'frob' ('help' lists them)
+sv39sim: -e:3: diff: 'frob' failed (its message is above)"
+check diff-json 0 "$sim" --json -e 'boot; userinit; diff 1 user sbrk 1 -4096'
+ran=$((ran + 1))
+[[ $(sed -n '3p' out | jq -r .cmd) == sbrk && $(sed -n '4p' out | jq -c '[.cmd, .gone, .changes[0].change, .changes[0].old.attr, .pages_lost]') == '["diff",false,"removed","rwxu---",[]]' ]] ||
+  fail "diff-json: $(<out)"
+check diff-no-command 1 "$sim" -e 'boot; userinit; diff 1 kernel'
+grep -q 'no command after the table' err || fail "diff-no-command: $(<err)"
+
 # Graphviz renders what -q and '> FILE' give (CI installs it).
 if command -v dot >/dev/null; then
   ran=$((ran + 1))

@@ -118,13 +118,13 @@ def check_man(path, table):
     found = man_problems(text, table)
     if found:
         sys.exit("\n".join(found))
-    # The check can fail: a page without fork, and one with fork's usage changed.
-    dropped = text.replace("*fork* PID\n", "")
-    if not any("'fork' 0 times" in p for p in man_problems(dropped, table)):
-        sys.exit("a man page without fork passes the check")
-    changed = text.replace("*fork* PID\n", "*fork* PID [N]\n")
-    if not any("'fork PID [N]'" in p for p in man_problems(changed, table)):
-        sys.exit("a man page with fork's usage changed passes the check")
+    # The check can fail: a page without kill, and one with kill's usage changed.
+    dropped = text.replace("*kill* PID\n", "")
+    if not any("'kill' 0 times" in p for p in man_problems(dropped, table)):
+        sys.exit("a man page without kill passes the check")
+    changed = text.replace("*kill* PID\n", "*kill* PID [N]\n")
+    if not any("'kill PID [N]'" in p for p in man_problems(changed, table)):
+        sys.exit("a man page with kill's usage changed passes the check")
     print(f"ok: the man page's COMMANDS lists the {len(table)} commands of the table")
 
 
@@ -142,15 +142,15 @@ def main():
 
     # The check can fail: a README without one row, and one with a usage changed.
     lines = text.splitlines()
-    fork_row = next(l for l in lines if l.startswith("| `fork PID`"))
-    dropped = "\n".join(l for l in lines if l != fork_row)
-    if not any("`fork PID`" in p for p in problems(dropped, table)):
-        sys.exit("a README without fork's row passes the check")
-    changed = text.replace("| `fork PID` |", "| `fork PID [N]` |")
-    if not any("`fork PID [N]`" in p for p in problems(changed, table)):
-        sys.exit("a README with fork's usage changed passes the check")
-    unknown = text.replace("| `fork PID` |", "| `fork PID`, `spork PID` |")
-    if not any("'spork'" in p for p in problems(unknown, table)):
+    kill_row = next(l for l in lines if l.startswith("| `kill PID`"))
+    dropped = "\n".join(l for l in lines if l != kill_row)
+    if not any("`kill PID`" in p for p in problems(dropped, table)):
+        sys.exit("a README without kill's row passes the check")
+    changed = text.replace("| `kill PID` |", "| `kill PID [N]` |")
+    if not any("`kill PID [N]`" in p for p in problems(changed, table)):
+        sys.exit("a README with kill's usage changed passes the check")
+    unknown = text.replace("| `kill PID` |", "| `kill PID`, `skill PID` |")
+    if not any("'skill'" in p for p in problems(unknown, table)):
         sys.exit("a README naming a command the table lacks passes the check")
     print(f"ok: {len(table)} commands, {len(wanted_forms(table))} usage forms, all in "
           f"{readme}")

@@ -91,9 +91,9 @@ int cmd_parse_i64(const char *s, bool suffix, int64_t *v) {
 // The commands whose output is what the user asked to see (views of the machine, reads,
 // steps of a translation): -q keeps it and silences every other command's.
 static const char *const view_commands[] = {
-    "access", "check", "compare", "copyin", "copyinstr", "dot", "free", "help", "json",
-    "lint", "load", "peek", "ps", "ranges", "satp", "sstatus", "store", "tlb", "touch",
-    "translate", "trapframe",
+    "access", "check", "compare", "copyin", "copyinstr", "diff", "dot", "free", "help",
+    "json", "lint", "load", "peek", "ps", "ranges", "satp", "sstatus", "store", "tlb",
+    "touch", "translate", "trapframe",
     "vmprint", "walk",
 };
 
@@ -116,6 +116,9 @@ static const struct cmd_def table[] = {
     {"copyinstr", cmd_copyinstr, "PID VA MAX",
      "the kernel reads a string of user memory (walkaddr, or copyinstr_new in mode 3)", 3, 3,
      true},
+    {"diff", cmd_diff, "PID [user|kernel] COMMAND... | kernel COMMAND... | satp COMMAND...",
+     "run COMMAND and show what it changed in the table: PTEs added, removed, changed, "
+     "table pages", 2, -1, false},
     {"dot", cmd_dot, "PID [user|kernel] [expand] [walk VA] | kernel | satp",
      "a page table as a Graphviz digraph (pipe it into 'dot -Tsvg')", 1, 5, false},
     {"edition", cmd_edition, "YEAR",
@@ -126,7 +129,9 @@ static const struct cmd_def table[] = {
     {"exit", cmd_exit, "PID [STATUS]",
      "the process exits and becomes a zombie (to leave sv39sim: quit)", 0, 2, true},
     {"failat", cmd_failat, "N | off", "make the Nth kalloc from now return 0", 1, 1, false},
-    {"fork", cmd_fork, "PID", "the process forks; prints the child's pid", 1, 1, true},
+    {"fork", cmd_fork, "PID [copies]",
+     "the process forks; prints the child's pid (and with 'copies' each page it copied)", 1,
+     2, true},
     {"free", cmd_free, "", "the number of free pages", 0, 0, false},
     {"help", cmd_help, "[COMMAND]", "list the commands, or explain one", 0, 1, false},
     {"import", cmd_import, "FILE[:N] [as satp] | FILE[:N] as PID user|kernel",

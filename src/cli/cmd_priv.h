@@ -27,11 +27,11 @@ struct cmd_view {
   bool streamed;
 };
 
-// One command's run: the machine, the session (for the files a trace names), the view
-// its result goes to, and the room for its error message.
+// One command's run: the machine, the session (for the files a trace names, and where
+// diff runs its command), the view its result goes to, and the room for its error message.
 struct cmd_call {
   struct machine *m;
-  const struct session *s;
+  struct session *s;
   struct cmd_view view;
   char err[512];
 };
@@ -157,5 +157,7 @@ struct cmd_result cmd_touch(struct cmd_call *c, int argc, char **argv);
 // cmd_import.c
 struct cmd_result cmd_compare(struct cmd_call *c, int argc, char **argv);
 struct cmd_result cmd_import(struct cmd_call *c, int argc, char **argv);
+// cmd_diff.c
+struct cmd_result cmd_diff(struct cmd_call *c, int argc, char **argv);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd_priv.h"
+#include "sv39sim/tools/diff.h"
 #include "sv39sim/xv6/exec.h"
 #include "sv39sim/xv6/kvm.h"
 #include "sv39sim/xv6/ksyms.h"
@@ -278,9 +279,13 @@ struct cmd_result cmd_exec(struct cmd_call *c, int argc, char **argv) {
 struct fork_result {
   int parent;
   int child; // -1: fork returned -1
+  bool list; // 'copies': what uvmcopy gave the child
+  const struct diff_copy *copies;
+  size_t ncopies;
 };
 
-// The child's pid as fork returns it to the parent, -1 included.
+// The child's pid as fork returns it to the parent, -1 included; with 'copies', one line
+// (or JSON object) per page the child got: its va, the parent's page and the child's.
 static void show_fork(const struct cmd_view *v, const struct fork_result *r) {
   if (v->json)
     cJSON_AddNumberToObject(v->json, "pid", r->child);
@@ -288,17 +293,63 @@ static void show_fork(const struct cmd_view *v, const struct fork_result *r) {
     fprintf(v->out, "fork: pid %d: fork returns -1\n", r->parent);
   else
     fprintf(v->out, "fork: pid %d: child pid %d\n", r->parent, r->child);
+  if (!r->list || r->child < 0)
+    return;
+  cJSON *arr = v->json ? cJSON_AddArrayToObject(v->json, "copies") : NULL;
+  for (size_t i = 0; i < r->ncopies; i++) {
+    const struct diff_copy *k = &r->copies[i];
+    if (arr != NULL) {
+      cJSON *o = cJSON_CreateObject();
+      render_json_hex(o, "va", k->va);
+      render_json_hex(o, "parent_pa", k->parent_pa);
+      render_json_hex(o, "child_pa", k->child_pa);
+      cJSON_AddBoolToObject(o, "shared", k->shared);
+      cJSON_AddItemToArray(arr, o);
+    } else if (k->shared) {
+      fprintf(v->out, "  shared va 0x%016" PRIx64 ": pa 0x%016" PRIx64 " in both\n", k->va,
+              k->parent_pa);
+    } else {
+      fprintf(v->out, "  copied va 0x%016" PRIx64 ": parent pa 0x%016" PRIx64
+              " -> child pa 0x%016" PRIx64 "\n", k->va, k->parent_pa, k->child_pa);
+    }
+  }
+}
+
+// What uvmcopy gave the child, read from both tables after the fork: the leaves below the
+// parent's sz that both map. Returns 0, or -1 out of host memory.
+static int fork_copies(struct machine *m, int parent, int child, struct diff_copy **out,
+                       size_t *n) {
+  struct diff_snap a, b;
+  if (diff_snapshot(m, m->proc[parent].pagetable, &a) != 0)
+    return -1;
+  int r = diff_snapshot(m, m->proc[child].pagetable, &b);
+  if (r == 0)
+    r = diff_copies(&a, &b, m->proc[parent].sz, out, n);
+  diff_snap_free(&a);
+  if (r == 0)
+    diff_snap_free(&b);
+  return r;
 }
 
 struct cmd_result cmd_fork(struct cmd_call *c, int argc, char **argv) {
-  (void)argc;
   int slot, pid;
+  bool list = argc == 3;
+  if (list && strcmp(argv[2], "copies") != 0)
+    return cmd_fail(c, "'%s': fork takes PID and, to list what it copied, 'copies'", argv[2]);
   if (arg_live(c, argv[1], &slot))
     return cmd_error(c);
   int r = proc_fork(c->m, slot, &pid);
   if (r != SIM_OK)
     return cmd_sim(r);
-  show_fork(&c->view, &(struct fork_result){.parent = c->m->proc[slot].pid, .child = pid});
+  struct fork_result fr = {.parent = c->m->proc[slot].pid, .child = pid, .list = list};
+  struct diff_copy *copies = NULL;
+  if (list && pid > 0 &&
+      fork_copies(c->m, slot, proc_slot(c->m, pid), &copies, &fr.ncopies) != 0)
+    return cmd_fail(c, "child pid %d forked, but the host is out of memory to list its "
+                    "copies", pid);
+  fr.copies = copies;
+  show_fork(&c->view, &fr);
+  free(copies);
   return cmd_ok();
 }
 

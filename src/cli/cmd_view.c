@@ -6,7 +6,7 @@
 
 #include "cmd_priv.h"
 
-// The views' one error: dot and ranges --json refuse tables beyond RENDER_MAX_ENTRIES.
+// The views' one error: ranges --json refuses tables beyond RENDER_MAX_ENTRIES.
 static struct cmd_result too_big(struct cmd_call *c) {
   return cmd_fail(c, "the table has more than %lu ranges, or the host is out of memory "
                   "('ranges' lists any table)", RENDER_MAX_ENTRIES);
@@ -36,31 +36,28 @@ static int show_json(struct cmd_view *v, struct machine *m, const struct render_
   return r != 0 ? -2 : 0;
 }
 
-// The Graphviz text, or with --json the same text as the string "dot". Returns 0, -1
-// (too big) or -2 (out of host memory for the string).
+// The Graphviz text, or with --json the same text as the string "dot" in the command's
+// line, with the pid and the walk's va it echoes; both streamed. Returns 0, or -2 (out of
+// host memory, nothing written).
 static int show_dot(struct cmd_view *v, struct machine *m, const struct render_table *t) {
   if (!v->json)
-    return render_dot(m, t, v->out);
-  char *text = NULL;
-  size_t n = 0;
-  FILE *mem = open_memstream(&text, &n);
-  if (mem == NULL)
+    return render_dot(m, t, v->out) != 0 ? -2 : 0;
+  if (t->pid > 0)
+    cJSON_AddNumberToObject(v->json, "pid", t->pid);
+  if (t->walk)
+    render_json_hex(v->json, "va", t->walk_va);
+  if (render_dot_json(m, t, v->json, v->out) != 0)
     return -2;
-  int r = render_dot(m, t, mem);
-  if (fclose(mem) != 0)
-    r = -1;
-  if (r == 0)
-    cJSON_AddStringToObject(v->json, "dot", text);
-  free(text);
-  return r;
+  v->streamed = true;
+  return 0;
 }
 
 // QEMU's `info mem`, or with --json its "ranges" array. Returns 0, or -1.
 static int show_ranges(struct cmd_view *v, struct machine *m,
                        const struct render_table *t) {
   if (v->json)
-    return render_ranges_json(m, t->root, v->json);
-  render_ranges(m, t->root, v->out, v->color);
+    return render_ranges_json(m, t, v->json);
+  render_ranges(m, t, v->out, v->color);
   return 0;
 }
 

@@ -67,6 +67,7 @@ void render_attr(unsigned attr, char letters[RENDER_ATTR_LEN]) {
 struct text_ctx {
   FILE *out;
   bool color;
+  struct render_regions rg;
 };
 
 static int print_range(void *ctx, const struct render_range *r) {
@@ -75,53 +76,58 @@ static int print_range(void *ctx, const struct render_range *r) {
                                          HUE_DIM,  HUE_DIM,   HUE_DIM};
   char letters[RENDER_ATTR_LEN];
   render_attr(r->attr, letters);
+  long i = render_regions_add(&t->rg, r);
   fprintf(t->out, "%016" PRIx64 " %016" PRIx64 " %016" PRIx64 " ", r->va, r->pa, r->size);
-  for (int i = 0; letters[i] != '\0'; i++) {
-    if (t->color && letters[i] != '-' && i < 7)
-      fprintf(t->out, "%s%c%s", render_sgr(true, hues[i]), letters[i],
+  for (int k = 0; letters[k] != '\0'; k++) {
+    if (t->color && letters[k] != '-' && k < 7)
+      fprintf(t->out, "%s%c%s", render_sgr(true, hues[k]), letters[k],
               render_sgr(true, HUE_RESET));
     else
-      fputc(letters[i], t->out);
+      fputc(letters[k], t->out);
   }
-  fputc('\n', t->out);
+  fprintf(t->out, " %s\n", render_region_name(&t->rg, i, r));
   return 0;
 }
 
-void render_ranges(struct machine *m, uint64_t root, FILE *out, bool color) {
-  fputs("vaddr            paddr            size             attr\n"
-        "---------------- ---------------- ---------------- -------\n",
+void render_ranges(struct machine *m, const struct render_table *tab, FILE *out, bool color) {
+  fputs("vaddr            paddr            size             attr    region\n"
+        "---------------- ---------------- ---------------- ------- ------\n",
         out);
-  struct text_ctx t = {out, color};
-  render_ranges_walk(m, root, print_range, &t);
+  struct text_ctx t = {out, color, {0}};
+  render_regions_init(&t.rg, render_table_is_user(m, tab), m->cfg.etext);
+  render_ranges_walk(m, tab->root, print_range, &t);
 }
 
 struct json_ctx {
   cJSON *array;
-  unsigned long n;
+  struct render_regions rg;
 };
 
 static int add_range(void *ctx, const struct render_range *r) {
   struct json_ctx *j = ctx;
-  if (++j->n > RENDER_MAX_ENTRIES)
+  if (j->rg.n >= (long)RENDER_MAX_ENTRIES)
     return -1;
   cJSON *o = cJSON_CreateObject();
   if (o == NULL)
     return -1;
   char letters[RENDER_ATTR_LEN];
   render_attr(r->attr, letters);
+  long i = render_regions_add(&j->rg, r);
   render_json_hex(o, "va", r->va);
   render_json_hex(o, "pa", r->pa);
   render_json_hex(o, "size", r->size);
   cJSON_AddStringToObject(o, "attr", letters);
+  cJSON_AddStringToObject(o, "region", render_region_name(&j->rg, i, r));
   cJSON_AddItemToArray(j->array, o);
   return 0;
 }
 
-int render_ranges_json(struct machine *m, uint64_t root, cJSON *obj) {
+int render_ranges_json(struct machine *m, const struct render_table *tab, cJSON *obj) {
   struct json_ctx j = {.array = cJSON_CreateArray()};
   if (j.array == NULL)
     return -1;
-  if (render_ranges_walk(m, root, add_range, &j) != 0) {
+  render_regions_init(&j.rg, render_table_is_user(m, tab), m->cfg.etext);
+  if (render_ranges_walk(m, tab->root, add_range, &j) != 0) {
     cJSON_Delete(j.array);
     return -1;
   }

@@ -21,9 +21,9 @@ struct render_table {
   uint64_t walk_va;  // canonical
 };
 
-// The DOT graph and the JSON of `ranges` refuse tables with more ranges than this (only a
-// table built by hand has so many; a kernel table's direct map is one range); the JSON
-// tree, vmprint and `ranges` stream and have no limit.
+// The JSON of `ranges` refuses tables with more ranges than this (only a table built by
+// hand or a process of a gigabyte has so many; a kernel table's direct map is one range);
+// the JSON tree, vmprint, `ranges` and the DOT graph stream and have no limit.
 // The fuzz build lowers it (tests/fuzz/meson.build), to keep each input cheap.
 #ifndef RENDER_MAX_ENTRIES
 #define RENDER_MAX_ENTRIES (1UL << 18)
@@ -92,12 +92,37 @@ int render_ranges_walk(struct machine *m, uint64_t root,
 // QEMU's letters for attr: "rwxugad", '-' for a clear bit, then 'c' when PTE_COW is set.
 void render_attr(unsigned attr, char letters[RENDER_ATTR_LEN]);
 
-// QEMU's `info mem` table: a header, then "vaddr paddr size attr" per range.
-void render_ranges(struct machine *m, uint64_t root, FILE *out, bool color);
+// ---- memlayout regions (region.c): the names ranges and dot give ranges ----
 
-// The same ranges as an array of {"va", "pa", "size", "attr"} added to obj as "ranges".
-// Returns 0, or -1 (obj untouched) beyond RENDER_MAX_ENTRIES ranges or out of memory.
-int render_ranges_json(struct machine *m, uint64_t root, cJSON *obj);
+// Ranges counted in va order, which a user table's names depend on: the guard page is the
+// first range without U below the trapframe, the stack the range after it.
+struct render_regions {
+  bool user;      // a process's user table, else a kernel's (or satp's)
+  uint64_t etext; // the kernel image's end of text
+  long n;         // ranges counted so far
+  long guard;     // the guard page's range, -1 before it is met
+};
+
+void render_regions_init(struct render_regions *rg, bool user, uint64_t etext);
+// Count the next range in va order; returns its index.
+long render_regions_add(struct render_regions *rg, const struct render_range *r);
+// The region range r (number i, counted already or later than every range before it)
+// lies in: "UART0", "kernel text", "kernel stack", "trampoline", "text/data", "guard
+// page", "stack", "heap", "trapframe", "usyscall", ...
+const char *render_region_name(const struct render_regions *rg, long i,
+                               const struct render_range *r);
+// Whether t is a user table (named by its layout), not a kernel table: a process's user
+// table, or a table satp selects that does not map KERNBASE.
+bool render_table_is_user(struct machine *m, const struct render_table *t);
+
+// QEMU's `info mem` table of t's ranges: a header, then "vaddr paddr size attr" per range,
+// and after QEMU's columns the range's memlayout region (render_region_name).
+void render_ranges(struct machine *m, const struct render_table *t, FILE *out, bool color);
+
+// The same ranges as an array of {"va", "pa", "size", "attr", "region"} added to obj as
+// "ranges". Returns 0, or -1 (obj untouched) beyond RENDER_MAX_ENTRIES ranges or out of
+// memory.
+int render_ranges_json(struct machine *m, const struct render_table *t, cJSON *obj);
 
 // ---- Graphviz ----
 
@@ -106,8 +131,13 @@ int render_ranges_json(struct machine *m, uint64_t root, cJSON *obj);
 // continue one range (the kernel's direct map) are drawn as one node, and so are pages at
 // a fixed stride (kernel stacks between guard pages), and in a user table runs of pages
 // with the same bits unless t->expand. Range nodes are named by their memlayout region,
-// and a legend node explains the fills. Returns 0, or -1 (nothing written)
-// beyond RENDER_MAX_ENTRIES ranges or out of host memory.
+// and a legend node explains the fills. Written as the table is walked, in memory that
+// does not grow with the table. Returns 0, or -1 (nothing written) out of host memory.
 int render_dot(struct machine *m, const struct render_table *t, FILE *out);
+
+// Write head with "dot" (render_dot's text as a JSON string) added, as
+// cJSON_PrintUnformatted would print it, and a newline, streamed as render_dot is. Returns
+// 0, or -1 with nothing written when the host is out of memory.
+int render_dot_json(struct machine *m, const struct render_table *t, cJSON *head, FILE *out);
 
 #endif
