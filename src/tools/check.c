@@ -9,6 +9,7 @@
 #include "sv39sim/xv6/kalloc.h"
 #include "sv39sim/xv6/kvm.h"
 #include "sv39sim/xv6/machine.h"
+#include "sv39sim/xv6/pgtbl.h"
 #include "sv39sim/xv6/proc.h"
 #include "sv39sim/sv39.h"
 
@@ -22,7 +23,7 @@ struct pass {
 
 static const char *const owner_names[CHECK_NKINDS] = {
     "none", "free", "kernel-pt", "user-pt", "proc-kernel-pt", "trapframe", "kstack",
-    "user-page", "held", "device"};
+    "user-page", "held", "device", "usyscall"};
 
 static const char *const problem_names[CHECK_NPROBLEM_KINDS] = {
     "leak", "owned-twice", "free-and-owned", "free-twice", "bad-link", "nfree-mismatch",
@@ -33,7 +34,7 @@ static const char *const owner_words[CHECK_NKINDS] = {
     "nobody", "the free list", "a page-table page of the kernel table",
     "a page-table page of a user table", "a page-table page of a process's kernel table",
     "a trapframe", "a kernel stack", "a user page", "held by the user (kalloc)",
-    "a page of the virtio disk driver"};
+    "a page of the virtio disk driver", "a USYSCALL page"};
 
 const char *check_owner_name(enum check_owner k) {
   return k < CHECK_NKINDS ? owner_names[k] : "?";
@@ -147,7 +148,7 @@ static void leaf(struct pass *p, const struct table *t, uint64_t va, uint64_t pa
   char who[128];
   if (va == TRAMPOLINE || (t->pt_kind != CHECK_USER_PT && va == pa))
     return; // the trampoline's text page, the direct map, the devices
-  if (t->pt_kind == CHECK_USER_PT && va != TRAPFRAME) {
+  if (t->pt_kind == CHECK_USER_PT && va != TRAPFRAME && (va != USYSCALL || !pgtbl_on(m))) {
     snprintf(who, sizeof(who), "user page va 0x%llx of %s", (unsigned long long)va, t->name);
     claim(p, pa, CHECK_USER_PAGE, false, who);
     return;
@@ -204,7 +205,7 @@ static void walk_table(struct pass *p, uint64_t root, const struct table *t) {
 // freeproc, which a panic can leave behind.
 static bool slot_in_use(const struct proc *pr) {
   return pr->state != UNUSED || pr->pagetable != 0 || pr->trapframe != 0 ||
-         pr->kpagetable != 0 || pr->kstack_pa != 0;
+         pr->usyscall != 0 || pr->kpagetable != 0 || pr->kstack_pa != 0;
 }
 
 // Claim what every process slot holds: trapframe, kernel stack, and its tables.
@@ -217,6 +218,10 @@ static void claim_procs(struct pass *p) {
     if (pr->trapframe != 0) {
       snprintf(who, sizeof(who), "the trapframe of pid %d", pr->pid);
       claim(p, pr->trapframe, CHECK_TRAPFRAME, false, who);
+    }
+    if (pr->usyscall != 0) {
+      snprintf(who, sizeof(who), "the USYSCALL page of pid %d", pr->pid);
+      claim(p, pr->usyscall, CHECK_USYSCALL, false, who);
     }
     if (pr->kstack_pa != 0) {
       snprintf(who, sizeof(who), "the kernel stack of pid %d", pr->pid);

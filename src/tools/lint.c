@@ -197,7 +197,7 @@ static void kernel_rules(struct lint *l) {
     return;
   }
   for (int i = 0; i < NPROC && m->cfg.kpt == KPT_GLOBAL; i++) {
-    uint64_t va = edition_kstack(c->edition, i);
+    uint64_t va = edition_lab_kstack(c->edition, m->cfg.lab, i);
     uint64_t pte = leaf_at(m, l->r->root, va);
     if ((pte & (PTE_R | PTE_W)) != (PTE_R | PTE_W))
       found(l, LINT_KERNEL_MISSING, va, -1, pte, "slot %d's kernel stack is not mapped R|W",

@@ -12,6 +12,8 @@
 //     table, once; allocproc's in the other lab shapes, at p->kstack);
 //   - a level-0 user leaf of a live process's user table other than TRAMPOLINE and
 //     TRAPFRAME: uvmunmap frees those with do_free;
+//   - the pgtbl lab's USYSCALL page of a process (freeproc frees it after the trapframe);
+//     its mapping at USYSCALL in the user table owns nothing, as TRAPFRAME's;
 //   - a page a device driver kalloc'd at boot and keeps (virtio_disk_init's desc, avail
 //     and used rings from 2022 on, recorded in the machine);
 //   - a page the user took with the `kalloc` command (check_hold) and nothing else owns:
@@ -43,6 +45,7 @@ enum check_owner {
   CHECK_USER_PAGE, // a user leaf (uvmunmap's do_free)
   CHECK_HELD,      // taken with the `kalloc` command
   CHECK_DEVICE,    // a device driver's page from boot (virtio's rings, 2022 on)
+  CHECK_USYSCALL,  // a process's USYSCALL page (lab pgtbl, 2021 on)
   CHECK_NKINDS
 };
 
