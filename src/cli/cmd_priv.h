@@ -151,5 +151,7 @@ struct cmd_result cmd_ranges(struct cmd_call *c, int argc, char **argv);
 struct cmd_result cmd_vmprint(struct cmd_call *c, int argc, char **argv);
 // cmd_access.c
 struct cmd_result cmd_access(struct cmd_call *c, int argc, char **argv);
+// cmd_pgtbl.c
+struct cmd_result cmd_pgaccess(struct cmd_call *c, int argc, char **argv);
 
 #endif
