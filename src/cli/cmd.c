@@ -132,9 +132,9 @@ static const struct cmd_def table[] = {
      true},
     {"kfree", cmd_kfree, "PA", "give a page back to the free list", 1, 1, true},
     {"kill", cmd_kill, "PID", "kill(pid): the process exits with status -1", 1, 1, true},
-    {"lab", cmd_lab, "none|pgtbl|lazy|cow",
+    {"lab", cmd_lab, "none|pgtbl [superpages=N]|lazy|cow",
      "the lab solution the kernel carries: pgtbl (2021 on), lazy (2020), cow (before boot)",
-     1, 1, true},
+     1, 2, true},
     {"lint", cmd_lint, "PID [user|kernel] | kernel | satp",
      "a reviewer's checks of a table: W without R, reserved bits, guard page, U in a "
      "kernel table...", 1, 2, false},

@@ -11,6 +11,7 @@
 #include "sv39sim/xv6/machine.h"
 #include "sv39sim/xv6/pgtbl.h"
 #include "sv39sim/xv6/proc.h"
+#include "sv39sim/xv6/superpage.h"
 #include "sv39sim/sv39.h"
 
 // One pass over one machine: the page map (an enum check_owner per pool page) and the
@@ -23,7 +24,7 @@ struct pass {
 
 static const char *const owner_names[CHECK_NKINDS] = {
     "none", "free", "kernel-pt", "user-pt", "proc-kernel-pt", "trapframe", "kstack",
-    "user-page", "held", "device", "usyscall"};
+    "user-page", "held", "device", "usyscall", "superpage", "superpage-free"};
 
 static const char *const problem_names[CHECK_NPROBLEM_KINDS] = {
     "leak", "owned-twice", "free-and-owned", "free-twice", "bad-link", "nfree-mismatch",
@@ -34,7 +35,8 @@ static const char *const owner_words[CHECK_NKINDS] = {
     "nobody", "the free list", "a page-table page of the kernel table",
     "a page-table page of a user table", "a page-table page of a process's kernel table",
     "a trapframe", "a kernel stack", "a user page", "held by the user (kalloc)",
-    "a page of the virtio disk driver", "a USYSCALL page"};
+    "a page of the virtio disk driver", "a USYSCALL page", "a page of a mapped superpage",
+    "a page of a free superpage"};
 
 const char *check_owner_name(enum check_owner k) {
   return k < CHECK_NKINDS ? owner_names[k] : "?";
@@ -176,18 +178,37 @@ static uint64_t xv6_va(const struct pt_entry *e) {
   return e->va & ((1ULL << 39) - 1);
 }
 
+// Claim the 512 pages of the superpage at pa for kind (one problem at most per region).
+static void claim_region(struct pass *p, uint64_t pa, enum check_owner kind, const char *who) {
+  for (uint64_t k = 0; k < SUPERPAGE_NPAGES; k++) {
+    if (!claim(p, pa + k * PGSIZE, kind, false, who))
+      return;
+  }
+}
+
+// The superpage list's regions are free superpages.
+static void mark_superfree(void *ctx, uint64_t pa) {
+  claim_region(ctx, pa, CHECK_SUPERFREE, "a superpage on the superpage list");
+}
+
 // Claim what entry e owns. A table page is entered only when this claims it, so a shared
 // or cyclic table is entered once. Superpages own nothing (see check.h), and a pointer at
 // level 0 is claimed as freewalk would free it, though the walk does not enter it.
 static enum pt_step claim_entry(void *ctx, const struct pt_entry *e) {
   struct table_walk *w = ctx;
   uint64_t pa = PTE2PA(e->pte);
+  char who[128];
   if (PTE_LEAF(e->pte)) {
     if (e->level == 0)
       leaf(w->p, w->t, xv6_va(e), pa);
+    if (superpage_leaf(w->p->m, e->level, e->pte) && w->t->pt_kind == CHECK_USER_PT &&
+        pa % SUPERPGSIZE == 0 && superpage_reserved(w->p->m, pa)) {
+      snprintf(who, sizeof(who), "the superpage at va 0x%llx of %s",
+               (unsigned long long)xv6_va(e), w->t->name);
+      claim_region(w->p, pa, CHECK_SUPERPAGE, who);
+    }
     return PT_CONTINUE;
   }
-  char who[128];
   snprintf(who, sizeof(who), "the level-%d table for va 0x%llx of %s", e->level - 1,
            (unsigned long long)xv6_va(e), w->t->name);
   return claim(w->p, pa, w->t->pt_kind, true, who) ? PT_CONTINUE : PT_SKIP;
@@ -283,6 +304,7 @@ int check_machine(struct machine *m, struct check_report *r) {
     return -1;
   r->leaks_checked = m->booted && !m->halted;
   mark_free(&p);
+  superpage_each_free(m, mark_superfree, &p);
   claim_devices(&p);
   claim_procs(&p);
   if (m->kernel_pagetable != 0)

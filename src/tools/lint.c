@@ -96,8 +96,8 @@ static enum pt_step visit(void *ctx, const struct pt_entry *e) {
     if (PTE_PPN(pte) & (PAGE_OFFSET_MASK(e->level) >> PGSHIFT))
       found(l, LINT_MISALIGNED, e->va, e->level, pte,
             "a superpage's pa 0x%llx is not aligned to its size", (unsigned long long)pa);
-    else
-      found(l, LINT_SUPERPAGE, e->va, e->level, pte,
+    else if (l->r->kind != LINT_USER_TABLE || !superpage_leaf(l->m, e->level, pte))
+      found(l, LINT_SUPERPAGE, e->va, e->level, pte, // the superpage lab makes them
             "a %s leaf: xv6's mappages makes level-0 leaves only",
             e->level == 1 ? "2 MiB" : "1 GiB");
   }
