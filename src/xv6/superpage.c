@@ -99,9 +99,13 @@ bool superpage_leaf(const struct machine *m, int level, uint64_t pte) {
 }
 
 // The level-1 slot for va in pagetable, in *slot; SIM_FAIL when the root has no level-1
-// table there and alloc is 0, or kalloc failed (alloc 1). Panics for a table not in RAM.
+// table there and alloc is 0, or kalloc failed (alloc 1). Panics as walk does for va at
+// or above MAXVA, and for a table not in RAM.
 static int level1_slot(struct machine *m, uint64_t pagetable, uint64_t va, int alloc,
                        uint64_t *slot) {
+  if (va >= MAXVA)
+    return machine_panic(m, "walk", "va 0x%016llx is at or above MAXVA",
+                         (unsigned long long)va);
   if (!ram_contains(&m->hw.ram, pagetable, PGSIZE))
     return machine_panic(m, "kerneltrap", "walk: page-table page 0x%016llx is not in RAM",
                          (unsigned long long)pagetable);
