@@ -247,7 +247,7 @@ static const char *fill_for(unsigned attr) {
 
 // The memlayout region range i lies in, by its va: xv6's kernel devices, image and stacks,
 // or in a user table the pages exec lays out (text and data, the guard page, the stack
-// above it, and what sbrk added above the stack: heap).
+// above it, and what sbrk added above the stack: heap) and the pgtbl lab's USYSCALL.
 static const char *region_name(const struct dot *d, size_t i) {
   const struct render_range *r = &d->ranges[i];
   uint64_t va = r->va;
@@ -255,6 +255,8 @@ static const char *region_name(const struct dot *d, size_t i) {
     return "trampoline";
   if (va == TRAPFRAME && d->user)
     return "trapframe";
+  if (va == USYSCALL && d->user && r->size == PGSIZE)
+    return "USYSCALL"; // the pgtbl lab's page (2021 on); nothing else maps this va
   if (d->user) {
     if ((long)i == d->guard)
       return "guard page";
