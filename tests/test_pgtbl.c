@@ -10,6 +10,7 @@
 #include "sv39sim/xv6/machine.h"
 #include "sv39sim/xv6/pgtbl.h"
 #include "sv39sim/xv6/proc.h"
+#include "sv39sim/xv6/superpage.h"
 #include "sv39sim/xv6/vm.h"
 #include "sv39sim/sv39.h"
 
@@ -193,4 +194,30 @@ Test(pgtbl, a_failed_demotion_changes_nothing) {
   cr_assert_eq(m->proc[0].sz, 0x2000);
   cr_assert_eq(m->spmem.nfree, 1);
   assert_consistent();
+}
+
+Test(pgtbl, check_finds_a_mapped_superpage_on_the_list) {
+  boot_lab(2024, 2);
+  cr_assert_eq(run_exec(0, 2 << 20), 1);
+  struct check_report r;
+  cr_assert_eq(check_machine(m, &r), 0);
+  cr_assert_eq(r.count[CHECK_SUPERPAGE], 512);
+  cr_assert_eq(r.count[CHECK_SUPERFREE], 512);
+  // Put the mapped superpage back on the list by hand: its pages are then free and owned.
+  uint64_t pte_pa;
+  cr_assert_eq(vm_walk(m, m->proc[0].pagetable, 0, 0, &pte_pa), SIM_OK);
+  cr_assert_eq(superpage_free(m, PTE2PA(vm_pte_read(m, pte_pa))), SIM_OK);
+  cr_assert_eq(check_machine(m, &r), 0);
+  cr_assert_gt(r.nproblems, 0);
+  cr_assert_eq(r.problem[0].kind, CHECK_OWNED_TWICE, "%s", r.problem[0].what);
+}
+
+Test(pgtbl, check_finds_a_lost_superpage) {
+  boot_lab(2024, 2);
+  cr_assert_eq(superpage_alloc(m), 0x87e00000ULL); // taken, and recorded nowhere
+  struct check_report r;
+  cr_assert_eq(check_machine(m, &r), 0);
+  cr_assert_eq(r.count[CHECK_NONE], 512);
+  cr_assert_eq(r.problem[0].kind, CHECK_LEAK);
+  cr_assert_eq(r.problem[0].pa, 0x87e00000ULL);
 }
