@@ -159,5 +159,7 @@ struct cmd_result cmd_compare(struct cmd_call *c, int argc, char **argv);
 struct cmd_result cmd_import(struct cmd_call *c, int argc, char **argv);
 // cmd_diff.c
 struct cmd_result cmd_diff(struct cmd_call *c, int argc, char **argv);
+// cmd_pgtbl.c
+struct cmd_result cmd_pgaccess(struct cmd_call *c, int argc, char **argv);
 
 #endif

@@ -100,14 +100,32 @@ struct cmd_result cmd_mode(struct cmd_call *c, int argc, char **argv) {
 }
 
 // Shows nothing, as mode: the lab shows in the prompt and in what the kernel does.
+// `superpages=N` after `lab pgtbl` in an edition whose lab has superpages: N regions.
+static int lab_superpages(struct cmd_call *c, enum xv6_lab lab, const char *word,
+                          uint64_t *n) {
+  if (strncmp(word, "superpages=", 11) != 0 || lab != LAB_PGTBL)
+    return arg_fail(c, "'%s': the one lab option is superpages=N, after pgtbl", word);
+  if (!c->m->cfg.edition->pgtbl_superpages)
+    return arg_fail(c, "%s's pgtbl lab has no superpages (fall 2024 on)",
+                    c->m->cfg.edition->name);
+  if (arg_u64(c, "superpages", word + 11, false, n) != 0)
+    return -1;
+  if (*n > SUPERPAGES_MAX)
+    return arg_fail(c, "superpages: at most %d", SUPERPAGES_MAX);
+  return 0;
+}
+
 struct cmd_result cmd_lab(struct cmd_call *c, int argc, char **argv) {
-  (void)argc;
   enum xv6_lab lab;
   if (edition_lab_parse(argv[1], &lab) != 0)
     return cmd_fail(c, "unknown lab '%s' (none, pgtbl, lazy or cow)", argv[1]);
+  uint64_t n = c->m->cfg.superpages;
+  if (argc > 2 && lab_superpages(c, lab, argv[2], &n) != 0)
+    return cmd_error(c);
   char why[256];
   if (machine_set_lab(c->m, lab, why, sizeof(why)) != 0)
     return cmd_fail(c, "%s", why);
+  c->m->cfg.superpages = n;
   return cmd_ok();
 }
 

@@ -47,6 +47,7 @@ static void usage(FILE *f) {
         "                      run) or plru (tree pseudo-LRU, ways a power of two)\n"
         "      --ad hw|fault   a walk that finds A or D clear sets it (hw, default, as QEMU)\n"
         "                      or raises a page fault (fault, as Svade)\n"
+        "      --superpages N  lab pgtbl, fall 2024 on: kinit keeps N 2 MiB regions (10)\n"
         "  -h, --help          print this help and exit\n"
         "      --version       print the version and exit\n"
         "\n"
@@ -125,7 +126,7 @@ static int finish_stdout(void) {
 }
 
 int main(int argc, char **argv) {
-  enum { OPT_JSON = 256, OPT_KPT, OPT_KERNEL, OPT_RAM, OPT_TLB, OPT_AD, OPT_VERSION,
+  enum { OPT_JSON = 256, OPT_KPT, OPT_KERNEL, OPT_RAM, OPT_TLB, OPT_AD, OPT_SUPERPAGES, OPT_VERSION,
          OPT_EDITION };
   static const struct option opts[] = {
       {"execute", required_argument, NULL, 'e'},
@@ -139,6 +140,7 @@ int main(int argc, char **argv) {
       {"ram", required_argument, NULL, OPT_RAM},
       {"tlb", required_argument, NULL, OPT_TLB},
       {"ad", required_argument, NULL, OPT_AD},
+      {"superpages", required_argument, NULL, OPT_SUPERPAGES},
       {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, OPT_VERSION},
       {NULL, 0, NULL, 0},
@@ -213,6 +215,14 @@ int main(int argc, char **argv) {
         cfg.ad = AD_FAULT;
       } else {
         fprintf(stderr, "sv39sim: --ad: '%s' is not hw or fault\n", optarg);
+        return EXIT_USAGE;
+      }
+      break;
+    case OPT_SUPERPAGES:
+      if (cmd_parse_u64(optarg, false, &cfg.superpages) != 0 ||
+          cfg.superpages > SUPERPAGES_MAX) {
+        fprintf(stderr, "sv39sim: --superpages: '%s' is not a count of 0 to %d\n", optarg,
+                SUPERPAGES_MAX);
         return EXIT_USAGE;
       }
       break;

@@ -15,7 +15,7 @@ _sv39sim_commands() {
 _sv39sim() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
   local opts="--execute --interactive --keep-going --quiet --json --kpt --edition --kernel --ram
-    --tlb --ad --help --version -e -i -k -q -h"
+    --tlb --ad --superpages --help --version -e -i -k -q -h"
   case $prev in
   --kpt)
     mapfile -t COMPREPLY < <(compgen -W "global per-process per-process-user" -- "$cur")
@@ -29,6 +29,9 @@ _sv39sim() {
   --tlb)
     mapfile -t COMPREPLY < <(compgen -W "0 16 32 64 16x4 32,lru 32,fifo 32,random 32,plru" \
       -- "$cur")
+    return ;;
+  --superpages)
+    mapfile -t COMPREPLY < <(compgen -W "0 1 10" -- "$cur")
     return ;;
   --ram)
     mapfile -t COMPREPLY < <(compgen -W "8M 128M 1G 16G" -- "$cur")

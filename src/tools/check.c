@@ -10,8 +10,10 @@
 #include "sv39sim/xv6/kalloc.h"
 #include "sv39sim/xv6/kvm.h"
 #include "sv39sim/xv6/machine.h"
+#include "sv39sim/xv6/pgtbl.h"
 #include "sv39sim/xv6/proc.h"
 #include "sv39sim/xv6/trap.h"
+#include "sv39sim/xv6/superpage.h"
 #include "sv39sim/sv39.h"
 
 // One pass over one machine: the page map (an enum check_owner per pool page) and the
@@ -25,7 +27,8 @@ struct pass {
 
 static const char *const owner_names[CHECK_NKINDS] = {
     "none", "free", "kernel-pt", "user-pt", "proc-kernel-pt", "trapframe", "kstack",
-    "user-page", "held", "device", "demand-page"};
+    "user-page", "held", "device", "demand-page", "usyscall", "superpage",
+    "superpage-free"};
 
 static const char *const problem_names[CHECK_NPROBLEM_KINDS] = {
     "leak", "owned-twice", "free-and-owned", "free-twice", "bad-link", "nfree-mismatch",
@@ -36,7 +39,8 @@ static const char *const owner_words[CHECK_NKINDS] = {
     "nobody", "the free list", "a page-table page of the kernel table",
     "a page-table page of a user table", "a page-table page of a process's kernel table",
     "a trapframe", "a kernel stack", "a user page", "held by the user (kalloc)",
-    "a page of the virtio disk driver", "a --demand page"};
+    "a page of the virtio disk driver", "a --demand page", "a USYSCALL page",
+    "a page of a mapped superpage", "a page of a free superpage"};
 
 const char *check_owner_name(enum check_owner k) {
   return k < CHECK_NKINDS ? owner_names[k] : "?";
@@ -157,7 +161,7 @@ static void leaf(struct pass *p, const struct table *t, uint64_t va, uint64_t pa
   char who[128];
   if (va == TRAMPOLINE || (t->pt_kind != CHECK_USER_PT && va == pa))
     return; // the trampoline's text page, the direct map, the devices
-  if (t->pt_kind == CHECK_USER_PT && va != TRAPFRAME) {
+  if (t->pt_kind == CHECK_USER_PT && va != TRAPFRAME && (va != USYSCALL || !pgtbl_on(m))) {
     snprintf(who, sizeof(who), "user page va 0x%llx of %s", (unsigned long long)va, t->name);
     bool demand = m->ndemand > 0 && trap_is_demand(m, t->root, va);
     claim(p, pa, demand ? CHECK_DEMAND : CHECK_USER_PAGE, false, who);
@@ -186,18 +190,37 @@ static uint64_t xv6_va(const struct pt_entry *e) {
   return e->va & ((1ULL << 39) - 1);
 }
 
+// Claim the 512 pages of the superpage at pa for kind (one problem at most per region).
+static void claim_region(struct pass *p, uint64_t pa, enum check_owner kind, const char *who) {
+  for (uint64_t k = 0; k < SUPERPAGE_NPAGES; k++) {
+    if (!claim(p, pa + k * PGSIZE, kind, false, who))
+      return;
+  }
+}
+
+// The superpage list's regions are free superpages.
+static void mark_superfree(void *ctx, uint64_t pa) {
+  claim_region(ctx, pa, CHECK_SUPERFREE, "a superpage on the superpage list");
+}
+
 // Claim what entry e owns. A table page is entered only when this claims it, so a shared
 // or cyclic table is entered once. Superpages own nothing (see check.h), and a pointer at
 // level 0 is claimed as freewalk would free it, though the walk does not enter it.
 static enum pt_step claim_entry(void *ctx, const struct pt_entry *e) {
   struct table_walk *w = ctx;
   uint64_t pa = PTE2PA(e->pte);
+  char who[128];
   if (PTE_LEAF(e->pte)) {
     if (e->level == 0)
       leaf(w->p, w->t, xv6_va(e), pa);
+    if (superpage_leaf(w->p->m, e->level, e->pte) && w->t->pt_kind == CHECK_USER_PT &&
+        pa % SUPERPGSIZE == 0 && superpage_reserved(w->p->m, pa)) {
+      snprintf(who, sizeof(who), "the superpage at va 0x%llx of %s",
+               (unsigned long long)xv6_va(e), w->t->name);
+      claim_region(w->p, pa, CHECK_SUPERPAGE, who);
+    }
     return PT_CONTINUE;
   }
-  char who[128];
   snprintf(who, sizeof(who), "the level-%d table for va 0x%llx of %s", e->level - 1,
            (unsigned long long)xv6_va(e), w->t->name);
   return claim(w->p, pa, w->t->pt_kind, true, who) ? PT_CONTINUE : PT_SKIP;
@@ -215,7 +238,7 @@ static void walk_table(struct pass *p, uint64_t root, const struct table *t) {
 // freeproc, which a panic can leave behind.
 static bool slot_in_use(const struct proc *pr) {
   return pr->state != UNUSED || pr->pagetable != 0 || pr->trapframe != 0 ||
-         pr->kpagetable != 0 || pr->kstack_pa != 0;
+         pr->usyscall != 0 || pr->kpagetable != 0 || pr->kstack_pa != 0;
 }
 
 // Claim what every process slot holds: trapframe, kernel stack, and its tables.
@@ -228,6 +251,10 @@ static void claim_procs(struct pass *p) {
     if (pr->trapframe != 0) {
       snprintf(who, sizeof(who), "the trapframe of pid %d", pr->pid);
       claim(p, pr->trapframe, CHECK_TRAPFRAME, false, who);
+    }
+    if (pr->usyscall != 0) {
+      snprintf(who, sizeof(who), "the USYSCALL page of pid %d", pr->pid);
+      claim(p, pr->usyscall, CHECK_USYSCALL, false, who);
     }
     if (pr->kstack_pa != 0) {
       snprintf(who, sizeof(who), "the kernel stack of pid %d", pr->pid);
@@ -317,6 +344,7 @@ int check_machine(struct machine *m, struct check_report *r) {
   }
   r->leaks_checked = m->booted && !m->halted;
   mark_free(&p);
+  superpage_each_free(m, mark_superfree, &p);
   claim_devices(&p);
   claim_procs(&p);
   if (m->kernel_pagetable != 0)

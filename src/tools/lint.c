@@ -96,8 +96,8 @@ static enum pt_step visit(void *ctx, const struct pt_entry *e) {
     if (PTE_PPN(pte) & (PAGE_OFFSET_MASK(e->level) >> PGSHIFT))
       found(l, LINT_MISALIGNED, e->va, e->level, pte,
             "a superpage's pa 0x%llx is not aligned to its size", (unsigned long long)pa);
-    else
-      found(l, LINT_SUPERPAGE, e->va, e->level, pte,
+    else if (l->r->kind != LINT_USER_TABLE || !superpage_leaf(l->m, e->level, pte))
+      found(l, LINT_SUPERPAGE, e->va, e->level, pte, // the superpage lab makes them
             "a %s leaf: xv6's mappages makes level-0 leaves only",
             e->level == 1 ? "2 MiB" : "1 GiB");
   }
@@ -197,7 +197,7 @@ static void kernel_rules(struct lint *l) {
     return;
   }
   for (int i = 0; i < NPROC && m->cfg.kpt == KPT_GLOBAL; i++) {
-    uint64_t va = edition_kstack(c->edition, i);
+    uint64_t va = edition_lab_kstack(c->edition, m->cfg.lab, i);
     uint64_t pte = leaf_at(m, l->r->root, va);
     if ((pte & (PTE_R | PTE_W)) != (PTE_R | PTE_W))
       found(l, LINT_KERNEL_MISSING, va, -1, pte, "slot %d's kernel stack is not mapped R|W",

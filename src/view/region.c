@@ -11,10 +11,6 @@
 #include "sv39sim/sv39.h"
 #include "sv39sim/xv6/memlayout.h"
 
-#ifndef USYSCALL
-#define USYSCALL (TRAPFRAME - PGSIZE) // the 2021-2025 page-table lab's shared page
-#endif
-
 void render_regions_init(struct render_regions *rg, bool user, uint64_t etext) {
   *rg = (struct render_regions){.user = user, .etext = etext, .n = 0, .guard = -1};
 }

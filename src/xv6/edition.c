@@ -29,6 +29,20 @@ int edition_kstack_slot(const struct xv6_edition *ed, uint64_t va) {
   return (int)((top - va) / ed->kstack_stride);
 }
 
+// The page the pgtbl lab's KSTACK adds below TRAMPOLINE, 0 for any other lab.
+static uint64_t lab_kstack_shift(enum xv6_lab lab) {
+  return lab == LAB_PGTBL ? PGSIZE : 0;
+}
+
+uint64_t edition_lab_kstack(const struct xv6_edition *ed, enum xv6_lab lab, int p) {
+  return edition_kstack(ed, p) - lab_kstack_shift(lab);
+}
+
+int edition_lab_kstack_slot(const struct xv6_edition *ed, enum xv6_lab lab, uint64_t va) {
+  uint64_t shift = lab_kstack_shift(lab);
+  return va + shift < va ? -1 : edition_kstack_slot(ed, va + shift);
+}
+
 bool edition_offers_kpt(const struct xv6_edition *ed, int mode) {
   return mode >= 0 && mode < 32 && (ed->kpt_modes >> mode & 1) != 0;
 }
@@ -158,6 +172,7 @@ const struct xv6_edition edition_fall2021 = {
     .names = {"exec", "fork", "exit", "wait", "kill", "uvminit"},
     .kpt_modes = 1u << KPT_GLOBAL,
     .labs = 1u << LAB_PGTBL | 1u << LAB_COW,
+    .pgtbl_pgaccess = true,
 };
 
 // 2022 and 2023: virtio's rings are kalloc'd, user segments keep their ELF permissions
@@ -174,7 +189,7 @@ const struct xv6_edition edition_fall2021 = {
     .vmprint = EDITION_VMPRINT_DOTS_SPACED,                                              \
     .names = {"exec", "fork", "exit", "wait", "kill", "uvmfirst"},                       \
     .kpt_modes = 1u << KPT_GLOBAL,                                                       \
-    .labs = 1u << LAB_PGTBL | 1u << LAB_COW,                                             \
+    .labs = 1u << LAB_PGTBL | 1u << LAB_COW, .pgtbl_pgaccess = true,                     \
   }
 const struct xv6_edition edition_fall2022 = FALL2022_LIKE(2022, 0x80021d80ULL);
 const struct xv6_edition edition_fall2023 = FALL2022_LIKE(2023, 0x80021dc0ULL);
@@ -192,7 +207,8 @@ const struct xv6_edition edition_fall2023 = FALL2022_LIKE(2023, 0x80021dc0ULL);
     .vaddr_check_first = true, .ustack_pages = 1, .first_proc = first,                   \
     .growproc_bits = 64, .vmprint = vmprint_, .names = {__VA_ARGS__, "uvmfirst"},        \
     .kpt_modes = 1u << KPT_GLOBAL,                                                       \
-    .labs = 1u << LAB_PGTBL | 1u << LAB_COW, .trap_lx = true, .vmfault = y >= 2025,      \
+    .labs = 1u << LAB_PGTBL | 1u << LAB_COW, .pgtbl_superpages = true, .trap_lx = true,      \
+    .vmfault = y >= 2025,                                                                \
   }
 const struct xv6_edition edition_fall2024 =
     FALL2024_LIKE(2024, 0x80020cb0ULL, EDITION_FIRST_INITCODE, EDITION_VMPRINT_VA_INT,

@@ -16,17 +16,18 @@ void kmem_freerange(struct machine *m, uint64_t pa_start, uint64_t pa_end) {
 
 void kmem_kinit(struct machine *m) {
   uint64_t lo = PGROUNDUP(m->cfg.end);
-  if (lo < m->hw.ram.base || lo + PGSIZE > machine_phystop(m)) {
-    kmem_freerange(m, lo, machine_phystop(m));
+  uint64_t top = superpage_kinit(m); // PHYSTOP, but for the superpage lab's regions
+  if (lo < m->hw.ram.base || lo + PGSIZE > top) {
+    kmem_freerange(m, lo, top);
     return;
   }
   // The first kfree links to whatever the list held; every later page links to the one
   // below it, which RAM can set for the whole run at once. Every page passes kfree's
   // checks: aligned, at or above end, below PHYSTOP.
   kmem_kfree(m, lo);
-  uint64_t rest = (machine_phystop(m) - lo) / PGSIZE - 1;
+  uint64_t rest = (top - lo) / PGSIZE - 1;
   if (rest == 0 || ram_fill_chain(&m->hw.ram, lo + PGSIZE, rest, 0x01, lo) != 0) {
-    kmem_freerange(m, lo + PGSIZE, machine_phystop(m));
+    kmem_freerange(m, lo + PGSIZE, top);
     return;
   }
   m->kmem.freelist = lo + rest * PGSIZE;

@@ -55,8 +55,8 @@ static int mapstacks(struct machine *m, const char *who) {
     if (pa == 0)
       return m->halted ? SIM_PANIC
                        : machine_panic(m, "kalloc", "%s: no page for a kernel stack", who);
-    int r = vm_mappages(m, m->kernel_pagetable, edition_kstack(m->cfg.edition, i), PGSIZE, pa,
-                        PTE_R | PTE_W);
+    uint64_t va = edition_lab_kstack(m->cfg.edition, m->cfg.lab, i);
+    int r = vm_mappages(m, m->kernel_pagetable, va, PGSIZE, pa, PTE_R | PTE_W);
     if (r == SIM_FAIL)
       return machine_panic(m, "kvmmap", "%s: no page-table page for a kernel stack", who);
     if (r != SIM_OK)
@@ -100,7 +100,7 @@ void kvm_kvminithart(struct machine *m) {
 // the kernel table again.
 static int procinit(struct machine *m) {
   for (int i = 0; i < NPROC; i++)
-    m->proc[i].kstack = edition_kstack(m->cfg.edition, i);
+    m->proc[i].kstack = edition_lab_kstack(m->cfg.edition, m->cfg.lab, i);
   if (m->cfg.edition->kstacks != EDITION_KSTACKS_PROCINIT)
     return SIM_OK;
   if (boot_stacks(m)) {
@@ -115,7 +115,7 @@ static int procinit(struct machine *m) {
 int kvm_boot_kstack_slot(const struct machine *m, uint64_t va) {
   if (!boot_stacks(m))
     return -1;
-  return edition_kstack_slot(m->cfg.edition, va);
+  return edition_lab_kstack_slot(m->cfg.edition, m->cfg.lab, va);
 }
 
 // The pages the disk driver kallocs at boot and keeps, recorded in m->device_pages (its

@@ -57,6 +57,7 @@ void config_defaults(struct config *cfg) {
   cfg->edition = DEFAULT_EDITION;
   cfg->ram_size = DEFAULT_RAM_SIZE;
   cfg->kpt = KPT_GLOBAL;
+  cfg->superpages = SUPERPAGES_DEFAULT;
   cfg->etext = cfg->edition->etext;
   cfg->end = cfg->edition->end;
   cfg->trampoline = cfg->edition->trampoline;
@@ -105,6 +106,7 @@ static int refcnt_alloc(struct machine *m, const struct config *cfg) {
 // with satp 0, an empty TLB. RAM is the caller's.
 static void power_on(struct machine *m) {
   memset(&m->kmem, 0, sizeof(m->kmem));
+  memset(&m->spmem, 0, sizeof(m->spmem));
   memset(&m->hw.hart, 0, sizeof(m->hw.hart));
   m->hw.hart.priv = PRIV_S;
   tlb_clear(&m->hw.tlb);

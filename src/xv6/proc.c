@@ -6,6 +6,7 @@
 #include "sv39sim/xv6/kvm.h"
 #include "sv39sim/xv6/lazy.h"
 #include "sv39sim/xv6/machine.h"
+#include "sv39sim/xv6/pgtbl.h"
 #include "sv39sim/sv39.h"
 #include "sv39sim/hw/tlb.h"
 #include "sv39sim/xv6/trap.h"
@@ -54,6 +55,17 @@ int proc_pagetable(struct machine *m, int slot, uint64_t *pagetable) {
   }
   if (r != SIM_OK)
     return r;
+  r = pgtbl_usyscall_map(m, pt, p);
+  if (r == SIM_FAIL) {
+    r = vm_uvmunmap(m, pt, TRAMPOLINE, 1, 0);
+    if (r == SIM_OK)
+      r = vm_uvmunmap(m, pt, TRAPFRAME, 1, 0);
+    if (r == SIM_OK)
+      r = vm_uvmfree(m, pt, 0);
+    return r == SIM_OK ? SIM_FAIL : r;
+  }
+  if (r != SIM_OK)
+    return r;
   *pagetable = pt;
   return SIM_OK;
 }
@@ -66,6 +78,8 @@ int proc_freepagetable(struct machine *m, uint64_t pagetable, uint64_t sz) {
   if (r == SIM_OK)
     r = vm_uvmunmap(m, pagetable, TRAPFRAME, 1, 0);
   if (r == SIM_OK)
+    r = pgtbl_usyscall_unmap(m, pagetable);
+  if (r == SIM_OK)
     r = vm_uvmfree(m, pagetable, sz);
   return r;
 }
@@ -75,6 +89,8 @@ int proc_freeproc(struct machine *m, int slot) {
   if (p->trapframe != 0 && kmem_kfree(m, p->trapframe) != SIM_OK)
     return SIM_PANIC;
   p->trapframe = 0;
+  if (pgtbl_usyscall_free(m, p) != SIM_OK)
+    return SIM_PANIC;
   if (p->pagetable != 0) {
     int r = proc_freepagetable(m, p->pagetable, p->sz);
     if (r != SIM_OK)
@@ -164,7 +180,12 @@ int proc_allocproc(struct machine *m, int *slot) {
   p->trapframe = kmem_kalloc(m);
   if (p->trapframe == 0)
     return m->halted ? SIM_PANIC : SIM_FAIL;
-  int r = proc_pagetable(m, i, &p->pagetable);
+  int r = pgtbl_usyscall_alloc(m, p);
+  if (r == SIM_FAIL)
+    return allocproc_undo(m, i);
+  if (r != SIM_OK)
+    return r;
+  r = proc_pagetable(m, i, &p->pagetable);
   if (r == SIM_FAIL)
     return allocproc_undo(m, i);
   if (r != SIM_OK)

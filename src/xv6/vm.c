@@ -6,6 +6,7 @@
 #include "sv39sim/xv6/kalloc.h"
 #include "sv39sim/xv6/lazy.h"
 #include "sv39sim/xv6/machine.h"
+#include "sv39sim/xv6/superpage.h"
 #include "sv39sim/sv39.h"
 
 uint64_t vm_pte_read(struct machine *m, uint64_t pte_pa) {
@@ -37,6 +38,10 @@ int vm_walk(struct machine *m, uint64_t pagetable, uint64_t va, int alloc,
   for (int level = 2; level > 0; level--) {
     uint64_t slot = pagetable + 8 * PX(level, va);
     uint64_t pte = vm_pte_read(m, slot);
+    if (superpage_leaf(m, level, pte)) {
+      *pte_pa = slot; // the lab's walk returns a superpage's level-1 PTE
+      return SIM_OK;
+    }
     if (pte & PTE_V) {
       pagetable = PTE2PA(pte);
       if (check_table(m, pagetable, "walk") != SIM_OK)
@@ -65,7 +70,7 @@ int vm_walkaddr(struct machine *m, uint64_t pagetable, uint64_t va, uint64_t *pa
   uint64_t pte = vm_pte_read(m, pte_pa);
   if ((pte & PTE_V) == 0 || (pte & PTE_U) == 0)
     return SIM_FAIL;
-  *pa = PTE2PA(pte);
+  *pa = PTE2PA(pte) + superpage_offset(m, pagetable, va);
   return SIM_OK;
 }
 
@@ -122,8 +127,17 @@ int vm_uvmunmap(struct machine *m, uint64_t pagetable, uint64_t va, uint64_t npa
     return machine_panic(m, "uvmunmap: not aligned", "va 0x%016llx",
                          (unsigned long long)va);
   for (uint64_t a = va; a < va + npages * PGSIZE; a += PGSIZE) {
+    bool big;
+    uint64_t next;
+    int r = superpage_unmap(m, pagetable, a, va + npages * PGSIZE, do_free, &big, &next);
+    if (r != SIM_OK)
+      return r;
+    if (big) {
+      a = next - PGSIZE;
+      continue;
+    }
     uint64_t pte_pa;
-    int r = vm_walk(m, pagetable, a, 0, &pte_pa);
+    r = vm_walk(m, pagetable, a, 0, &pte_pa);
     if (r == SIM_FAIL && lazy_skips_unmapped(m))
       continue; // a lazy page never made
     if (r == SIM_FAIL)
@@ -198,15 +212,25 @@ int vm_uvmalloc(struct machine *m, uint64_t pagetable, uint64_t oldsz, uint64_t 
     return SIM_OK;
   oldsz = PGROUNDUP(oldsz);
   for (uint64_t a = oldsz; a < newsz; a += PGSIZE) {
+    bool big;
+    int r = superpage_grow(m, pagetable, a, newsz, perm, &big);
+    if (r == SIM_FAIL)
+      r = vm_uvmdealloc(m, pagetable, a, oldsz, &ignored) == SIM_OK ? SIM_FAIL : SIM_PANIC;
+    if (r != SIM_OK)
+      return r;
+    if (big) {
+      a += SUPERPGSIZE - PGSIZE;
+      continue;
+    }
     uint64_t mem = kmem_kalloc(m);
     if (mem == 0) {
       if (m->halted)
         return SIM_PANIC;
-      int r = vm_uvmdealloc(m, pagetable, a, oldsz, &ignored);
+      r = vm_uvmdealloc(m, pagetable, a, oldsz, &ignored);
       return r == SIM_OK ? SIM_FAIL : r;
     }
     ram_fill_page(&m->hw.ram, mem, 0);
-    int r = vm_mappages(m, pagetable, a, PGSIZE, mem, perm);
+    r = vm_mappages(m, pagetable, a, PGSIZE, mem, perm);
     if (r == SIM_PANIC)
       return r;
     if (r != SIM_OK) {
@@ -273,8 +297,18 @@ int vm_uvmcopy(struct machine *m, uint64_t old, uint64_t new, uint64_t sz) {
     return cow_uvmcopy(m, old, new, sz);
   uint64_t i;
   for (i = 0; i < sz; i += PGSIZE) {
+    bool big;
+    int r = superpage_copy(m, old, new, i, &big);
+    if (r == SIM_PANIC)
+      return r;
+    if (r == SIM_FAIL)
+      goto err;
+    if (big) {
+      i += SUPERPGSIZE - PGSIZE;
+      continue;
+    }
     uint64_t pte_pa;
-    int r = vm_walk(m, old, i, 0, &pte_pa);
+    r = vm_walk(m, old, i, 0, &pte_pa);
     if (r == SIM_FAIL && lazy_skips_unmapped(m))
       continue;
     if (r == SIM_FAIL)

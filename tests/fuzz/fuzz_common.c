@@ -34,6 +34,7 @@ void fuzz_config(const uint8_t *data, size_t size, struct config *cfg) {
   for (char *w = strtok_r(line + 6, " \t\r", &save); w != NULL;
        w = strtok_r(NULL, " \t\r", &save)) {
     uint64_t v;
+    enum xv6_lab lab;
     struct tlb_geometry g;
     const char *why;
     if (strncmp(w, "ram=", 4) == 0 && cmd_parse_u64(w + 4, true, &v) == 0 &&
@@ -46,6 +47,11 @@ void fuzz_config(const uint8_t *data, size_t size, struct config *cfg) {
       cfg->ad = AD_HW;
     } else if (strcmp(w, "ad=fault") == 0) {
       cfg->ad = AD_FAULT;
+    } else if (strncmp(w, "lab=", 4) == 0 && edition_lab_parse(w + 4, &lab) == 0) {
+      cfg->lab = lab; // checked against the edition below, whatever the order
+    } else if (strncmp(w, "superpages=", 11) == 0 && cmd_parse_u64(w + 11, false, &v) == 0 &&
+               v <= 16) {
+      cfg->superpages = v;
     } else if (strncmp(w, "edition=", 8) == 0 && cmd_parse_u64(w + 8, false, &v) == 0 &&
                v >= EDITION_FIRST_YEAR && v <= EDITION_LAST_YEAR) {
       cfg->edition = edition_of_year((int)v);
@@ -54,6 +60,8 @@ void fuzz_config(const uint8_t *data, size_t size, struct config *cfg) {
       cfg->trampoline = cfg->edition->trampoline;
     }
   }
+  if (!edition_offers_lab(cfg->edition, cfg->lab))
+    cfg->lab = LAB_NONE;
 }
 
 // Whether machines of a and b boot to the same state: they agree on all that boot reads
@@ -62,7 +70,7 @@ static bool same_boot(const struct config *a, const struct config *b) {
   return a->edition == b->edition && a->ram_size == b->ram_size && a->kpt == b->kpt &&
          a->kpt_clint == b->kpt_clint && a->kpt_kstack == b->kpt_kstack &&
          a->etext == b->etext && a->end == b->end && a->trampoline == b->trampoline &&
-         a->lab == b->lab;
+         a->lab == b->lab && a->superpages == b->superpages;
 }
 
 struct machine *fuzz_machine(const struct config *cfg) {

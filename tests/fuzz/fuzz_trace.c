@@ -62,6 +62,11 @@ static void check_consistent(struct machine *m, const uint8_t *data, size_t size
              r.problem[0].what);
 }
 
+// Where kinit's run of pages for kalloc ends: below the superpage lab's regions, if any.
+static uint64_t kalloc_top(const struct machine *m) {
+  return m->spmem.n ? m->spmem.base : machine_phystop(m);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   struct config cfg;
   fuzz_config(data, size, &cfg);
@@ -83,12 +88,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     FUZZ_CHECK(m->kmem.nfree == want, "boot after reset leaves %" PRIu64
                " pages free, a fresh boot %" PRIu64, m->kmem.nfree, want);
     // kvminit's root is the first page kalloc hands out: the highest one.
-    FUZZ_CHECK(m->kernel_pagetable == machine_phystop(m) - 4096,
+    FUZZ_CHECK(m->kernel_pagetable == kalloc_top(m) - 4096,
                "kernel table at 0x%" PRIx64 " after reset", m->kernel_pagetable);
   } else {
     kmem_kinit(m);
-    uint64_t want = (machine_phystop(m) - PGROUNDUP(m->cfg.end)) / 4096;
-    FUZZ_CHECK(m->kmem.nfree == want && m->kmem.freelist == machine_phystop(m) - 4096,
+    uint64_t top = kalloc_top(m), phystop = machine_phystop(m);
+    uint64_t tail = m->spmem.n ? phystop - (m->spmem.base + m->spmem.n * SUPERPGSIZE) : 0;
+    uint64_t want = (top - PGROUNDUP(m->cfg.end) + tail) / 4096;
+    FUZZ_CHECK(m->kmem.nfree == want && m->kmem.freelist == top - 4096,
                "kinit after reset: %" PRIu64 " pages free (want %" PRIu64 "), head 0x%"
                PRIx64, m->kmem.nfree, want, m->kmem.freelist);
   }

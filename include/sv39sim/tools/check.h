@@ -12,6 +12,11 @@
 //     table, once; allocproc's in the other lab shapes, at p->kstack);
 //   - a level-0 user leaf of a live process's user table other than TRAMPOLINE and
 //     TRAPFRAME: uvmunmap frees those with do_free;
+//   - the pgtbl lab's USYSCALL page of a process (freeproc frees it after the trapframe);
+//     its mapping at USYSCALL in the user table owns nothing, as TRAPFRAME's;
+//   - with the superpage lab (2024 on), each 4 KiB page of a reserved 2 MiB region: on the
+//     superpage list (superpage-free), or of a superpage that a level-1 leaf of a live user
+//     table maps (superpage: uvmunmap superfrees it);
 //   - a page a device driver kalloc'd at boot and keeps (virtio_disk_init's desc, avail
 //     and used rings from 2022 on, recorded in the machine);
 //   - a page the user took with the `kalloc` command (check_hold) and nothing else owns:
@@ -19,7 +24,7 @@
 // Mappings that own nothing: identity mappings in kernel tables (the direct map and the
 // devices), TRAMPOLINE everywhere, TRAPFRAME in user tables and KSTACK in a per-process
 // kernel table (their pages belong to the process), mode 3's mirrors of user pages, and
-// superpage leaves (xv6 never makes them: only hand-made tables have them). Every such
+// superpage leaves other than the superpage lab's (only hand-made tables have them). Every such
 // leaf other than the identity and trampoline mappings and superpages must still map no
 // free page.
 //
@@ -49,6 +54,9 @@ enum check_owner {
   CHECK_HELD,      // taken with the `kalloc` command
   CHECK_DEVICE,    // a device driver's page from boot (virtio's rings, 2022 on)
   CHECK_DEMAND,    // a user leaf --demand mapped outside sz (freed before freewalk)
+  CHECK_USYSCALL,  // a process's USYSCALL page (lab pgtbl, 2021 on)
+  CHECK_SUPERPAGE, // a page of a superpage a user table maps (lab pgtbl, 2024 on)
+  CHECK_SUPERFREE, // a page of a superpage on the superpage list
   CHECK_NKINDS
 };
 

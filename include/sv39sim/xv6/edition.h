@@ -90,6 +90,9 @@ struct xv6_edition {
   bool vmfault;            // sys_sbrk has SBRK_LAZY (`sbrklazy`), usertrap and copyin /
                            // copyout call vmfault, uvmunmap and uvmcopy skip pages never
                            // made (2025)
+  // What `lab pgtbl` adds besides USYSCALL: the pgaccess system call (2021-2023) or
+  // superpages (2024 on).
+  bool pgtbl_pgaccess, pgtbl_superpages;
 };
 
 // Fall 2020, 6.S081: the lab kernel sv39sim models by default. Its image symbols are
@@ -119,6 +122,11 @@ uint64_t edition_kstack(const struct xv6_edition *ed, int p);
 
 // The slot whose KSTACK is va, or -1 when va is no slot's KSTACK.
 int edition_kstack_slot(const struct xv6_edition *ed, uint64_t va);
+
+// KSTACK(p) and its inverse with lab's solution in the kernel: the pgtbl lab's memlayout.h
+// moves every stack one page down (TRAMPOLINE - p*2*PGSIZE - 3*PGSIZE).
+uint64_t edition_lab_kstack(const struct xv6_edition *ed, enum xv6_lab lab, int p);
+int edition_lab_kstack_slot(const struct xv6_edition *ed, enum xv6_lab lab, uint64_t va);
 
 // Whether the edition's lab offers kernel-table mode mode (an enum kpt_mode).
 bool edition_offers_kpt(const struct xv6_edition *ed, int mode);

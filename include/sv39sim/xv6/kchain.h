@@ -30,8 +30,9 @@ char *kchain_format(const struct kchain *c, char *buf, size_t len);
 
 #define KFRAME_CAT2(a, b) a##b
 #define KFRAME_CAT(a, b) KFRAME_CAT2(a, b)
+// unused: clang warns of a variable read only by its cleanup.
 #define KFRAME(m, name)                                                                 \
-  struct kframe KFRAME_CAT(kframe_, __LINE__) __attribute__((cleanup(kchain_pop), unused)) = \
-      kchain_push((m), (name))
+  struct kframe KFRAME_CAT(kframe_, __LINE__)                                           \
+      __attribute__((unused, cleanup(kchain_pop))) = kchain_push((m), (name))
 
 #endif

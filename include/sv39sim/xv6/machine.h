@@ -12,6 +12,7 @@
 #include "sv39sim/xv6/kalloc.h"
 #include "sv39sim/xv6/kchain.h"
 #include "sv39sim/xv6/proc.h"
+#include "sv39sim/xv6/superpage.h"
 #include "sv39sim/sv39.h"
 #include "sv39sim/xv6/memlayout.h"
 
@@ -43,6 +44,7 @@ struct config {
   enum kpt_clint kpt_clint;   // CLINT in per-process kernel tables (modes 2 and 3)
   enum kpt_kstack kpt_kstack; // the kernel stacks' shape in modes 2 and 3
   enum xv6_lab lab;      // the lab solution the kernel carries (`lab`), LAB_NONE for none
+  uint64_t superpages;   // lab pgtbl 2024+: the 2 MiB regions kinit reserves (--superpages)
   uint64_t etext;        // kernel image symbols (the edition's by default)
   uint64_t end;
   uint64_t trampoline;
@@ -83,6 +85,7 @@ struct machine {
   struct config cfg;
   struct hw hw;          // RAM, the hart, the TLB
   struct kmem kmem;
+  struct spmem spmem;        // lab pgtbl 2024+: the superpage list (superpage.h)
   uint64_t kernel_pagetable; // 0 until boot
   bool booted;
   // The pages device drivers kalloc'd at boot and keep (virtio's rings from 2022 on).

@@ -16,6 +16,8 @@
 
 #define TRAMPOLINE (MAXVA - PGSIZE)
 #define TRAPFRAME (TRAMPOLINE - PGSIZE)
+// The pgtbl lab's (2021 on) read-only page for the user: struct usyscall { int pid; }.
+#define USYSCALL (TRAPFRAME - PGSIZE)
 
 #define NPROC 64
 #define MAXARG 32

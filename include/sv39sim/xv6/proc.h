@@ -26,6 +26,7 @@ struct proc {
   uint64_t sz;         // bytes of user memory
   uint64_t pagetable;  // user table, 0 when none
   uint64_t trapframe;  // pa of the trapframe page, 0 when none
+  uint64_t usyscall;   // pa of the pgtbl lab's USYSCALL page, 0 when none
   uint64_t kstack;     // va of the kernel stack
   uint64_t kstack_pa;  // its page when the process owns it (lab modes' allocproc), else 0
   uint64_t kpagetable; // the process's own kernel table (lab modes), 0 when none
