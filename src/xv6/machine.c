@@ -113,6 +113,8 @@ static void power_on(struct machine *m) {
   m->halted = false;
   m->panic_msg[0] = '\0';
   m->panic_detail[0] = '\0';
+  memset(&m->panic_chain, 0, sizeof(m->panic_chain));
+  m->collided = false;
 }
 
 void machine_set_current(struct machine *m, int slot) {
@@ -133,7 +135,8 @@ struct machine *machine_new(const struct config *cfg, char *err, size_t errlen) 
   }
   struct machine *m = calloc(1, sizeof(*m));
   if (m == NULL || ram_init(&m->hw.ram, KERNBASE, cfg->ram_size) != 0 ||
-      tlb_init(&m->hw.tlb, &cfg->tlb) != 0) {
+      tlb_init(&m->hw.tlb, &cfg->tlb) != 0 ||
+      (m->alloc_seq = calloc(cfg->ram_size / PGSIZE + 1, sizeof(*m->alloc_seq))) == NULL) {
     if (m != NULL) {
       ram_destroy(&m->hw.ram);
       tlb_destroy(&m->hw.tlb);
@@ -154,6 +157,7 @@ void machine_free(struct machine *m) {
   ram_destroy(&m->hw.ram);
   tlb_destroy(&m->hw.tlb);
   free(m->held);
+  free(m->alloc_seq);
   free(m);
 }
 
@@ -234,8 +238,14 @@ int machine_set_edition(struct machine *m, const struct xv6_edition *ed, char *e
 
 int machine_reset(struct machine *m) {
   struct ram fresh;
-  if (ram_init(&fresh, KERNBASE, m->cfg.ram_size) != 0)
+  // Fresh zeroes, as RAM: the OS hands them out untouched, where a memset would not.
+  uint64_t *seq = calloc(m->cfg.ram_size / PGSIZE + 1, sizeof(*seq));
+  if (seq == NULL || ram_init(&fresh, KERNBASE, m->cfg.ram_size) != 0) {
+    free(seq);
     return -1;
+  }
+  free(m->alloc_seq);
+  m->alloc_seq = seq;
   ram_destroy(&m->hw.ram);
   m->hw.ram = fresh;
   m->nheld = 0;
@@ -247,6 +257,7 @@ int machine_panic(struct machine *m, const char *words, const char *detail_fmt, 
   if (m->halted)
     return SIM_PANIC; // the first panic is the one xv6 would have printed
   m->halted = true;
+  m->panic_chain = m->chain;
   snprintf(m->panic_msg, sizeof(m->panic_msg), "%s", words);
   m->panic_detail[0] = '\0';
   if (detail_fmt != NULL) {

@@ -31,6 +31,7 @@ int proc_slot(const struct machine *m, int pid) {
 }
 
 int proc_pagetable(struct machine *m, int slot, uint64_t *pagetable) {
+  KFRAME(m, "proc_pagetable");
   struct proc *p = &m->proc[slot];
   uint64_t pt;
   int r = vm_uvmcreate(m, &pt);
@@ -57,6 +58,7 @@ int proc_pagetable(struct machine *m, int slot, uint64_t *pagetable) {
 }
 
 int proc_freepagetable(struct machine *m, uint64_t pagetable, uint64_t sz) {
+  KFRAME(m, "proc_freepagetable");
   int r = vm_uvmunmap(m, pagetable, TRAMPOLINE, 1, 0);
   if (r == SIM_OK)
     r = vm_uvmunmap(m, pagetable, TRAPFRAME, 1, 0);
@@ -66,6 +68,7 @@ int proc_freepagetable(struct machine *m, uint64_t pagetable, uint64_t sz) {
 }
 
 int proc_freeproc(struct machine *m, int slot) {
+  KFRAME(m, "freeproc");
   struct proc *p = &m->proc[slot];
   if (p->trapframe != 0 && kmem_kfree(m, p->trapframe) != SIM_OK)
     return SIM_PANIC;
@@ -147,6 +150,7 @@ static int allocproc_undo(struct machine *m, int i) {
 }
 
 int proc_allocproc(struct machine *m, int *slot) {
+  KFRAME(m, "allocproc");
   int i;
   for (i = 0; i < NPROC; i++) {
     if (m->proc[i].state == UNUSED)
@@ -202,6 +206,8 @@ static int load_initcode(struct machine *m, struct proc *p) {
 }
 
 int proc_userinit(struct machine *m, int *slot) {
+  KFRAME(m, "main");
+  KFRAME(m, "userinit");
   int r = proc_allocproc(m, slot);
   if (r == SIM_FAIL)
     return machine_panic(m, "kerneltrap",
@@ -227,6 +233,7 @@ int proc_userinit(struct machine *m, int *slot) {
 // fork itself: *pid gets the child's pid. SIM_FAIL where fork returns -1 (allocproc,
 // uvmcopy or the mode-3 mirror out of memory), with the child freed.
 static int forkproc(struct machine *m, int slot, int *pid) {
+  KFRAME(m, m->cfg.edition->names.fork);
   struct proc *p = &m->proc[slot];
   int cs;
   int r = proc_allocproc(m, &cs);
@@ -319,6 +326,8 @@ static int64_t sbrk_addr(const struct machine *m, uint64_t sz) {
 }
 
 int proc_sbrk(struct machine *m, int slot, int32_t n, int64_t *ret) {
+  KSYSCALL(m, "sys_sbrk");
+  KFRAME(m, "growproc"); // grow and shrink are its two halves
   struct proc *p = &m->proc[slot];
   int64_t addr = sbrk_addr(m, p->sz);
   uint64_t sz = sz_wrap(m, p->sz);
@@ -339,6 +348,7 @@ int proc_sbrk(struct machine *m, int slot, int32_t n, int64_t *ret) {
 }
 
 int proc_switch(struct machine *m, int slot) {
+  KFRAME(m, "scheduler");
   if (slot == m->current)
     return SIM_OK;
   if (m->current >= 0) {
@@ -363,7 +373,9 @@ int proc_switch(struct machine *m, int slot) {
   return SIM_OK;
 }
 
-int proc_exit(struct machine *m, int slot, int status) {
+// exit itself, for sys_exit and for usertrap's exit of a killed process.
+static int exit_proc(struct machine *m, int slot, int status) {
+  KFRAME(m, m->cfg.edition->names.exit);
   if (slot == m->initproc)
     return machine_panic(m, "init exiting", NULL);
   for (int i = 0; i < NPROC; i++) {
@@ -378,7 +390,13 @@ int proc_exit(struct machine *m, int slot, int status) {
   return SIM_OK;
 }
 
+int proc_exit(struct machine *m, int slot, int status) {
+  KSYSCALL(m, "sys_exit");
+  return exit_proc(m, slot, status);
+}
+
 int proc_fork(struct machine *m, int slot, int *pid) {
+  KSYSCALL(m, "sys_fork");
   int child;
   int r = forkproc(m, slot, &child);
   if (r == SIM_PANIC)
@@ -390,6 +408,7 @@ int proc_fork(struct machine *m, int slot, int *pid) {
 
 // wait's loop over the children of slot: see proc_wait.
 static int waitchild(struct machine *m, int slot, int *pid, bool *blocked) {
+  KFRAME(m, m->cfg.edition->names.wait);
   bool havekids = false;
   *pid = -1;
   *blocked = false;
@@ -413,29 +432,41 @@ static int waitchild(struct machine *m, int slot, int *pid, bool *blocked) {
 }
 
 int proc_wait(struct machine *m, int slot, int *pid, bool *blocked) {
+  KSYSCALL(m, "sys_wait");
   int r = waitchild(m, slot, pid, blocked);
   if (r == SIM_OK && !*blocked)
     proc_tf_write(m, slot, TF_A0, (uint64_t)(int64_t)*pid);
   return r;
 }
 
-int proc_kill(struct machine *m, int pid, int *ret) {
+// sys_kill's kill: marks the victim. Returns its slot, or -1 when there is none.
+static int kill_mark(struct machine *m, int pid, int *ret) {
+  KSYSCALL(m, "sys_kill");
+  KFRAME(m, m->cfg.edition->names.kill);
   *ret = -1;
   int slot = proc_slot(m, pid);
   if (slot < 0)
-    return SIM_OK;
+    return -1;
   struct proc *p = &m->proc[slot];
   *ret = 0;
   p->killed = 1;
   if (p->state == SLEEPING)
     p->state = RUNNABLE;
-  if (p->state == ZOMBIE)
+  return slot;
+}
+
+int proc_kill(struct machine *m, int pid, int *ret) {
+  int slot = kill_mark(m, pid, ret);
+  if (slot < 0 || m->proc[slot].state == ZOMBIE)
     return SIM_OK;
-  return proc_exit(m, slot, -1); // usertrap: if(p->killed) exit(-1);
+  KFRAME(m, "usertrap"); // the victim's next trap: if(p->killed) exit(-1);
+  return exit_proc(m, slot, -1);
 }
 
 int proc_copyin(struct machine *m, int slot, void *dst, uint64_t srcva, uint64_t len,
                 int *ret) {
+  // The lab's copyin is a call of copyin_new; vm_copyin opens its own frame.
+  KFRAME(m, m->cfg.kpt == KPT_PER_PROCESS_USER ? "copyin" : NULL);
   struct proc *p = &m->proc[slot];
   int r;
   if (m->cfg.kpt == KPT_PER_PROCESS_USER)
@@ -448,6 +479,7 @@ int proc_copyin(struct machine *m, int slot, void *dst, uint64_t srcva, uint64_t
 
 int proc_copyinstr(struct machine *m, int slot, char *dst, uint64_t srcva, uint64_t max,
                    int *ret) {
+  KFRAME(m, m->cfg.kpt == KPT_PER_PROCESS_USER ? "copyinstr" : NULL);
   struct proc *p = &m->proc[slot];
   int r;
   if (m->cfg.kpt == KPT_PER_PROCESS_USER)

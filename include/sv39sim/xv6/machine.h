@@ -66,7 +66,7 @@ struct stats {
   uint64_t ncopyinstr;
 };
 
-// Host memory is owned by ram, tlb and held; everything else is plain values. Code that
+// Host memory is owned by ram, tlb, held and alloc_seq; everything else is plain values. Code that
 // copies a whole machine over another (the fuzz targets' snapshot restore, in
 // tests/fuzz/fuzz_common.c) must keep the destination's host-owned fields.
 struct machine {
@@ -104,6 +104,18 @@ struct machine {
   // failat, both survive reset, so a number names one call of a whole session.
   uint64_t kalloc_calls;
   uint64_t kalloc_fail_call;
+  // The allocation log (kalloc.h): the hook that shows each event as it happens (NULL:
+  // nobody looks), and per RAM page the seq of the kalloc that last handed it out
+  // (kmem_alloc_seq). Reset zeroes alloc_seq and keeps the hook.
+  void (*log_fn)(void *ctx, const struct kmem_event *e);
+  void *log_ctx;
+  uint64_t *alloc_seq;
+  // The panic's call chain (m->chain when machine_panic ran), and for "remap" what the
+  // colliding PTE was: the table's root, the va and the PTE found there (collided false
+  // for other panics).
+  struct kchain panic_chain;
+  bool collided;
+  uint64_t collision_root, collision_va, collision_pte;
 };
 
 // The default configuration: the default edition with its image symbols; every other
