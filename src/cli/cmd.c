@@ -140,6 +140,8 @@ static const struct cmd_def table[] = {
      "kernel table...", 1, 2, false},
     {"load", cmd_load, "VA [1|2|4|8]", "read memory through the MMU (8 bytes by default)", 1,
      2, true},
+    {"log", cmd_log, "on|off",
+     "the allocation log: each kalloc and kfree with its xv6 call chain", 1, 1, false},
     {"mappages", cmd_mappages, "PID user|kernel VA SIZE PA PERM",
      "xv6's mappages by hand; PERM is letters from \"rwxug\"", 6, 6, true},
     {"mode", cmd_mode,
@@ -633,7 +635,11 @@ static enum cmd_status run_argv(struct session *s, const struct cmd_def *d, int 
     cJSON_AddBoolToObject(c.view.json, "ok", true);
   }
   errno = 0; // a write that fails during the command leaves its reason for cmd_flush
+  cmd_log_attach(s, &c.view);
   struct cmd_result r = dispatch(&c, d, argc, words);
+  cmd_log_attach(s, NULL);
+  if (r.status == CMD_OK && d != NULL && d->handler == cmd_log)
+    s->log_on = strcmp(words[1], "on") == 0;
   if (r.status == CMD_PANIC)
     s->panicked = true;
   if (r.status == CMD_OK && d != NULL && d->handler == cmd_quit)

@@ -14,7 +14,7 @@ _sv39sim_commands() {
 
 _sv39sim() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-  local opts="--execute --interactive --keep-going --quiet --json --kpt --edition --kernel --ram
+  local opts="--execute --interactive --keep-going --quiet --json --kpt --edition --kernel --log --ram
     --tlb --ad --help --version -e -i -k -q -h"
   case $prev in
   --kpt)
