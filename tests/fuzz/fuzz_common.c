@@ -244,9 +244,10 @@ void fuzz_snapshot_restore(const struct fuzz_snapshot *s, struct machine *m) {
     if (p->first != repeated(p->fill))
       ram_store(&m->hw.ram, pa, 8, p->first); // a page address or 0 keeps the page lazy
   }
-  // Everything but RAM, the configuration, the TLB, the held-pages and alloc-seq arrays and the log hook is plain
-  // values (machine.h lists the host-owned fields). The TLB keeps its
-  // geometry, loses its entries (the snapshot had none) and takes the snapshot's counts.
+  // Everything but RAM, the configuration, the TLB, the held-pages and alloc-seq arrays
+  // and the log hook is plain values (machine.h lists the host-owned fields). The TLB
+  // keeps its geometry, loses its entries (the snapshot had none) and takes the
+  // snapshot's counts.
   struct ram ram = m->hw.ram;
   struct config cfg = m->cfg;
   struct tlb tlb = m->hw.tlb;
