@@ -87,7 +87,7 @@ same json-echo out '{"cmd":"boot","ok":true,"free":32591,"kernel_pagetable":"0x8
 {"cmd":"sbrk","ok":true,"ret":4096,"old":"0x1000","sz":"0x2000","pid":1}
 {"cmd":"wait","ok":true,"pid":-1,"caller":1}
 {"cmd":"copyin","ok":true,"ret":0,"ncopyin":0,"bytes":"93","pid":1,"va":"0x10"}
-{"cmd":"exit","ok":false,"pid":9,"error":"no process with pid 9"}'
+{"cmd":"exit","ok":false,"pid":9,"error":"no process with pid 9","file":"-e","line":8}'
 
 # help: every line within 80 columns when stdout is no terminal; quit is listed.
 check help 0 "$sim" -e help

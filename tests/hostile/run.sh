@@ -129,7 +129,7 @@ expect directory-as-trace 2 "sv39sim: cannot read trace 'adir': it is a director
 expect missing-trace 2 "sv39sim: cannot read trace 'nothing-here': No such file or directory" '' -- nothing-here
 # JSON Lines stay UTF-8 whatever the input: bytes that are not become '?'.
 expect high-bytes-json 1 "sv39sim: high.trace:1: unknown command '$(printf '\xff\xfe\xc3(')' ('help' lists them)" \
-  "{\"cmd\":\"???(\",\"ok\":false,\"error\":\"unknown command '???(' ('help' lists them)\"}" \
+  "{\"cmd\":\"???(\",\"ok\":false,\"error\":\"unknown command '???(' ('help' lists them)\",\"file\":\"high.trace\",\"line\":1}" \
   -- --json high.trace
 
 # ---- numbers ----
@@ -223,12 +223,13 @@ expect store-noncanonical 0 '' \
 
 # ---- after a panic ----
 expect panic-then-mutate 1 \
-  "sv39sim: -e:3: userinit: the kernel has panicked (kfree); only inspection works until 'reset'" \
+  "sv39sim: -e:2: kfree: panic: kfree
+sv39sim: -e:3: userinit: the kernel has panicked (kfree); only inspection works until 'reset'" \
   "panic: kfree" -- -e "boot; kfree 0x80000000; userinit"
-expect panic-then-inspect 3 '' "check: no problems" \
+expect panic-then-inspect 3 'sv39sim: -e:2: kfree: panic: kfree' "check: no problems" \
   -- -e "boot; kfree 0x80000000; free; vmprint kernel; peek 0x80000000; check"
 # A panic anywhere in the session makes the status 3, even after reset.
-expect panic-then-reset 3 '' "userinit: pid 1" -- -e "boot; kfree 0x80000000; reset; $boot"
+expect panic-then-reset 3 'sv39sim: -e:2: kfree: panic: kfree' "userinit: pid 1" -- -e "boot; kfree 0x80000000; reset; $boot"
 
 echo "$ran hostile inputs, $failed failed"
 ((failed == 0))
