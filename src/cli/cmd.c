@@ -93,8 +93,8 @@ int cmd_parse_i64(const char *s, bool suffix, int64_t *v) {
 // steps of a translation): -q keeps it and silences every other command's.
 static const char *const view_commands[] = {
     "access", "check", "copyin", "copyinstr", "dot", "free", "help", "json", "lint", "load",
-    "peek", "ps", "ranges", "satp", "sstatus", "store", "tlb", "translate", "trapframe",
-    "vmprint", "walk",
+    "owner", "peek", "ps", "ranges", "satp", "sstatus", "store", "tlb", "translate",
+    "trapframe", "vmprint", "walk",
 };
 
 // Sorted by name.
@@ -148,6 +148,9 @@ static const struct cmd_def table[] = {
     {"mode", cmd_mode,
      "global|per-process|per-process-user [clint|noclint] [kstack=allocproc|procinit|zero]",
      "the kernel page-table mode and the lab solution's shape (before boot)", 1, 3, true},
+    {"owner", cmd_owner, "PA",
+     "what a physical page is now (free, table page, user page, ...), who maps it, and "
+     "which log event allocated it", 1, 1, false},
     {"peek", cmd_peek, "PA [1|2|4|8]", "read physical memory", 1, 2, false},
     {"poke", cmd_poke, "PA VALUE [1|2|4|8]", "write physical memory", 2, 3, true},
     {"priv", cmd_priv, "u|s", "the hart's privilege for translate, load and store", 1, 1,

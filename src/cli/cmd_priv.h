@@ -153,6 +153,8 @@ struct cmd_result cmd_vmprint(struct cmd_call *c, int argc, char **argv);
 struct cmd_result cmd_access(struct cmd_call *c, int argc, char **argv);
 // cmd_log.c
 struct cmd_result cmd_log(struct cmd_call *c, int argc, char **argv);
+// cmd_owner.c
+struct cmd_result cmd_owner(struct cmd_call *c, int argc, char **argv);
 
 // ---- the allocation log (cmd_log.c) ----
 
