@@ -83,7 +83,7 @@ check json-echo 1 "$sim" --json -e 'boot; userinit; failat 1; fork 1; sbrk 1 409
 same json-echo out '{"cmd":"boot","ok":true,"free":32591,"kernel_pagetable":"0x87fff000"}
 {"cmd":"userinit","ok":true,"pid":1}
 {"cmd":"failat","ok":true}
-{"cmd":"fork","ok":true,"pid":-1,"caller":1}
+{"cmd":"fork","ok":true,"pid":-1,"reason":"out of memory: kalloc returned 0 at event 145, in usertrap > syscall > sys_fork > fork > allocproc > kalloc","caller":1}
 {"cmd":"sbrk","ok":true,"ret":4096,"old":"0x1000","sz":"0x2000","pid":1}
 {"cmd":"wait","ok":true,"pid":-1,"caller":1}
 {"cmd":"copyin","ok":true,"ret":0,"ncopyin":0,"bytes":"93","pid":1,"va":"0x10"}

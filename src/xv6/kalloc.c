@@ -23,6 +23,10 @@ static void log_event(struct machine *m, bool kfree, uint64_t pa) {
   struct kmem_event e = {++m->kmem.seq, kfree, pa, &m->chain};
   if (!kfree && pa != 0 && m->alloc_seq != NULL)
     m->alloc_seq[(pa - m->hw.ram.base) / PGSIZE] = e.seq;
+  if (!kfree && pa == 0) { // for the reason of the -1 that follows
+    m->nomem_seq = e.seq;
+    m->nomem_chain = m->chain;
+  }
   if (m->log_fn != NULL)
     m->log_fn(m->log_ctx, &e);
 }

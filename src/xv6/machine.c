@@ -115,6 +115,8 @@ static void power_on(struct machine *m) {
   m->panic_detail[0] = '\0';
   memset(&m->panic_chain, 0, sizeof(m->panic_chain));
   m->collided = false;
+  m->why[0] = '\0';
+  m->nomem_seq = 0;
 }
 
 void machine_set_current(struct machine *m, int slot) {
@@ -251,6 +253,20 @@ int machine_reset(struct machine *m) {
   m->nheld = 0;
   power_on(m);
   return 0;
+}
+
+void machine_why(struct machine *m, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(m->why, sizeof(m->why), fmt, ap);
+  va_end(ap);
+}
+
+void machine_why_nomem(struct machine *m) {
+  char chain[KCHAIN_MAX * 24];
+  kchain_format(&m->nomem_chain, chain, sizeof(chain));
+  machine_why(m, "out of memory: kalloc returned 0 at event %llu, in %s",
+              (unsigned long long)m->nomem_seq, chain);
 }
 
 int machine_panic(struct machine *m, const char *words, const char *detail_fmt, ...) {

@@ -279,15 +279,21 @@ static uint64_t sz_wrap(const struct machine *m, uint64_t v) {
 static int grow(struct machine *m, struct proc *p, int32_t n, uint64_t *sz) {
   uint64_t want = sz_wrap(m, *sz + (uint64_t)(int64_t)n);
   bool mirror = m->cfg.kpt == KPT_PER_PROCESS_USER;
-  if (mirror && want >= PLIC)
+  if (mirror && want >= PLIC) {
+    machine_why(m, "growproc: sz 0x%llx would reach PLIC (0x%llx), which the kernel table "
+                "maps", (unsigned long long)want, (unsigned long long)PLIC);
     return SIM_FAIL;
+  }
   uint64_t newsz;
   int r = vm_uvmalloc(m, p->pagetable, *sz, want, m->cfg.edition->uvm_perm, &newsz);
+  if (r == SIM_FAIL)
+    machine_why_nomem(m);
   if (r != SIM_OK)
     return r;
   if (mirror && newsz > *sz) {
     r = vm_u2kvmcopy(m, p->pagetable, p->kpagetable, *sz, newsz);
     if (r == SIM_FAIL) {
+      machine_why_nomem(m);
       uint64_t ignored;
       r = vm_uvmdealloc(m, p->pagetable, newsz, *sz, &ignored);
       return r == SIM_OK ? SIM_FAIL : r;
@@ -328,6 +334,7 @@ static int64_t sbrk_addr(const struct machine *m, uint64_t sz) {
 int proc_sbrk(struct machine *m, int slot, int32_t n, int64_t *ret) {
   KSYSCALL(m, "sys_sbrk");
   KFRAME(m, "growproc"); // grow and shrink are its two halves
+  m->why[0] = '\0';
   struct proc *p = &m->proc[slot];
   int64_t addr = sbrk_addr(m, p->sz);
   uint64_t sz = sz_wrap(m, p->sz);
@@ -395,12 +402,26 @@ int proc_exit(struct machine *m, int slot, int status) {
   return exit_proc(m, slot, status);
 }
 
+// Why allocproc failed: no UNUSED slot, or (else) a kalloc found no page.
+static void allocproc_why(struct machine *m) {
+  for (int i = 0; i < NPROC; i++) {
+    if (m->proc[i].state == UNUSED) {
+      machine_why_nomem(m);
+      return;
+    }
+  }
+  machine_why(m, "allocproc: no UNUSED process slot (all NPROC = %d in use)", NPROC);
+}
+
 int proc_fork(struct machine *m, int slot, int *pid) {
   KSYSCALL(m, "sys_fork");
   int child;
+  m->why[0] = '\0';
   int r = forkproc(m, slot, &child);
   if (r == SIM_PANIC)
     return r;
+  if (r == SIM_FAIL)
+    allocproc_why(m); // fork's other failures are out of memory too
   *pid = r == SIM_OK ? child : -1; // fork's return value, for the user
   proc_tf_write(m, slot, TF_A0, (uint64_t)(int64_t)*pid); // syscall(): a0 = return value
   return SIM_OK;
@@ -463,6 +484,56 @@ int proc_kill(struct machine *m, int pid, int *ret) {
   return exit_proc(m, slot, -1);
 }
 
+// Why the kernel's copy of [va, va + len) from slot's user memory returned -1 (str:
+// copyinstr, which also fails for want of a NUL): the lab's copyin_new checks against
+// sz; walkaddr refuses the first page that is unmapped, not U, or at or above MAXVA.
+static void copy_why(struct machine *m, int slot, uint64_t va, uint64_t len, bool str) {
+  const struct proc *p = &m->proc[slot];
+  const char *fn = str ? "copyinstr" : "copyin";
+  if (m->cfg.kpt == KPT_PER_PROCESS_USER) {
+    if (str)
+      machine_why(m, "copyinstr_new: no NUL in the bytes from 0x%llx below sz 0x%llx and "
+                  "within max %llu", (unsigned long long)va, (unsigned long long)p->sz,
+                  (unsigned long long)len);
+    else if (va >= p->sz)
+      machine_why(m, "copyin_new: srcva 0x%llx is at or above sz 0x%llx",
+                  (unsigned long long)va, (unsigned long long)p->sz);
+    else
+      machine_why(m, "copyin_new: srcva + len = 0x%llx reaches sz 0x%llx (the lab's check "
+                  "refuses a copy that ends at sz too)", (unsigned long long)(va + len),
+                  (unsigned long long)p->sz);
+    return;
+  }
+  for (uint64_t a = PGROUNDDOWN(va); len > 0 && a < va + len; a += PGSIZE) {
+    uint64_t pte_pa, pte = 0;
+    if (a >= MAXVA) {
+      machine_why(m, "%s: walkaddr: va 0x%llx is at or above MAXVA", fn,
+                  (unsigned long long)a);
+      return;
+    }
+    if (vm_walk(m, p->pagetable, a, 0, &pte_pa) == SIM_OK)
+      pte = vm_pte_read(m, pte_pa);
+    if ((pte & PTE_V) == 0) {
+      machine_why(m, "%s: walkaddr: va 0x%llx is not mapped", fn, (unsigned long long)a);
+      return;
+    }
+    if ((pte & PTE_U) == 0) {
+      machine_why(m, "%s: walkaddr: va 0x%llx has PTE_U clear (pte 0x%llx: a page only the "
+                  "kernel may use, like the stack's guard page)", fn, (unsigned long long)a,
+                  (unsigned long long)pte);
+      return;
+    }
+    if (a + PGSIZE < a)
+      break;
+  }
+  if (str)
+    machine_why(m, "copyinstr: no NUL in the %llu bytes from 0x%llx", (unsigned long long)len,
+                (unsigned long long)va);
+  else
+    machine_why(m, "copyin: walkaddr refused a page of 0x%llx..0x%llx",
+                (unsigned long long)va, (unsigned long long)(va + len - 1));
+}
+
 int proc_copyin(struct machine *m, int slot, void *dst, uint64_t srcva, uint64_t len,
                 int *ret) {
   // The lab's copyin is a call of copyin_new; vm_copyin opens its own frame.
@@ -474,6 +545,9 @@ int proc_copyin(struct machine *m, int slot, void *dst, uint64_t srcva, uint64_t
   else
     r = vm_copyin(m, p->pagetable, dst, srcva, len);
   *ret = r == SIM_OK ? 0 : -1;
+  m->why[0] = '\0';
+  if (r == SIM_FAIL)
+    copy_why(m, slot, srcva, len, false);
   return r == SIM_PANIC ? r : SIM_OK;
 }
 
@@ -487,5 +561,8 @@ int proc_copyinstr(struct machine *m, int slot, char *dst, uint64_t srcva, uint6
   else
     r = vm_copyinstr(m, p->pagetable, dst, srcva, max);
   *ret = r == SIM_OK ? 0 : -1;
+  m->why[0] = '\0';
+  if (r == SIM_FAIL)
+    copy_why(m, slot, srcva, max, true);
   return r == SIM_PANIC ? r : SIM_OK;
 }

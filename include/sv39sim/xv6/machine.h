@@ -116,6 +116,11 @@ struct machine {
   struct kchain panic_chain;
   bool collided;
   uint64_t collision_root, collision_va, collision_pte;
+  // Why the last system call (sbrk, fork, copyin, copyinstr) returned -1, for the reader;
+  // "" when it did not. The last kalloc that found no page: its event and chain.
+  char why[160];
+  uint64_t nomem_seq;
+  struct kchain nomem_chain;
 };
 
 // The default configuration: the default edition with its image symbols; every other
@@ -167,6 +172,13 @@ int machine_reset(struct machine *m);
 // simulator saw). Marks the machine halted and returns SIM_PANIC for the caller to pass up.
 int machine_panic(struct machine *m, const char *words, const char *detail_fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+// Set m->why (a system call is returning -1 for that reason).
+void machine_why(struct machine *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+// m->why as "out of memory: kalloc returned 0 at event N, in CHAIN", from the last kalloc
+// that found no page.
+void machine_why_nomem(struct machine *m);
 
 static inline uint64_t machine_phystop(const struct machine *m) {
   return m->hw.ram.base + m->hw.ram.size;
