@@ -11,6 +11,7 @@ static bool kfree_ok(const struct machine *m, uint64_t pa) {
 }
 
 void kmem_freerange(struct machine *m, uint64_t pa_start, uint64_t pa_end) {
+  KFRAME(m, "freerange");
   for (uint64_t p = PGROUNDUP(pa_start); p + PGSIZE <= pa_end; p += PGSIZE)
     kmem_kfree(m, p);
 }
