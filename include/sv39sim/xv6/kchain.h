@@ -16,7 +16,8 @@ struct kchain {
   unsigned depth;             // frames pushed; above KCHAIN_MAX only counted
 };
 
-// The guard KFRAME declares: popping it pops the frame it pushed.
+// The guard KFRAME declares: popping it pops the frame it pushed. Only its cleanup uses
+// it (clang would call it unused).
 struct kframe {
   struct machine *m;
 };
@@ -32,8 +33,8 @@ char *kchain_format(const struct kchain *c, char *buf, size_t len);
 #define KFRAME_CAT2(a, b) a##b
 #define KFRAME_CAT(a, b) KFRAME_CAT2(a, b)
 #define KFRAME(m, name)                                                                 \
-  struct kframe KFRAME_CAT(kframe_, __COUNTER__) __attribute__((cleanup(kchain_pop))) =  \
-      kchain_push((m), (name))
+  struct kframe KFRAME_CAT(kframe_, __COUNTER__)                                        \
+      __attribute__((cleanup(kchain_pop), unused)) = kchain_push((m), (name))
 
 // A system call's entry, as every command that is one enters the kernel: usertrap >
 // syscall > sysname, popped at return.
