@@ -66,9 +66,9 @@ struct stats {
   uint64_t ncopyinstr;
 };
 
-// Host memory is owned by ram, tlb, held and alloc_seq; everything else is plain values. Code that
-// copies a whole machine over another (the fuzz targets' snapshot restore, in
-// tests/fuzz/fuzz_common.c) must keep the destination's host-owned fields.
+// Host memory is owned by ram, tlb, held and alloc_seq; everything else is plain values.
+// Code that copies a whole machine over another (the fuzz targets' snapshot restore, in
+// tests/fuzz/fuzz_common.c) must keep the destination's host-owned fields (and log hook).
 struct machine {
   struct config cfg;
   struct hw hw;          // RAM, the hart, the TLB
