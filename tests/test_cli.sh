@@ -118,6 +118,28 @@ ran=$((ran + 1))
 grep -qxF 'access: pid 1, - (lackey): 2 accesses (I 1, L 1, S 0, M 0)' out ||
   fail "access-stdin: $(<out)"
 
+# The allocation log: --log=FILE gets the whole run (boot's 137 events, userinit's 7) and
+# stdout none of it; with --json one object per event; log on writes into the command's
+# output, so '> FILE' takes it along and -q drops it with a non-view command.
+check log-file 0 "$sim" --log=log.txt -e 'boot; userinit'
+ran=$((ran + 1))
+[[ $(wc -l <log.txt) == 144 && $(tail -1 log.txt) == "144 kalloc 0x0000000087f70000 main > userinit > uvminit > mappages > walk > kalloc" ]] ||
+  fail "log-file: $(tail -2 log.txt)"
+ran=$((ran + 1))
+grep -q kalloc out && fail "log-file: stdout has events: $(head -3 out)"
+check log-json 0 "$sim" --json --log=log.json -e 'boot'
+ran=$((ran + 1))
+[[ $(tail -1 log.json) == '{"seq":137,"op":"kalloc","pa":"0x87f77000","chain":["main","procinit","kalloc"]}' ]] ||
+  fail "log-json: $(tail -1 log.json)"
+check log-redirect 0 "$sim" -e 'log on; boot > boot.txt; kalloc; log off; kalloc'
+same log-redirect out "138 kalloc 0x0000000087f76000 (by hand: the kalloc command)
+kalloc: 0x0000000087f76000
+kalloc: 0x0000000087f75000"
+ran=$((ran + 1))
+[[ $(wc -l <boot.txt) == 138 ]] || fail "log-redirect: boot.txt has $(wc -l <boot.txt) lines"
+check log-quiet 0 "$sim" -q -e 'log on; boot; free'
+same log-quiet out "free: 32591 pages"
+
 # Graphviz renders what -q and '> FILE' give (CI installs it).
 if command -v dot >/dev/null; then
   ran=$((ran + 1))
