@@ -83,11 +83,11 @@ check json-echo 1 "$sim" --json -e 'boot; userinit; failat 1; fork 1; sbrk 1 409
 same json-echo out '{"cmd":"boot","ok":true,"free":32591,"kernel_pagetable":"0x87fff000"}
 {"cmd":"userinit","ok":true,"pid":1}
 {"cmd":"failat","ok":true}
-{"cmd":"fork","ok":true,"pid":-1,"caller":1}
+{"cmd":"fork","ok":true,"pid":-1,"reason":"out of memory: kalloc returned 0 at event 145, in usertrap > syscall > sys_fork > fork > allocproc > kalloc","caller":1}
 {"cmd":"sbrk","ok":true,"ret":4096,"old":"0x1000","sz":"0x2000","pid":1}
 {"cmd":"wait","ok":true,"pid":-1,"caller":1}
 {"cmd":"copyin","ok":true,"ret":0,"ncopyin":0,"bytes":"93","pid":1,"va":"0x10"}
-{"cmd":"exit","ok":false,"pid":9,"error":"no process with pid 9"}'
+{"cmd":"exit","ok":false,"pid":9,"error":"no process with pid 9","file":"-e","line":8}'
 
 # help: every line within 80 columns when stdout is no terminal; quit is listed.
 check help 0 "$sim" -e help
@@ -132,6 +132,27 @@ ran=$((ran + 1))
   fail "diff-json: $(<out)"
 check diff-no-command 1 "$sim" -e 'boot; userinit; diff 1 kernel'
 grep -q 'no command after the table' err || fail "diff-no-command: $(<err)"
+# The allocation log: --log=FILE gets the whole run (boot's 137 events, userinit's 7) and
+# stdout none of it; with --json one object per event; log on writes into the command's
+# output, so '> FILE' takes it along and -q drops it with a non-view command.
+check log-file 0 "$sim" --log=log.txt -e 'boot; userinit'
+ran=$((ran + 1))
+[[ $(wc -l <log.txt) == 144 && $(tail -1 log.txt) == "144 kalloc 0x0000000087f70000 main > userinit > uvminit > mappages > walk > kalloc" ]] ||
+  fail "log-file: $(tail -2 log.txt)"
+ran=$((ran + 1))
+grep -q kalloc out && fail "log-file: stdout has events: $(head -3 out)"
+check log-json 0 "$sim" --json --log=log.json -e 'boot'
+ran=$((ran + 1))
+[[ $(tail -1 log.json) == '{"seq":137,"op":"kalloc","pa":"0x87f77000","chain":["main","procinit","kalloc"]}' ]] ||
+  fail "log-json: $(tail -1 log.json)"
+check log-redirect 0 "$sim" -e 'log on; boot > boot.txt; kalloc; log off; kalloc'
+same log-redirect out "138 kalloc 0x0000000087f76000 (by hand: the kalloc command)
+kalloc: 0x0000000087f76000
+kalloc: 0x0000000087f75000"
+ran=$((ran + 1))
+[[ $(wc -l <boot.txt) == 138 ]] || fail "log-redirect: boot.txt has $(wc -l <boot.txt) lines"
+check log-quiet 0 "$sim" -q -e 'log on; boot; free'
+same log-quiet out "free: 32591 pages"
 
 # Graphviz renders what -q and '> FILE' give (CI installs it).
 if command -v dot >/dev/null; then

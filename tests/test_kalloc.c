@@ -189,3 +189,46 @@ Test(kalloc, kinit_on_a_nonempty_list_links_its_first_page_to_the_old_head) {
   machine_free(fast);
   machine_free(slow);
 }
+
+// The log hook's record of the events it saw: their numbers, ops, pages and chains.
+struct seen {
+  unsigned n;
+  uint64_t seq[4], pa[4];
+  bool kfree[4];
+  char chain[4][128];
+};
+
+static void record(void *ctx, const struct kmem_event *e) {
+  struct seen *s = ctx;
+  if (s->n < 4) {
+    s->seq[s->n] = e->seq;
+    s->pa[s->n] = e->pa;
+    s->kfree[s->n] = e->kfree;
+    kchain_format(e->chain, s->chain[s->n], sizeof(s->chain[0]));
+  }
+  s->n++;
+}
+
+Test(kalloc, events_count_from_1_after_kinit_with_their_chains_and_allocating_seq) {
+  struct seen s = {0};
+  m->log_fn = record;
+  m->log_ctx = &s;
+  uint64_t a = kmem_kalloc(m), b = kmem_kalloc(m);
+  {
+    KFRAME(m, "sys_test");
+    cr_assert_eq(kmem_kfree(m, a), SIM_OK);
+  }
+  cr_assert_eq(s.n, 3, "kinit's frees are no events: %u events", s.n);
+  cr_assert(s.seq[0] == 1 && s.seq[1] == 2 && s.seq[2] == 3);
+  cr_assert(s.pa[0] == a && s.pa[1] == b && s.pa[2] == a && s.kfree[2] && !s.kfree[0]);
+  cr_assert_str_eq(s.chain[0], "kalloc");
+  cr_assert_str_eq(s.chain[2], "sys_test > kfree");
+  cr_assert_eq(m->chain.depth, 0, "every frame popped");
+  cr_assert_eq(kmem_alloc_seq(m, b), 2);
+  cr_assert_eq(kmem_alloc_seq(m, a), 1, "a kfree keeps the allocating event");
+  cr_assert_eq(kmem_alloc_seq(m, 0x87000000), 0, "never allocated");
+  m->kmem.failat = 1;
+  cr_assert_eq(kmem_kalloc(m), 0);
+  cr_assert(s.n == 4 && s.pa[3] == 0 && s.seq[3] == 4, "a kalloc that finds no page is one");
+  cr_assert_eq(m->nomem_seq, 4);
+}

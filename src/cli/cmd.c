@@ -14,6 +14,7 @@
 
 #include "cmd_priv.h"
 #include "sv39sim/view/render.h"
+#include "sv39sim/xv6/explain.h"
 #include "sv39sim/xv6/machine.h"
 
 #define MAX_WORDS 64
@@ -92,9 +93,8 @@ int cmd_parse_i64(const char *s, bool suffix, int64_t *v) {
 // steps of a translation): -q keeps it and silences every other command's.
 static const char *const view_commands[] = {
     "access", "check", "compare", "copyin", "copyinstr", "diff", "dot", "free", "help",
-    "json", "lint", "load", "peek", "ps", "ranges", "satp", "sstatus", "store", "tlb",
-    "touch", "translate", "trapframe",
-    "vmprint", "walk",
+    "json", "lint", "load", "owner", "peek", "ps", "ranges", "satp", "sstatus", "store",
+    "tlb", "touch", "translate", "trapframe", "vmprint", "walk",
 };
 
 // Sorted by name.
@@ -152,11 +152,16 @@ static const struct cmd_def table[] = {
      "kernel table...", 1, 2, false},
     {"load", cmd_load, "VA [1|2|4|8]", "read memory through the MMU (8 bytes by default)", 1,
      2, true},
+    {"log", cmd_log, "on|off",
+     "the allocation log: each kalloc and kfree with its xv6 call chain", 1, 1, false},
     {"mappages", cmd_mappages, "PID user|kernel VA SIZE PA PERM",
      "xv6's mappages by hand; PERM is letters from \"rwxug\"", 6, 6, true},
     {"mode", cmd_mode,
      "global|per-process|per-process-user [clint|noclint] [kstack=allocproc|procinit|zero]",
      "the kernel page-table mode and the lab solution's shape (before boot)", 1, 3, true},
+    {"owner", cmd_owner, "PA",
+     "what a physical page is now (free, table page, user page, ...), who maps it, and "
+     "which log event allocated it", 1, 1, false},
     {"peek", cmd_peek, "PA [1|2|4|8]", "read physical memory", 1, 2, false},
     {"pgaccess", cmd_pgaccess, "PID VA N",
      "lab pgtbl's pgaccess (2021-2023): which of N pages from VA have PTE_A set, clearing it",
@@ -476,28 +481,83 @@ static struct cmd_result dispatch(struct cmd_call *c, const struct cmd_def *d, i
   return d->handler(c, argc, words);
 }
 
+// What a remap panic collided with, in words: which table, the va, what mapped it first.
+struct collision {
+  char table[96];
+  char first[128];
+};
+
+static void collision_words(struct machine *m, struct collision *c) {
+  explain_table(m, m->collision_root, c->table, sizeof(c->table));
+  explain_mapping(m, m->collision_root, m->collision_va, m->collision_pte, c->first,
+                  sizeof(c->first));
+}
+
+// A panic's words and detail, where it happened (the xv6 call chain) and, for remap, what
+// it collided with: on s->out in text, as keys of json ("panic", "detail", "chain",
+// "collision") with --json.
+static void show_panic(struct session *s, cJSON *json) {
+  struct machine *m = s->m;
+  struct collision col;
+  if (m->collided)
+    collision_words(m, &col);
+  char chain[KCHAIN_MAX * 24];
+  kchain_format(&m->panic_chain, chain, sizeof(chain));
+  if (json == NULL) {
+    fprintf(s->out, "%spanic: %s%s\n", render_sgr(s->color, HUE_PANIC), m->panic_msg,
+            render_sgr(s->color, HUE_RESET));
+    if (m->panic_detail[0] != '\0')
+      fprintf(s->out, "  (%s)\n", m->panic_detail);
+    if (chain[0] != '\0')
+      fprintf(s->out, "  in %s%s\n", chain,
+              m->panic_chain.depth == 1 ? " (by hand)" : "");
+    if (m->collided)
+      fprintf(s->out, "  %s maps va 0x%016llx already: %s\n", col.table,
+              (unsigned long long)m->collision_va, col.first);
+    return;
+  }
+  cJSON_AddStringToObject(json, "panic", m->panic_msg);
+  if (m->panic_detail[0] != '\0')
+    cJSON_AddStringToObject(json, "detail", m->panic_detail);
+  cJSON *arr = cJSON_AddArrayToObject(json, "chain");
+  unsigned depth = m->panic_chain.depth < KCHAIN_MAX ? m->panic_chain.depth : KCHAIN_MAX;
+  for (unsigned i = 0; i < depth; i++)
+    cJSON_AddItemToArray(arr, cJSON_CreateString(m->panic_chain.fn[i]));
+  if (m->collided) {
+    cJSON *o = cJSON_AddObjectToObject(json, "collision");
+    cJSON_AddStringToObject(o, "table", col.table);
+    render_json_hex(o, "va", m->collision_va);
+    render_json_hex(o, "pte", m->collision_pte);
+    cJSON_AddStringToObject(o, "first", col.first);
+  }
+}
+
 // What every command's result shows besides its data: an error goes to s->err with
-// FILE:LINE, a panic's words to s->out; with --json both are keys of json ("ok",
-// "error", "panic", "detail"), which is then printed as one line and freed.
+// FILE:LINE, a panic's words to s->out and FILE:LINE with "panic: WORDS" to s->err; with
+// --json both are keys of json ("ok", "error", "panic", ..., "file" and "line" where the
+// message names them), which is then printed as one line and freed.
 static void show_outcome(struct session *s, const char *name, struct cmd_result r,
                          cJSON *json) {
   if (r.status == CMD_ERROR)
     cmd_report(s, name, r.error);
-  if (r.status == CMD_PANIC && !s->json) {
-    fprintf(s->out, "%spanic: %s%s\n", render_sgr(s->color, HUE_PANIC), s->m->panic_msg,
-            render_sgr(s->color, HUE_RESET));
-    if (s->m->panic_detail[0] != '\0')
-      fprintf(s->out, "  (%s)\n", s->m->panic_detail);
+  if (r.status == CMD_PANIC) {
+    char words[96];
+    snprintf(words, sizeof(words), "panic: %s", s->m->panic_msg);
+    cmd_report(s, name, words);
+    if (!s->json)
+      show_panic(s, NULL);
   }
   if (json == NULL)
     return;
   cJSON_ReplaceItemInObject(json, "ok", cJSON_CreateBool(r.status == CMD_OK));
   if (r.status == CMD_ERROR)
     cJSON_AddStringToObject(json, "error", r.error);
-  if (r.status == CMD_PANIC) {
-    cJSON_AddStringToObject(json, "panic", s->m->panic_msg);
-    if (s->m->panic_detail[0] != '\0')
-      cJSON_AddStringToObject(json, "detail", s->m->panic_detail);
+  if (r.status == CMD_PANIC)
+    show_panic(s, json);
+  if (r.status != CMD_OK && s->file != NULL && !s->interactive) {
+    cJSON_AddStringToObject(json, "file", s->file);
+    if (s->line > 0)
+      cJSON_AddNumberToObject(json, "line", (double)s->line);
   }
   emit_json(s, json);
   cJSON_Delete(json);
@@ -654,7 +714,11 @@ static enum cmd_status run_argv(struct session *s, const struct cmd_def *d, int 
     cJSON_AddBoolToObject(c.view.json, "ok", true);
   }
   errno = 0; // a write that fails during the command leaves its reason for cmd_flush
+  cmd_log_attach(s, &c.view);
   struct cmd_result r = dispatch(&c, d, argc, words);
+  cmd_log_attach(s, NULL);
+  if (r.status == CMD_OK && d != NULL && d->handler == cmd_log)
+    s->log_on = strcmp(words[1], "on") == 0;
   if (r.status == CMD_PANIC)
     s->panicked = true;
   if (r.status == CMD_OK && d != NULL && d->handler == cmd_quit)

@@ -161,5 +161,20 @@ struct cmd_result cmd_import(struct cmd_call *c, int argc, char **argv);
 struct cmd_result cmd_diff(struct cmd_call *c, int argc, char **argv);
 // cmd_pgtbl.c
 struct cmd_result cmd_pgaccess(struct cmd_call *c, int argc, char **argv);
+// cmd_log.c
+struct cmd_result cmd_log(struct cmd_call *c, int argc, char **argv);
+// cmd_owner.c
+struct cmd_result cmd_owner(struct cmd_call *c, int argc, char **argv);
+
+// ---- the allocation log (cmd_log.c) ----
+
+struct kmem_event;
+// One event as the log's text line: "SEQ kalloc|kfree 0x%016llx CHAIN".
+void cmd_log_text(FILE *f, const struct kmem_event *e);
+// One event as its JSON object {seq, op, pa, chain, by_hand}; the caller owns it.
+cJSON *cmd_log_json(const struct kmem_event *e);
+// Route the machine's events to the session's log while the command viewed by v runs
+// (v NULL: between commands, nowhere).
+void cmd_log_attach(struct session *s, struct cmd_view *v);
 
 #endif

@@ -296,8 +296,9 @@ struct cmd_result cmd_exec(struct cmd_call *c, int argc, char **argv) {
 
 struct fork_result {
   int parent;
-  int child; // -1: fork returned -1
-  bool list; // 'copies': what uvmcopy gave the child
+  int child;       // -1: fork returned -1
+  const char *why; // and why
+  bool list;       // 'copies': what uvmcopy gave the child
   const struct diff_copy *copies;
   size_t ncopies;
 };
@@ -305,12 +306,15 @@ struct fork_result {
 // The child's pid as fork returns it to the parent, -1 included; with 'copies', one line
 // (or JSON object) per page the child got: its va, the parent's page and the child's.
 static void show_fork(const struct cmd_view *v, const struct fork_result *r) {
-  if (v->json)
+  if (v->json) {
     cJSON_AddNumberToObject(v->json, "pid", r->child);
-  else if (r->child < 0)
-    fprintf(v->out, "fork: pid %d: fork returns -1\n", r->parent);
-  else
+    if (r->child < 0)
+      cJSON_AddStringToObject(v->json, "reason", r->why);
+  } else if (r->child < 0) {
+    fprintf(v->out, "fork: pid %d: fork returns -1 (%s)\n", r->parent, r->why);
+  } else {
     fprintf(v->out, "fork: pid %d: child pid %d\n", r->parent, r->child);
+  }
   if (!r->list || r->child < 0)
     return;
   cJSON *arr = v->json ? cJSON_AddArrayToObject(v->json, "copies") : NULL;
@@ -359,7 +363,8 @@ struct cmd_result cmd_fork(struct cmd_call *c, int argc, char **argv) {
   int r = proc_fork(c->m, slot, &pid);
   if (r != SIM_OK)
     return cmd_sim(r);
-  struct fork_result fr = {.parent = c->m->proc[slot].pid, .child = pid, .list = list};
+  struct fork_result fr = {.parent = c->m->proc[slot].pid, .child = pid, .list = list,
+                          .why = c->m->why};
   struct diff_copy *copies = NULL;
   if (list && pid > 0 &&
       fork_copies(c->m, slot, proc_slot(c->m, pid), &copies, &fr.ncopies) != 0)
@@ -377,6 +382,7 @@ struct sbrk_result {
   int64_t ret;  // what sys_sbrk returned
   uint64_t old; // the size before
   uint64_t sz;  // and after
+  const char *why; // failed: why
 };
 
 // What sys_sbrk returned, and the size before and after.
@@ -385,8 +391,11 @@ static void show_sbrk(const struct cmd_view *v, const struct sbrk_result *r) {
     cJSON_AddNumberToObject(v->json, "ret", (double)r->ret);
     render_json_hex(v->json, "old", r->old);
     render_json_hex(v->json, "sz", r->sz);
+    if (r->failed)
+      cJSON_AddStringToObject(v->json, "reason", r->why);
   } else if (r->failed) {
-    fprintf(v->out, "sbrk: pid %d: sbrk returns -1, sz stays 0x%" PRIx64 "\n", r->pid, r->sz);
+    fprintf(v->out, "sbrk: pid %d: sbrk returns -1 (%s), sz stays 0x%" PRIx64 "\n", r->pid,
+            r->why, r->sz);
   } else {
     fprintf(v->out, "sbrk: pid %d: old size 0x%" PRIx64 ", sz now 0x%" PRIx64 "\n", r->pid,
             r->old, r->sz);
@@ -407,6 +416,7 @@ struct cmd_result cmd_sbrk(struct cmd_call *c, int argc, char **argv) {
   if (r == SIM_PANIC)
     return cmd_sim(r);
   shown.failed = r == SIM_FAIL;
+  shown.why = c->m->why;
   shown.sz = p->sz;
   show_sbrk(&c->view, &shown);
   return cmd_ok();
@@ -541,6 +551,7 @@ struct copy_result {
   uint64_t va;
   const uint8_t *bytes; // copyin: len bytes; copyinstr: a NUL-terminated string
   uint64_t len;
+  const char *why;      // ret -1: why
 };
 
 // How this mode's kernel copies user memory (the lab's part 3 has its own functions).
@@ -565,6 +576,8 @@ static void show_copyin(const struct cmd_view *v, const struct copy_result *r) {
   if (v->json) {
     cJSON_AddNumberToObject(v->json, "ret", r->ret);
     cJSON_AddNumberToObject(v->json, "ncopyin", (double)r->calls);
+    if (r->ret != 0)
+      cJSON_AddStringToObject(v->json, "reason", r->why);
     char *hex = malloc(2 * r->len + 1);
     if (hex != NULL && r->ret == 0) {
       for (uint64_t i = 0; i < r->len; i++)
@@ -575,8 +588,9 @@ static void show_copyin(const struct cmd_view *v, const struct copy_result *r) {
     free(hex);
     return;
   }
-  fprintf(v->out, "copyin: pid %d: returns %d (%s; copyin_new calls %" PRIu64 ")\n", r->pid,
-          r->ret, r->how, r->calls);
+  fprintf(v->out, "copyin: pid %d: returns %d (%s; copyin_new calls %" PRIu64 ")%s%s\n",
+          r->pid, r->ret, r->how, r->calls, r->ret != 0 ? ": " : "",
+          r->ret != 0 ? r->why : "");
   if (r->ret == 0)
     hexdump(v->out, r->va, r->bytes, r->len);
 }
@@ -587,6 +601,8 @@ static void show_copyinstr(const struct cmd_view *v, const struct copy_result *r
   if (v->json) {
     cJSON_AddNumberToObject(v->json, "ret", r->ret);
     cJSON_AddNumberToObject(v->json, "ncopyinstr", (double)r->calls);
+    if (r->ret != 0)
+      cJSON_AddStringToObject(v->json, "reason", r->why);
     if (r->ret == 0)
       cJSON_AddStringToObject(v->json, "string", str);
     return;
@@ -605,6 +621,8 @@ static void show_copyinstr(const struct cmd_view *v, const struct copy_result *r
         fprintf(v->out, "\\x%02x", ch);
     }
     fputc('"', v->out);
+  } else {
+    fprintf(v->out, ": %s", r->why);
   }
   fputc('\n', v->out);
 }
@@ -630,6 +648,7 @@ static struct cmd_result copy_cmd(struct cmd_call *c, char **argv, bool str) {
     return cmd_sim(r);
   }
   shown.pid = c->m->proc[slot].pid;
+  shown.why = c->m->why;
   shown.how = copy_how(c->m, str);
   shown.calls = str ? c->m->stats.ncopyinstr : c->m->stats.ncopyin;
   if (str)

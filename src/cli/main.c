@@ -48,6 +48,8 @@ static void usage(FILE *f) {
         "      --ad hw|fault   a walk that finds A or D clear sets it (hw, default, as QEMU)\n"
         "                      or raises a page fault (fault, as Svade)\n"
         "      --superpages N  lab pgtbl, fall 2024 on: kinit keeps N 2 MiB regions (10)\n"
+        "      --log[=FILE]    the allocation log of the whole run: every kalloc and kfree\n"
+        "                      with its xv6 call chain, to FILE or standard error\n"
         "  -h, --help          print this help and exit\n"
         "      --version       print the version and exit\n"
         "\n"
@@ -126,8 +128,8 @@ static int finish_stdout(void) {
 }
 
 int main(int argc, char **argv) {
-  enum { OPT_JSON = 256, OPT_KPT, OPT_KERNEL, OPT_RAM, OPT_TLB, OPT_AD, OPT_SUPERPAGES, OPT_VERSION,
-         OPT_EDITION };
+  enum { OPT_JSON = 256, OPT_KPT, OPT_KERNEL, OPT_RAM, OPT_TLB, OPT_AD, OPT_SUPERPAGES,
+         OPT_VERSION, OPT_EDITION, OPT_LOG };
   static const struct option opts[] = {
       {"execute", required_argument, NULL, 'e'},
       {"interactive", no_argument, NULL, 'i'},
@@ -141,6 +143,7 @@ int main(int argc, char **argv) {
       {"tlb", required_argument, NULL, OPT_TLB},
       {"ad", required_argument, NULL, OPT_AD},
       {"superpages", required_argument, NULL, OPT_SUPERPAGES},
+      {"log", optional_argument, NULL, OPT_LOG},
       {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, OPT_VERSION},
       {NULL, 0, NULL, 0},
@@ -150,7 +153,7 @@ int main(int argc, char **argv) {
   atexit(free_execute);
   char *execute = NULL;
   size_t execute_len = 0;
-  const char *kpt = NULL, *kernel = NULL;
+  const char *kpt = NULL, *kernel = NULL, *log = NULL;
   bool interactive = false, keep_going = false, json = false, quiet = false;
   bool version = false;
   int opt;
@@ -176,6 +179,7 @@ int main(int argc, char **argv) {
     case OPT_JSON: json = true; break;
     case OPT_KPT: kpt = optarg; break;
     case OPT_KERNEL: kernel = optarg; break;
+    case OPT_LOG: log = optarg != NULL ? optarg : "-"; break;
     case OPT_EDITION: {
       int64_t year;
       const struct xv6_edition *ed = NULL;
@@ -251,6 +255,11 @@ int main(int argc, char **argv) {
   struct session s = {.m = m, .out = stdout, .err = stderr, .json = json, .quiet = quiet,
                       .color = !json && want_color(STDOUT_FILENO),
                       .color_err = want_color(STDERR_FILENO)};
+  if (log != NULL && (s.log_file = strcmp(log, "-") == 0 ? stderr : fopen(log, "w")) == NULL) {
+    fprintf(stderr, "sv39sim: --log: cannot write '%s': %s\n", log, strerror(errno));
+    machine_free(m);
+    return EXIT_USAGE;
+  }
   if (kpt != NULL) {
     // The mode command's words, given with spaces or commas: "per-process,kstack=zero".
     char line[256];
@@ -294,6 +303,10 @@ int main(int argc, char **argv) {
     st = CMD_ERROR;
 
   machine_free(m);
+  if (s.log_file != NULL && s.log_file != stderr && fclose(s.log_file) != 0) {
+    fprintf(stderr, "sv39sim: cannot write '%s': %s\n", log, strerror(errno));
+    s.write_failed = true;
+  }
   // A write that failed anywhere (even at the prompt, where errors do not count) fails
   // the run: the user's output is not all there.
   if (finish_stdout() != EXIT_OK || s.write_failed || st != CMD_OK)

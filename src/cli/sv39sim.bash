@@ -14,8 +14,8 @@ _sv39sim_commands() {
 
 _sv39sim() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-  local opts="--execute --interactive --keep-going --quiet --json --kpt --edition --kernel --ram
-    --tlb --ad --superpages --help --version -e -i -k -q -h"
+  local opts="--execute --interactive --keep-going --quiet --json --kpt --edition --kernel --log
+    --ram --tlb --ad --superpages --help --version -e -i -k -q -h"
   case $prev in
   --kpt)
     mapfile -t COMPREPLY < <(compgen -W "global per-process per-process-user" -- "$cur")

@@ -294,8 +294,13 @@ static void count_unowned(struct pass *p) {
     if (p->map[k] != CHECK_NONE)
       continue;
     r->count[CHECK_NONE]++;
-    if (r->leaks_checked)
-      problem(p, CHECK_LEAK, r->pool_base + k * PGSIZE, "neither free nor owned (leaked)");
+    uint64_t pa = r->pool_base + k * PGSIZE, seq = kmem_alloc_seq(p->m, pa);
+    // owner's words, with the log event that allocated the page (its chain says who).
+    if (r->leaks_checked && seq != 0)
+      problem(p, CHECK_LEAK, pa, "neither free nor owned (leaked); allocated by event %llu",
+              (unsigned long long)seq);
+    else if (r->leaks_checked)
+      problem(p, CHECK_LEAK, pa, "neither free nor owned (leaked)");
   }
 }
 

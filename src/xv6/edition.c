@@ -120,7 +120,7 @@ const struct xv6_edition edition_fall2020 = {
     .first_proc = EDITION_FIRST_INITCODE,
     .growproc_bits = 32,
     .vmprint = EDITION_VMPRINT_DOTS,
-    .names = {"exec", "fork", "exit", "wait", "kill", "uvminit"},
+    .names = {"exec", "fork", "exit", "wait", "kill", "uvminit", NULL},
     .kpt_modes = 1u << KPT_GLOBAL | 1u << KPT_PER_PROCESS | 1u << KPT_PER_PROCESS_USER,
     .labs = 1u << LAB_LAZY | 1u << LAB_COW,
 };
@@ -169,7 +169,7 @@ const struct xv6_edition edition_fall2021 = {
     .first_proc = EDITION_FIRST_INITCODE,
     .growproc_bits = 32,
     .vmprint = EDITION_VMPRINT_DOTS_SPACED,
-    .names = {"exec", "fork", "exit", "wait", "kill", "uvminit"},
+    .names = {"exec", "fork", "exit", "wait", "kill", "uvminit", "kvmmake"},
     .kpt_modes = 1u << KPT_GLOBAL,
     .labs = 1u << LAB_PGTBL | 1u << LAB_COW,
     .pgtbl_pgaccess = true,
@@ -187,7 +187,7 @@ const struct xv6_edition edition_fall2021 = {
     .vaddr_check_first = true,                                                           \
     .ustack_pages = 1, .first_proc = EDITION_FIRST_INITCODE, .growproc_bits = 64,        \
     .vmprint = EDITION_VMPRINT_DOTS_SPACED,                                              \
-    .names = {"exec", "fork", "exit", "wait", "kill", "uvmfirst"},                       \
+    .names = {"exec", "fork", "exit", "wait", "kill", "uvmfirst", "kvmmake"},            \
     .kpt_modes = 1u << KPT_GLOBAL,                                                       \
     .labs = 1u << LAB_PGTBL | 1u << LAB_COW, .pgtbl_pgaccess = true,                     \
   }
@@ -205,7 +205,8 @@ const struct xv6_edition edition_fall2023 = FALL2022_LIKE(2023, 0x80021dc0ULL);
     .end = end_, .trampoline = 0x80006000ULL, .boot_device_pages = 3,                    \
     .segment_perm = segment_perm_flags2perm, .uvm_perm = PTE_R | PTE_W | PTE_U,          \
     .vaddr_check_first = true, .ustack_pages = 1, .first_proc = first,                   \
-    .growproc_bits = 64, .vmprint = vmprint_, .names = {__VA_ARGS__, "uvmfirst"},        \
+    .growproc_bits = 64, .vmprint = vmprint_, .names = {__VA_ARGS__, "uvmfirst",         \
+    "kvmmake"},                                                                          \
     .kpt_modes = 1u << KPT_GLOBAL,                                                       \
     .labs = 1u << LAB_PGTBL | 1u << LAB_COW, .pgtbl_superpages = true, .trap_lx = true,      \
     .vmfault = y >= 2025,                                                                \

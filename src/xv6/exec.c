@@ -76,6 +76,7 @@ static void why(struct exec_result *res, const char *fmt, ...) {
 // Copy the segment's file bytes into the pages uvmalloc mapped. SIM_FAIL on a short read.
 static int loadseg(struct machine *m, uint64_t pagetable, uint64_t va,
                    const struct inode *ip, uint32_t offset, uint32_t sz) {
+  KFRAME(m, "loadseg");
   uint8_t buf[PGSIZE];
   for (uint32_t i = 0; i < sz; i += PGSIZE) {
     uint64_t pa;
@@ -119,6 +120,7 @@ static int swap_mirror(struct machine *m, struct proc *p, uint64_t pagetable, ui
 // the new table freed and the old image untouched.
 static int exec(struct machine *m, int slot, const struct inode *ip, const char *path,
                 int nargs, char *const argv[], struct exec_result *res) {
+  KFRAME(m, m->cfg.edition->names.exec);
   struct proc *p = &m->proc[slot];
   const struct xv6_edition *ed = m->cfg.edition;
   uint64_t sz = 0, sz1, sp, stackbase, pagetable = 0;
@@ -301,6 +303,10 @@ int exec_sys_exec(struct machine *m, int slot, const uint8_t *file, uint64_t len
   // 2025's pid 1: forkret calls kexec in the kernel, its argv a constant (no pages).
   bool kexec = m->first_kexec && slot == m->initproc;
   m->first_kexec = m->first_kexec && !kexec;
+  // sys_exec's entry, or forkret's (which calls kexec in the kernel).
+  KFRAME(m, kexec ? "forkret" : "usertrap");
+  KFRAME(m, kexec ? NULL : "syscall");
+  KFRAME(m, kexec ? NULL : "sys_exec");
 
   memset(argv_pa, 0, sizeof(argv_pa));
   res->ret = -1;

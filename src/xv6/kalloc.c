@@ -1,6 +1,8 @@
 #include "sv39sim/xv6/kalloc.h"
 
 #include "sv39sim/xv6/cow.h"
+#include "sv39sim/xv6/kchain.h"
+
 #include "sv39sim/xv6/machine.h"
 #include "sv39sim/sv39.h"
 
@@ -10,11 +12,36 @@ static bool kfree_ok(const struct machine *m, uint64_t pa) {
 }
 
 void kmem_freerange(struct machine *m, uint64_t pa_start, uint64_t pa_end) {
+  KFRAME(m, "freerange");
   for (uint64_t p = PGROUNDUP(pa_start); p + PGSIZE <= pa_end; p += PGSIZE)
     kmem_kfree(m, p);
 }
 
-void kmem_kinit(struct machine *m) {
+// The event of the log: numbered, remembered as the page's allocation, and shown by the
+// machine's hook (the session's log) when it has one.
+static void log_event(struct machine *m, bool kfree, uint64_t pa) {
+  if (!m->kmem.logging)
+    return;
+  struct kmem_event e = {++m->kmem.seq, kfree, pa, &m->chain};
+  if (!kfree && pa != 0 && m->alloc_seq != NULL)
+    m->alloc_seq[(pa - m->hw.ram.base) / PGSIZE] = e.seq;
+  if (!kfree && pa == 0) { // for the reason of the -1 that follows
+    m->nomem_seq = e.seq;
+    m->nomem_super = false;
+    m->nomem_chain = m->chain;
+  }
+  if (m->log_fn != NULL)
+    m->log_fn(m->log_ctx, &e);
+}
+
+uint64_t kmem_alloc_seq(const struct machine *m, uint64_t pa) {
+  if (m->alloc_seq == NULL || !ram_contains(&m->hw.ram, pa, 1))
+    return 0;
+  return m->alloc_seq[(pa - m->hw.ram.base) / PGSIZE];
+}
+
+// kinit's freerange.
+static void kinit_free(struct machine *m) {
   uint64_t lo = PGROUNDUP(m->cfg.end);
   uint64_t top = superpage_kinit(m); // PHYSTOP, but for the superpage lab's regions
   if (lo < m->hw.ram.base || lo + PGSIZE > top) {
@@ -35,7 +62,14 @@ void kmem_kinit(struct machine *m) {
   m->kmem.nkfree += rest;
 }
 
+void kmem_kinit(struct machine *m) {
+  KFRAME(m, "kinit");
+  kinit_free(m);
+  m->kmem.logging = true; // kinit's frees are no events; everything after it is
+}
+
 int kmem_kfree(struct machine *m, uint64_t pa) {
+  KFRAME(m, "kfree");
   if (!kfree_ok(m, pa))
     return machine_panic(m, "kfree", "pa 0x%016llx is %s", (unsigned long long)pa,
                          pa % PGSIZE ? "not page-aligned"
@@ -48,20 +82,28 @@ int kmem_kfree(struct machine *m, uint64_t pa) {
   m->kmem.freelist = pa;
   m->kmem.nfree++;
   m->kmem.nkfree++;
+  log_event(m, true, pa);
   return SIM_OK;
 }
 
 uint64_t kmem_kalloc(struct machine *m) {
+  KFRAME(m, "kalloc");
   if (m->halted)
     return 0;
-  if (m->kmem.failat > 0 && --m->kmem.failat == 0)
+  if (m->kmem.failat > 0 && --m->kmem.failat == 0) {
+    log_event(m, false, 0);
     return 0;
+  }
   // After failat, so that a trace's own failat counts the same calls under injection.
-  if (++m->kalloc_calls == m->kalloc_fail_call)
+  if (++m->kalloc_calls == m->kalloc_fail_call) {
+    log_event(m, false, 0);
     return 0;
+  }
   uint64_t r = m->kmem.freelist;
-  if (r == 0)
+  if (r == 0) {
+    log_event(m, false, 0);
     return 0;
+  }
   uint64_t next;
   if (!kfree_ok(m, r) || ram_load(&m->hw.ram, r, 8, &next) != 0) {
     // xv6 would memset the bogus page and take a store page fault in the kernel.
@@ -77,5 +119,6 @@ uint64_t kmem_kalloc(struct machine *m) {
     m->kmem.nfree--;
   m->kmem.nkalloc++;
   cow_kalloc_hook(m, r);
+  log_event(m, false, r);
   return r;
 }

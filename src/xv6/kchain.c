@@ -6,6 +6,8 @@
 
 struct kframe kchain_push(struct machine *m, const char *name) {
   struct kchain *c = &m->chain;
+  if (name == NULL)
+    return (struct kframe){NULL};
   if (c->depth < KCHAIN_MAX)
     c->fn[c->depth] = name;
   c->depth++;
@@ -13,7 +15,7 @@ struct kframe kchain_push(struct machine *m, const char *name) {
 }
 
 void kchain_pop(struct kframe *f) {
-  if (f->m->chain.depth > 0)
+  if (f->m != NULL && f->m->chain.depth > 0)
     f->m->chain.depth--;
 }
 

@@ -17,6 +17,7 @@ int kvm_map_kernel(struct machine *m, uint64_t pt, bool clint) {
     uint64_t va = edition_addr(row->va, c->etext, c->trampoline, machine_phystop(m));
     uint64_t end = edition_addr(row->va_end, c->etext, c->trampoline, machine_phystop(m));
     uint64_t pa = edition_addr(row->pa, c->etext, c->trampoline, machine_phystop(m));
+    KFRAME(m, "kvmmap"); // one kvmmap call per row, popped at the loop's next turn
     int r = vm_mappages(m, pt, va, end - va, pa, row->perm);
     if (r != SIM_OK)
       return r;
@@ -32,6 +33,7 @@ bool kvm_copy_has_clint(const struct machine *m) {
 }
 
 int kvm_kvmcreate(struct machine *m, uint64_t *pagetable) {
+  KFRAME(m, "kvmcreate"); // the lab's copy of kvminit: students' names vary
   uint64_t root;
   int r = vm_uvmcreate(m, &root);
   if (r != SIM_OK)
@@ -56,6 +58,7 @@ static int mapstacks(struct machine *m, const char *who) {
       return m->halted ? SIM_PANIC
                        : machine_panic(m, "kalloc", "%s: no page for a kernel stack", who);
     uint64_t va = edition_lab_kstack(m->cfg.edition, m->cfg.lab, i);
+    KFRAME(m, "kvmmap");
     int r = vm_mappages(m, m->kernel_pagetable, va, PGSIZE, pa, PTE_R | PTE_W);
     if (r == SIM_FAIL)
       return machine_panic(m, "kvmmap", "%s: no page-table page for a kernel stack", who);
@@ -72,6 +75,8 @@ static bool boot_stacks(const struct machine *m) {
 }
 
 int kvm_kvminit(struct machine *m) {
+  KFRAME(m, "kvminit");
+  KFRAME(m, m->cfg.edition->names.kvmmake); // 2021 on: kernel_pagetable = kvmmake()
   uint64_t root = kmem_kalloc(m);
   if (root == 0) {
     if (m->halted)
@@ -85,12 +90,15 @@ int kvm_kvminit(struct machine *m) {
     return machine_panic(m, "kvmmap", "out of memory for the kernel's page-table pages");
   if (r != SIM_OK)
     return r;
-  if (m->cfg.edition->kstacks == EDITION_KSTACKS_KVMMAKE && boot_stacks(m))
+  if (m->cfg.edition->kstacks == EDITION_KSTACKS_KVMMAKE && boot_stacks(m)) {
+    KFRAME(m, "proc_mapstacks");
     return mapstacks(m, "proc_mapstacks");
+  }
   return SIM_OK;
 }
 
 void kvm_kvminithart(struct machine *m) {
+  KFRAME(m, "kvminithart");
   m->hw.hart.satp = MAKE_SATP(m->kernel_pagetable);
   tlb_sfence(&m->hw, true, 0, true, 0);
 }
@@ -99,6 +107,7 @@ void kvm_kvminithart(struct machine *m) {
 // stacks (2020), it maps them when the global table holds them (boot_stacks), then loads
 // the kernel table again.
 static int procinit(struct machine *m) {
+  KFRAME(m, "procinit");
   for (int i = 0; i < NPROC; i++)
     m->proc[i].kstack = edition_lab_kstack(m->cfg.edition, m->cfg.lab, i);
   if (m->cfg.edition->kstacks != EDITION_KSTACKS_PROCINIT)
@@ -122,6 +131,7 @@ int kvm_boot_kstack_slot(const struct machine *m, uint64_t va) {
 // rings from 2022 on: desc, avail, used; none in 2020, whose rings are static). Like
 // xv6's driver it takes them all, then panics if any was 0.
 static int virtio_disk_init(struct machine *m) {
+  KFRAME(m, "virtio_disk_init");
   bool missing = false;
   unsigned n = m->cfg.edition->boot_device_pages;
   for (unsigned i = 0; i < n && i < sizeof(m->device_pages) / sizeof(m->device_pages[0]);
@@ -140,6 +150,7 @@ static int virtio_disk_init(struct machine *m) {
 }
 
 int kvm_boot(struct machine *m) {
+  KFRAME(m, "main");
   kmem_kinit(m);
   int r = kvm_kvminit(m);
   if (r != SIM_OK)

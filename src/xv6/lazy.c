@@ -25,7 +25,7 @@ static int64_t old_size(const struct machine *m, uint64_t sz) {
 }
 
 int lazy_sbrk(struct machine *m, int slot, int32_t n, int64_t *ret) {
-  KFRAME(m, "sys_sbrk");
+  // sys_sbrk's own body: proc_sbrk, its caller, entered the system call
   struct proc *p = &m->proc[slot];
   *ret = old_size(m, p->sz);
   p->sz += (uint64_t)(int64_t)n;
@@ -36,7 +36,7 @@ int lazy_sbrk(struct machine *m, int slot, int32_t n, int64_t *ret) {
 int lazy_sbrklazy(struct machine *m, int slot, int32_t n, int64_t *ret) {
   if (n < 0)
     return proc_sbrk(m, slot, n, ret); // growproc(n), as SBRK_EAGER
-  KFRAME(m, "sys_sbrk");
+  KSYSCALL(m, "sys_sbrk");
   struct proc *p = &m->proc[slot];
   uint64_t addr = p->sz;
   if (addr + (uint64_t)n < addr || addr + (uint64_t)n > TRAPFRAME) {

@@ -133,6 +133,11 @@ static void power_on(struct machine *m) {
   m->halted = false;
   m->panic_msg[0] = '\0';
   m->panic_detail[0] = '\0';
+  memset(&m->panic_chain, 0, sizeof(m->panic_chain));
+  m->collided = false;
+  m->why[0] = '\0';
+  m->nomem_seq = 0;
+  m->nomem_super = false;
 }
 
 void machine_set_current(struct machine *m, int slot) {
@@ -155,7 +160,8 @@ struct machine *machine_new(const struct config *cfg, char *err, size_t errlen) 
   struct machine *m = calloc(1, sizeof(*m));
   if (m == NULL || ram_init(&m->hw.ram, KERNBASE, cfg->ram_size) != 0 ||
       tlb_init(&m->hw.tlb, &cfg->tlb) != 0 ||
-      (cfg->lab == LAB_COW && refcnt_alloc(m, cfg) != 0)) {
+      (cfg->lab == LAB_COW && refcnt_alloc(m, cfg) != 0) ||
+      (m->alloc_seq = calloc(cfg->ram_size / PGSIZE + 1, sizeof(*m->alloc_seq))) == NULL) {
     if (m != NULL) {
       ram_destroy(&m->hw.ram);
       tlb_destroy(&m->hw.tlb);
@@ -179,6 +185,7 @@ void machine_free(struct machine *m) {
   free(m->held);
   free(m->refcnt);
   free(m->demand);
+  free(m->alloc_seq);
   free(m);
 }
 
@@ -263,8 +270,14 @@ int machine_set_edition(struct machine *m, const struct xv6_edition *ed, char *e
 
 int machine_reset(struct machine *m) {
   struct ram fresh;
-  if (ram_init(&fresh, KERNBASE, m->cfg.ram_size) != 0)
+  // Fresh zeroes, as RAM: the OS hands them out untouched, where a memset would not.
+  uint64_t *seq = calloc(m->cfg.ram_size / PGSIZE + 1, sizeof(*seq));
+  if (seq == NULL || ram_init(&fresh, KERNBASE, m->cfg.ram_size) != 0) {
+    free(seq);
     return -1;
+  }
+  free(m->alloc_seq);
+  m->alloc_seq = seq;
   ram_destroy(&m->hw.ram);
   m->hw.ram = fresh;
   m->nheld = 0;
@@ -272,10 +285,29 @@ int machine_reset(struct machine *m) {
   return 0;
 }
 
+void machine_why(struct machine *m, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(m->why, sizeof(m->why), fmt, ap);
+  va_end(ap);
+}
+
+void machine_why_nomem(struct machine *m) {
+  char chain[KCHAIN_MAX * 24];
+  kchain_format(&m->nomem_chain, chain, sizeof(chain));
+  if (m->nomem_super) {
+    machine_why(m, "no free superpage: superalloc returned 0, in %s", chain);
+    return;
+  }
+  machine_why(m, "out of memory: kalloc returned 0 at event %llu, in %s",
+              (unsigned long long)m->nomem_seq, chain);
+}
+
 int machine_panic(struct machine *m, const char *words, const char *detail_fmt, ...) {
   if (m->halted)
     return SIM_PANIC; // the first panic is the one xv6 would have printed
   m->halted = true;
+  m->panic_chain = m->chain;
   snprintf(m->panic_msg, sizeof(m->panic_msg), "%s", words);
   m->panic_detail[0] = '\0';
   if (detail_fmt != NULL) {

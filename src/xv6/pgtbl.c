@@ -41,7 +41,7 @@ int pgtbl_usyscall_free(struct machine *m, struct proc *p) {
 
 int pgtbl_pgaccess(struct machine *m, int slot, uint64_t va, int n, uint64_t *mask,
                    int *ret) {
-  KFRAME(m, "sys_pgaccess");
+  KSYSCALL(m, "sys_pgaccess");
   struct proc *p = &m->proc[slot];
   *mask = 0;
   *ret = -1;

@@ -34,6 +34,7 @@ int proc_slot(const struct machine *m, int pid) {
 }
 
 int proc_pagetable(struct machine *m, int slot, uint64_t *pagetable) {
+  KFRAME(m, "proc_pagetable");
   struct proc *p = &m->proc[slot];
   uint64_t pt;
   int r = vm_uvmcreate(m, &pt);
@@ -71,6 +72,7 @@ int proc_pagetable(struct machine *m, int slot, uint64_t *pagetable) {
 }
 
 int proc_freepagetable(struct machine *m, uint64_t pagetable, uint64_t sz) {
+  KFRAME(m, "proc_freepagetable");
   // --demand's pages lie outside sz: they go first, so that freewalk finds no leaf.
   if (m->ndemand > 0 && trap_demand_free(m, pagetable) != SIM_OK)
     return SIM_PANIC;
@@ -85,6 +87,7 @@ int proc_freepagetable(struct machine *m, uint64_t pagetable, uint64_t sz) {
 }
 
 int proc_freeproc(struct machine *m, int slot) {
+  KFRAME(m, "freeproc");
   struct proc *p = &m->proc[slot];
   if (p->trapframe != 0 && kmem_kfree(m, p->trapframe) != SIM_OK)
     return SIM_PANIC;
@@ -168,6 +171,7 @@ static int allocproc_undo(struct machine *m, int i) {
 }
 
 int proc_allocproc(struct machine *m, int *slot) {
+  KFRAME(m, "allocproc");
   int i;
   for (i = 0; i < NPROC; i++) {
     if (m->proc[i].state == UNUSED)
@@ -228,6 +232,8 @@ static int load_initcode(struct machine *m, struct proc *p) {
 }
 
 int proc_userinit(struct machine *m, int *slot) {
+  KFRAME(m, "main");
+  KFRAME(m, "userinit");
   int r = proc_allocproc(m, slot);
   if (r == SIM_FAIL)
     return machine_panic(m, "kerneltrap",
@@ -253,6 +259,7 @@ int proc_userinit(struct machine *m, int *slot) {
 // fork itself: *pid gets the child's pid. SIM_FAIL where fork returns -1 (allocproc,
 // uvmcopy or the mode-3 mirror out of memory), with the child freed.
 static int forkproc(struct machine *m, int slot, int *pid) {
+  KFRAME(m, m->cfg.edition->names.fork);
   struct proc *p = &m->proc[slot];
   int cs;
   int r = proc_allocproc(m, &cs);
@@ -298,15 +305,21 @@ static uint64_t sz_wrap(const struct machine *m, uint64_t v) {
 static int grow(struct machine *m, struct proc *p, int32_t n, uint64_t *sz) {
   uint64_t want = sz_wrap(m, *sz + (uint64_t)(int64_t)n);
   bool mirror = m->cfg.kpt == KPT_PER_PROCESS_USER;
-  if (mirror && want >= PLIC)
+  if (mirror && want >= PLIC) {
+    machine_why(m, "growproc: sz 0x%llx would reach PLIC (0x%llx), which the kernel table "
+                "maps", (unsigned long long)want, (unsigned long long)PLIC);
     return SIM_FAIL;
+  }
   uint64_t newsz;
   int r = vm_uvmalloc(m, p->pagetable, *sz, want, m->cfg.edition->uvm_perm, &newsz);
+  if (r == SIM_FAIL)
+    machine_why_nomem(m);
   if (r != SIM_OK)
     return r;
   if (mirror && newsz > *sz) {
     r = vm_u2kvmcopy(m, p->pagetable, p->kpagetable, *sz, newsz);
     if (r == SIM_FAIL) {
+      machine_why_nomem(m);
       uint64_t ignored;
       r = vm_uvmdealloc(m, p->pagetable, newsz, *sz, &ignored);
       return r == SIM_OK ? SIM_FAIL : r;
@@ -345,8 +358,11 @@ static int64_t sbrk_addr(const struct machine *m, uint64_t sz) {
 }
 
 int proc_sbrk(struct machine *m, int slot, int32_t n, int64_t *ret) {
+  KSYSCALL(m, "sys_sbrk");
+  m->why[0] = '\0';
   if (n > 0 && lazy_sbrk_on(m))
-    return lazy_sbrk(m, slot, n, ret); // the lazy lab: sz only
+    return lazy_sbrk(m, slot, n, ret); // the lazy lab: sz only, no growproc
+  KFRAME(m, "growproc"); // grow and shrink are its two halves
   struct proc *p = &m->proc[slot];
   int64_t addr = sbrk_addr(m, p->sz);
   uint64_t sz = sz_wrap(m, p->sz);
@@ -367,6 +383,7 @@ int proc_sbrk(struct machine *m, int slot, int32_t n, int64_t *ret) {
 }
 
 int proc_switch(struct machine *m, int slot) {
+  KFRAME(m, "scheduler");
   if (slot == m->current)
     return SIM_OK;
   if (m->current >= 0) {
@@ -391,7 +408,9 @@ int proc_switch(struct machine *m, int slot) {
   return SIM_OK;
 }
 
-int proc_exit(struct machine *m, int slot, int status) {
+// exit itself, for sys_exit and for usertrap's exit of a killed process.
+static int exit_proc(struct machine *m, int slot, int status) {
+  KFRAME(m, m->cfg.edition->names.exit);
   if (slot == m->initproc)
     return machine_panic(m, "init exiting", NULL);
   for (int i = 0; i < NPROC; i++) {
@@ -406,11 +425,31 @@ int proc_exit(struct machine *m, int slot, int status) {
   return SIM_OK;
 }
 
+int proc_exit(struct machine *m, int slot, int status) {
+  KSYSCALL(m, "sys_exit");
+  return exit_proc(m, slot, status);
+}
+
+// Why allocproc failed: no UNUSED slot, or (else) a kalloc found no page.
+static void allocproc_why(struct machine *m) {
+  for (int i = 0; i < NPROC; i++) {
+    if (m->proc[i].state == UNUSED) {
+      machine_why_nomem(m);
+      return;
+    }
+  }
+  machine_why(m, "allocproc: no UNUSED process slot (all NPROC = %d in use)", NPROC);
+}
+
 int proc_fork(struct machine *m, int slot, int *pid) {
+  KSYSCALL(m, "sys_fork");
   int child;
+  m->why[0] = '\0';
   int r = forkproc(m, slot, &child);
   if (r == SIM_PANIC)
     return r;
+  if (r == SIM_FAIL)
+    allocproc_why(m); // fork's other failures are out of memory too
   *pid = r == SIM_OK ? child : -1; // fork's return value, for the user
   proc_tf_write(m, slot, TF_A0, (uint64_t)(int64_t)*pid); // syscall(): a0 = return value
   return SIM_OK;
@@ -418,6 +457,7 @@ int proc_fork(struct machine *m, int slot, int *pid) {
 
 // wait's loop over the children of slot: see proc_wait.
 static int waitchild(struct machine *m, int slot, int *pid, bool *blocked) {
+  KFRAME(m, m->cfg.edition->names.wait);
   bool havekids = false;
   *pid = -1;
   *blocked = false;
@@ -441,29 +481,91 @@ static int waitchild(struct machine *m, int slot, int *pid, bool *blocked) {
 }
 
 int proc_wait(struct machine *m, int slot, int *pid, bool *blocked) {
+  KSYSCALL(m, "sys_wait");
   int r = waitchild(m, slot, pid, blocked);
   if (r == SIM_OK && !*blocked)
     proc_tf_write(m, slot, TF_A0, (uint64_t)(int64_t)*pid);
   return r;
 }
 
-int proc_kill(struct machine *m, int pid, int *ret) {
+// sys_kill's kill: marks the victim. Returns its slot, or -1 when there is none.
+static int kill_mark(struct machine *m, int pid, int *ret) {
+  KSYSCALL(m, "sys_kill");
+  KFRAME(m, m->cfg.edition->names.kill);
   *ret = -1;
   int slot = proc_slot(m, pid);
   if (slot < 0)
-    return SIM_OK;
+    return -1;
   struct proc *p = &m->proc[slot];
   *ret = 0;
   p->killed = 1;
   if (p->state == SLEEPING)
     p->state = RUNNABLE;
-  if (p->state == ZOMBIE)
+  return slot;
+}
+
+int proc_kill(struct machine *m, int pid, int *ret) {
+  int slot = kill_mark(m, pid, ret);
+  if (slot < 0 || m->proc[slot].state == ZOMBIE)
     return SIM_OK;
-  return proc_exit(m, slot, -1); // usertrap: if(p->killed) exit(-1);
+  KFRAME(m, "usertrap"); // the victim's next trap: if(p->killed) exit(-1);
+  return exit_proc(m, slot, -1);
+}
+
+// Why the kernel's copy of [va, va + len) from slot's user memory returned -1 (str:
+// copyinstr, which also fails for want of a NUL): the lab's copyin_new checks against
+// sz; walkaddr refuses the first page that is unmapped, not U, or at or above MAXVA.
+static void copy_why(struct machine *m, int slot, uint64_t va, uint64_t len, bool str) {
+  const struct proc *p = &m->proc[slot];
+  const char *fn = str ? "copyinstr" : "copyin";
+  if (m->cfg.kpt == KPT_PER_PROCESS_USER) {
+    if (str)
+      machine_why(m, "copyinstr_new: no NUL in the bytes from 0x%llx below sz 0x%llx and "
+                  "within max %llu", (unsigned long long)va, (unsigned long long)p->sz,
+                  (unsigned long long)len);
+    else if (va >= p->sz)
+      machine_why(m, "copyin_new: srcva 0x%llx is at or above sz 0x%llx",
+                  (unsigned long long)va, (unsigned long long)p->sz);
+    else
+      machine_why(m, "copyin_new: srcva + len = 0x%llx reaches sz 0x%llx (the lab's check "
+                  "refuses a copy that ends at sz too)", (unsigned long long)(va + len),
+                  (unsigned long long)p->sz);
+    return;
+  }
+  for (uint64_t a = PGROUNDDOWN(va); len > 0 && a < va + len; a += PGSIZE) {
+    uint64_t pte_pa, pte = 0;
+    if (a >= MAXVA) {
+      machine_why(m, "%s: walkaddr: va 0x%llx is at or above MAXVA", fn,
+                  (unsigned long long)a);
+      return;
+    }
+    if (vm_walk(m, p->pagetable, a, 0, &pte_pa) == SIM_OK)
+      pte = vm_pte_read(m, pte_pa);
+    if ((pte & PTE_V) == 0) {
+      machine_why(m, "%s: walkaddr: va 0x%llx is not mapped", fn, (unsigned long long)a);
+      return;
+    }
+    if ((pte & PTE_U) == 0) {
+      machine_why(m, "%s: walkaddr: va 0x%llx has PTE_U clear (pte 0x%llx: a page only the "
+                  "kernel may use, like the stack's guard page)", fn, (unsigned long long)a,
+                  (unsigned long long)pte);
+      return;
+    }
+    if (a + PGSIZE < a)
+      break;
+  }
+  if (str)
+    machine_why(m, "copyinstr: no NUL in the %llu bytes from 0x%llx", (unsigned long long)len,
+                (unsigned long long)va);
+  else
+    machine_why(m, "copyin: walkaddr refused a page of 0x%llx..0x%llx",
+                (unsigned long long)va, (unsigned long long)(va + len - 1));
 }
 
 int proc_copyin(struct machine *m, int slot, void *dst, uint64_t srcva, uint64_t len,
                 int *ret) {
+  // The lab's copyin is a call of copyin_new; vm_copyin opens its own frame.
+  KFRAME(m, m->cfg.kpt == KPT_PER_PROCESS_USER ? "copyin" : NULL);
   struct proc *p = &m->proc[slot];
   int r;
   if (m->cfg.kpt == KPT_PER_PROCESS_USER)
@@ -471,11 +573,15 @@ int proc_copyin(struct machine *m, int slot, void *dst, uint64_t srcva, uint64_t
   else
     r = vm_copyin(m, p->pagetable, dst, srcva, len);
   *ret = r == SIM_OK ? 0 : -1;
+  m->why[0] = '\0';
+  if (r == SIM_FAIL)
+    copy_why(m, slot, srcva, len, false);
   return r == SIM_PANIC ? r : SIM_OK;
 }
 
 int proc_copyinstr(struct machine *m, int slot, char *dst, uint64_t srcva, uint64_t max,
                    int *ret) {
+  KFRAME(m, m->cfg.kpt == KPT_PER_PROCESS_USER ? "copyinstr" : NULL);
   struct proc *p = &m->proc[slot];
   int r;
   if (m->cfg.kpt == KPT_PER_PROCESS_USER)
@@ -483,5 +589,8 @@ int proc_copyinstr(struct machine *m, int slot, char *dst, uint64_t srcva, uint6
   else
     r = vm_copyinstr(m, p->pagetable, dst, srcva, max);
   *ret = r == SIM_OK ? 0 : -1;
+  m->why[0] = '\0';
+  if (r == SIM_FAIL)
+    copy_why(m, slot, srcva, max, true);
   return r == SIM_PANIC ? r : SIM_OK;
 }

@@ -56,17 +56,24 @@ uint64_t superpage_kinit(struct machine *m) {
   return m->spmem.base;
 }
 
+// Remembers a superalloc that found no superpage, for the -1 that follows (machine_why_nomem).
+static uint64_t none_left(struct machine *m) {
+  m->nomem_super = true;
+  m->nomem_chain = m->chain;
+  return 0;
+}
+
 uint64_t superpage_alloc(struct machine *m) {
   KFRAME(m, "superalloc");
   if (m->halted)
     return 0;
   if (m->kmem.failat > 0 && --m->kmem.failat == 0)
-    return 0;
+    return none_left(m);
   if (++m->kalloc_calls == m->kalloc_fail_call)
-    return 0;
+    return none_left(m);
   uint64_t r = m->spmem.freelist;
   if (r == 0)
-    return 0;
+    return none_left(m);
   uint64_t next = 0;
   if (r % SUPERPGSIZE != 0 || !superpage_reserved(m, r) ||
       ram_load(&m->hw.ram, r, 8, &next) != 0) {

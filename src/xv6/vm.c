@@ -30,6 +30,7 @@ static int check_table(struct machine *m, uint64_t table, const char *who) {
 
 int vm_walk(struct machine *m, uint64_t pagetable, uint64_t va, int alloc,
             uint64_t *pte_pa) {
+  KFRAME(m, "walk");
   if (va >= MAXVA)
     return machine_panic(m, "walk", "va 0x%016llx is at or above MAXVA",
                          (unsigned long long)va);
@@ -61,6 +62,7 @@ int vm_walk(struct machine *m, uint64_t pagetable, uint64_t va, int alloc,
 }
 
 int vm_walkaddr(struct machine *m, uint64_t pagetable, uint64_t va, uint64_t *pa) {
+  KFRAME(m, "walkaddr");
   if (va >= MAXVA)
     return SIM_FAIL;
   uint64_t pte_pa;
@@ -77,8 +79,8 @@ int vm_walkaddr(struct machine *m, uint64_t pagetable, uint64_t va, uint64_t *pa
 // mappages' loop body for n consecutive pages from va whose PTEs are the n slots from
 // pte_pa of one level-0 table: check each slot, write each PTE, in xv6's order. Panics
 // "remap" at the first mapped slot, with the slots before it written, as xv6 leaves them.
-static int map_run(struct machine *m, uint64_t pte_pa, uint64_t va, uint64_t n,
-                   uint64_t pa, uint64_t perm) {
+static int map_run(struct machine *m, uint64_t root, uint64_t pte_pa, uint64_t va,
+                   uint64_t n, uint64_t pa, uint64_t perm) {
   uint64_t pte[512];
   ram_read_words(&m->hw.ram, pte_pa, pte, n);
   uint64_t k;
@@ -88,6 +90,12 @@ static int map_run(struct machine *m, uint64_t pte_pa, uint64_t va, uint64_t n,
   for (uint64_t i = 0; i < k; i++)
     pte[i] = PA2PTE(pa + i * PGSIZE) | perm | PTE_V;
   ram_write_words(&m->hw.ram, pte_pa, pte, k);
+  if (k < n && !m->halted) { // what it collided with, for the panic's reader
+    m->collided = true;
+    m->collision_root = root;
+    m->collision_va = va + k * PGSIZE;
+    m->collision_pte = old;
+  }
   if (k < n)
     return machine_panic(m, "remap", "va 0x%016llx is already mapped (pte 0x%016llx)",
                          (unsigned long long)(va + k * PGSIZE), (unsigned long long)old);
@@ -96,6 +104,7 @@ static int map_run(struct machine *m, uint64_t pte_pa, uint64_t va, uint64_t n,
 
 int vm_mappages(struct machine *m, uint64_t pagetable, uint64_t va, uint64_t size,
                 uint64_t pa, uint64_t perm) {
+  KFRAME(m, "mappages");
   uint64_t a = PGROUNDDOWN(va);
   uint64_t last = PGROUNDDOWN(va + size - 1);
   for (;;) {
@@ -110,7 +119,7 @@ int vm_mappages(struct machine *m, uint64_t pagetable, uint64_t va, uint64_t siz
     uint64_t n = 512 - PX(0, a);
     if ((last - a) / PGSIZE < n)
       n = (last - a) / PGSIZE + 1;
-    r = map_run(m, pte_pa, a, n, pa, perm);
+    r = map_run(m, pagetable, pte_pa, a, n, pa, perm);
     if (r != SIM_OK)
       return r;
     if (a + (n - 1) * PGSIZE == last)
@@ -123,6 +132,7 @@ int vm_mappages(struct machine *m, uint64_t pagetable, uint64_t va, uint64_t siz
 
 int vm_uvmunmap(struct machine *m, uint64_t pagetable, uint64_t va, uint64_t npages,
                 int do_free) {
+  KFRAME(m, "uvmunmap");
   if (va % PGSIZE != 0)
     return machine_panic(m, "uvmunmap: not aligned", "va 0x%016llx",
                          (unsigned long long)va);
@@ -162,6 +172,7 @@ int vm_uvmunmap(struct machine *m, uint64_t pagetable, uint64_t va, uint64_t npa
 }
 
 int vm_uvmcreate(struct machine *m, uint64_t *pagetable) {
+  KFRAME(m, "uvmcreate");
   *pagetable = kmem_kalloc(m);
   if (*pagetable == 0)
     return m->halted ? SIM_PANIC : SIM_FAIL;
@@ -170,6 +181,7 @@ int vm_uvmcreate(struct machine *m, uint64_t *pagetable) {
 }
 
 int vm_uvminit(struct machine *m, uint64_t pagetable, const uint8_t *src, uint64_t sz) {
+  KFRAME(m, m->cfg.edition->names.uvminit);
   if (sz >= PGSIZE)
     return machine_panic(m, "inituvm: more than a page", "%llu bytes",
                          (unsigned long long)sz);
@@ -191,6 +203,7 @@ int vm_uvminit(struct machine *m, uint64_t pagetable, const uint8_t *src, uint64
 
 int vm_uvmdealloc(struct machine *m, uint64_t pagetable, uint64_t oldsz, uint64_t newsz,
                   uint64_t *newsz_out) {
+  KFRAME(m, "uvmdealloc");
   *newsz_out = oldsz;
   if (newsz >= oldsz)
     return SIM_OK;
@@ -206,6 +219,7 @@ int vm_uvmdealloc(struct machine *m, uint64_t pagetable, uint64_t oldsz, uint64_
 
 int vm_uvmalloc(struct machine *m, uint64_t pagetable, uint64_t oldsz, uint64_t newsz,
                 uint64_t perm, uint64_t *newsz_out) {
+  KFRAME(m, "uvmalloc");
   uint64_t ignored;
   *newsz_out = oldsz;
   if (newsz < oldsz)
@@ -260,6 +274,7 @@ static int too_deep(struct machine *m, const char *who, int depth) {
 
 // freewalk at depth levels below the root: children before parents, in index order.
 static int freewalk(struct machine *m, uint64_t pagetable, int depth) {
+  KFRAME(m, "freewalk"); // one frame per level: freewalk recurses
   if (check_table(m, pagetable, "freewalk") != SIM_OK ||
       too_deep(m, "freewalk", depth) != SIM_OK)
     return SIM_PANIC;
@@ -284,6 +299,7 @@ int vm_freewalk(struct machine *m, uint64_t pagetable) {
 }
 
 int vm_uvmfree(struct machine *m, uint64_t pagetable, uint64_t sz) {
+  KFRAME(m, "uvmfree");
   if (sz > 0) {
     int r = vm_uvmunmap(m, pagetable, 0, PGROUNDUP(sz) / PGSIZE, 1);
     if (r != SIM_OK)
@@ -294,7 +310,8 @@ int vm_uvmfree(struct machine *m, uint64_t pagetable, uint64_t sz) {
 
 int vm_uvmcopy(struct machine *m, uint64_t old, uint64_t new, uint64_t sz) {
   if (cow_on(m))
-    return cow_uvmcopy(m, old, new, sz);
+    return cow_uvmcopy(m, old, new, sz); // the cow lab's uvmcopy, its own frame
+  KFRAME(m, "uvmcopy");
   uint64_t i;
   for (i = 0; i < sz; i += PGSIZE) {
     bool big;
@@ -349,6 +366,7 @@ err:;
 }
 
 int vm_uvmclear(struct machine *m, uint64_t pagetable, uint64_t va) {
+  KFRAME(m, "uvmclear");
   uint64_t pte_pa;
   int r = vm_walk(m, pagetable, va, 0, &pte_pa);
   if (r == SIM_FAIL)
@@ -374,6 +392,7 @@ static int user_page(struct machine *m, uint64_t pagetable, uint64_t va0, uint64
 
 int vm_copyout(struct machine *m, uint64_t pagetable, uint64_t dstva, const void *src,
                uint64_t len) {
+  KFRAME(m, "copyout");
   const uint8_t *s = src;
   while (len > 0) {
     uint64_t va0 = PGROUNDDOWN(dstva);
@@ -396,6 +415,7 @@ int vm_copyout(struct machine *m, uint64_t pagetable, uint64_t dstva, const void
 
 int vm_copyin(struct machine *m, uint64_t pagetable, void *dst, uint64_t srcva,
               uint64_t len) {
+  KFRAME(m, "copyin");
   uint8_t *d = dst;
   while (len > 0) {
     uint64_t va0 = PGROUNDDOWN(srcva);
@@ -416,6 +436,7 @@ int vm_copyin(struct machine *m, uint64_t pagetable, void *dst, uint64_t srcva,
 
 int vm_copyinstr(struct machine *m, uint64_t pagetable, char *dst, uint64_t srcva,
                  uint64_t max) {
+  KFRAME(m, "copyinstr");
   while (max > 0) {
     uint64_t va0 = PGROUNDDOWN(srcva);
     uint64_t pa0;
@@ -439,6 +460,7 @@ int vm_copyinstr(struct machine *m, uint64_t pagetable, char *dst, uint64_t srcv
 
 // vm_kvmfree at depth levels below the root.
 static int kvmfree(struct machine *m, uint64_t pagetable, int depth) {
+  KFRAME(m, "kvmfree"); // the lab's freewalk twin, recursive as freewalk
   if (check_table(m, pagetable, "kvmfree") != SIM_OK ||
       too_deep(m, "kvmfree", depth) != SIM_OK)
     return SIM_PANIC;
@@ -461,6 +483,7 @@ int vm_kvmfree(struct machine *m, uint64_t pagetable) {
 
 int vm_u2kvmcopy(struct machine *m, uint64_t upt, uint64_t kpt, uint64_t oldsz,
                  uint64_t newsz) {
+  KFRAME(m, "u2kvmcopy");
   uint64_t start = PGROUNDUP(oldsz);
   for (uint64_t va = start; va < newsz; va += PGSIZE) {
     uint64_t pte_pa;
@@ -506,6 +529,7 @@ static int kernel_load(struct machine *m, uint64_t kpt, uint64_t va, uint8_t *ds
 
 int vm_copyin_new(struct machine *m, uint64_t kpt, uint64_t sz, void *dst, uint64_t srcva,
                   uint64_t len) {
+  KFRAME(m, "copyin_new");
   // The lab's check, kept exactly: a copy that ends at sz is refused too.
   if (srcva >= sz || srcva + len >= sz || srcva + len < srcva)
     return SIM_FAIL;
@@ -527,6 +551,7 @@ int vm_copyin_new(struct machine *m, uint64_t kpt, uint64_t sz, void *dst, uint6
 
 int vm_copyinstr_new(struct machine *m, uint64_t kpt, uint64_t sz, char *dst,
                      uint64_t srcva, uint64_t max) {
+  KFRAME(m, "copyinstr_new");
   m->stats.ncopyinstr++;
   // The lab's loop counts with an int against a uint64 max.
   for (uint64_t i = 0; i < max && i <= INT32_MAX && srcva + i < sz; i++) {

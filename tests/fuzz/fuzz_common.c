@@ -253,9 +253,10 @@ void fuzz_snapshot_restore(const struct fuzz_snapshot *s, struct machine *m) {
     if (p->first != repeated(p->fill))
       ram_store(&m->hw.ram, pa, 8, p->first); // a page address or 0 keeps the page lazy
   }
-  // Everything but RAM, the configuration, the TLB and the held-pages array is plain
-  // values (machine.h lists the host-owned fields). The TLB keeps its
-  // geometry, loses its entries (the snapshot had none) and takes the snapshot's counts.
+  // Everything but RAM, the configuration, the TLB, the held-pages and alloc-seq arrays
+  // and the log hook is plain values (machine.h lists the host-owned fields). The TLB
+  // keeps its geometry, loses its entries (the snapshot had none) and takes the
+  // snapshot's counts.
   struct ram ram = m->hw.ram;
   struct config cfg = m->cfg;
   struct tlb tlb = m->hw.tlb;
@@ -277,6 +278,12 @@ void fuzz_snapshot_restore(const struct fuzz_snapshot *s, struct machine *m) {
     memset(refcnt, 0, refcnt_bytes); // the lab was cow once and is no longer: unused
   FUZZ_CHECK(cfg.lab != LAB_COW || (refcnt != NULL && s->m->refcnt != NULL),
              "lab cow without its reference counts");
+  // The per-page allocation seqs are host memory too: keep the array, take the contents;
+  // the log's hook is the session's, not the snapshot's.
+  uint64_t *alloc_seq = m->alloc_seq;
+  memcpy(alloc_seq, s->m->alloc_seq, (m->cfg.ram_size / 4096 + 1) * sizeof(*alloc_seq));
+  void (*log_fn)(void *, const struct kmem_event *) = m->log_fn;
+  void *log_ctx = m->log_ctx;
   tlb_clear(&tlb);
   tlb.total = s->m->hw.tlb.total;
   *m = *s->m;
@@ -288,6 +295,9 @@ void fuzz_snapshot_restore(const struct fuzz_snapshot *s, struct machine *m) {
   m->refcnt = refcnt;
   m->demand = demand;
   m->demand_cap = demand_cap;
+  m->alloc_seq = alloc_seq;
+  m->log_fn = log_fn;
+  m->log_ctx = log_ctx;
   machine_set_current(m, m->current); // hw.stats pointed into the snapshot's machine
 }
 

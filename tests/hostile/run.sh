@@ -129,7 +129,7 @@ expect directory-as-trace 2 "sv39sim: cannot read trace 'adir': it is a director
 expect missing-trace 2 "sv39sim: cannot read trace 'nothing-here': No such file or directory" '' -- nothing-here
 # JSON Lines stay UTF-8 whatever the input: bytes that are not become '?'.
 expect high-bytes-json 1 "sv39sim: high.trace:1: unknown command '$(printf '\xff\xfe\xc3(')' ('help' lists them)" \
-  "{\"cmd\":\"???(\",\"ok\":false,\"error\":\"unknown command '???(' ('help' lists them)\"}" \
+  "{\"cmd\":\"???(\",\"ok\":false,\"error\":\"unknown command '???(' ('help' lists them)\",\"file\":\"high.trace\",\"line\":1}" \
   -- --json high.trace
 
 # ---- numbers ----
@@ -164,7 +164,8 @@ expect sbrk-2^63 1 "sv39sim: -e:3: sbrk: N: '0x8000000000000000' is not an int (
   -- -e "$boot; sbrk 1 0x8000000000000000"
 expect sbrk-minus-2^63 1 "sv39sim: -e:3: sbrk: N: '-9223372036854775808' is not an int (sbrk's argument is 32-bit)" \
   '' -- -e "$boot; sbrk 1 -9223372036854775808"
-expect sbrk-int-max 0 '' "sbrk: pid 1: sbrk returns -1, sz stays 0x1000" \
+# All 2008 pool pages are taken (events 1-2008), so the 2009th kalloc finds none.
+expect sbrk-int-max 0 '' "sbrk: pid 1: sbrk returns -1 (out of memory: kalloc returned 0 at event 2009, in usertrap > syscall > sys_sbrk > growproc > uvmalloc > kalloc), sz stays 0x1000" \
   -- --ram 8M -e "$boot; sbrk 1 2147483647; check"
 
 # ---- exec of what is no program ----
@@ -223,12 +224,13 @@ expect store-noncanonical 0 '' \
 
 # ---- after a panic ----
 expect panic-then-mutate 1 \
-  "sv39sim: -e:3: userinit: the kernel has panicked (kfree); only inspection works until 'reset'" \
+  "sv39sim: -e:2: kfree: panic: kfree
+sv39sim: -e:3: userinit: the kernel has panicked (kfree); only inspection works until 'reset'" \
   "panic: kfree" -- -e "boot; kfree 0x80000000; userinit"
-expect panic-then-inspect 3 '' "check: no problems" \
+expect panic-then-inspect 3 'sv39sim: -e:2: kfree: panic: kfree' "check: no problems" \
   -- -e "boot; kfree 0x80000000; free; vmprint kernel; peek 0x80000000; check"
 # A panic anywhere in the session makes the status 3, even after reset.
-expect panic-then-reset 3 '' "userinit: pid 1" -- -e "boot; kfree 0x80000000; reset; $boot"
+expect panic-then-reset 3 'sv39sim: -e:2: kfree: panic: kfree' "userinit: pid 1" -- -e "boot; kfree 0x80000000; reset; $boot"
 
 echo "$ran hostile inputs, $failed failed"
 ((failed == 0))

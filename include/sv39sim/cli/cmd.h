@@ -8,6 +8,7 @@
 
 struct machine;
 struct cmd_call;
+struct cmd_view;
 
 // What running a line did. CMD_PANIC: the command ran and the simulated kernel panicked.
 enum cmd_status { CMD_OK = 0, CMD_ERROR = 1, CMD_PANIC = 3 };
@@ -44,6 +45,12 @@ struct session {
   bool write_failed; // some output was lost (cmd_flush said so): the run fails
   // out's name in a write error ("standard output"); NULL says that too.
   const char *out_name;
+  // The allocation log: with log_on (`log on`) each kalloc and kfree shows in the output
+  // of the command that made it; log_file (--log, --log=FILE; the caller's) gets every
+  // event of the run. log_view is the running command's view while it runs.
+  bool log_on;
+  FILE *log_file;
+  struct cmd_view *log_view;
 };
 
 struct cmd_def {

@@ -48,10 +48,11 @@ enum edition_vmprint {
   EDITION_VMPRINT_VA
 };
 
-// The kernel's names for the functions sv39sim's messages name (kexec, kfork... in 2025;
-// uvmfirst from 2022 on).
+// The kernel's names for the functions sv39sim's messages and call chains name (kexec,
+// kfork... in 2025; uvmfirst from 2022 on); kvmmake is NULL where kvminit builds the table
+// itself (2020).
 struct edition_names {
-  const char *exec, *fork, *exit, *wait, *kill, *uvminit;
+  const char *exec, *fork, *exit, *wait, *kill, *uvminit, *kvmmake;
 };
 
 // The lab whose solution the simulated kernel carries: one at a time, as each lab is a

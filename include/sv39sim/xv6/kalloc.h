@@ -2,9 +2,11 @@
 #define SV39SIM_KALLOC_H
 // xv6's physical page allocator (kernel/kalloc.c). The free list lives in simulated RAM,
 // as in xv6: each free page's first eight bytes hold the address of the next.
+#include <stdbool.h>
 #include <stdint.h>
 
 struct machine;
+struct kchain;
 
 struct kmem {
   uint64_t freelist; // pa of the head, 0 when empty
@@ -12,7 +14,22 @@ struct kmem {
   uint64_t failat;   // 0 off; n: the nth kalloc from now returns 0
   uint64_t nkalloc;  // kallocs so far that returned a page
   uint64_t nkfree;   // kfrees so far (kinit's included)
+  bool logging;      // kinit is done: every kalloc and kfree is an event of the log
+  uint64_t seq;      // the last event's number (the first is 1)
 };
+
+// One event of the allocation log: the seq-th kalloc or kfree since kinit, the page (0:
+// kalloc found no page), and the xv6 call chain that made it, ending in kalloc or kfree
+// (only that frame: a page taken or given back by hand).
+struct kmem_event {
+  uint64_t seq;
+  bool kfree;
+  uint64_t pa;
+  const struct kchain *chain;
+};
+
+// The seq of the kalloc that last handed out RAM page pa (0: none since kinit).
+uint64_t kmem_alloc_seq(const struct machine *m, uint64_t pa);
 
 // Free every page from PGROUNDUP(end) up to PHYSTOP, lowest first, so that the list's
 // head is the highest page. Leaves RAM and kmem exactly as kmem_freerange(end, PHYSTOP)

@@ -16,12 +16,14 @@ struct kchain {
   unsigned depth;             // frames pushed; above KCHAIN_MAX only counted
 };
 
-// The guard KFRAME declares: popping it pops the frame it pushed.
+// The guard KFRAME declares: popping it pops the frame it pushed. Only its cleanup uses
+// it (clang would call it unused).
 struct kframe {
   struct machine *m;
 };
 
-// Push name onto m's chain; returns the guard whose cleanup pops it.
+// Push name onto m's chain; returns the guard whose cleanup pops it. A NULL name pushes
+// nothing (and its guard pops nothing): a frame only some editions or paths have.
 struct kframe kchain_push(struct machine *m, const char *name);
 void kchain_pop(struct kframe *f);
 
@@ -32,7 +34,14 @@ char *kchain_format(const struct kchain *c, char *buf, size_t len);
 #define KFRAME_CAT(a, b) KFRAME_CAT2(a, b)
 // unused: clang warns of a variable read only by its cleanup.
 #define KFRAME(m, name)                                                                 \
-  struct kframe KFRAME_CAT(kframe_, __LINE__)                                           \
-      __attribute__((unused, cleanup(kchain_pop))) = kchain_push((m), (name))
+  struct kframe KFRAME_CAT(kframe_, __COUNTER__)                                        \
+      __attribute__((cleanup(kchain_pop), unused)) = kchain_push((m), (name))
+
+// A system call's entry, as every command that is one enters the kernel: usertrap >
+// syscall > sysname, popped at return.
+#define KSYSCALL(m, sysname)                                                            \
+  KFRAME(m, "usertrap");                                                                \
+  KFRAME(m, "syscall");                                                                 \
+  KFRAME(m, sysname)
 
 #endif

@@ -78,9 +78,9 @@ struct fault_stats {
 
 struct demand_page; // trap.h
 
-// Host memory is owned by ram, tlb and held; everything else is plain values. Code that
-// copies a whole machine over another (the fuzz targets' snapshot restore, in
-// tests/fuzz/fuzz_common.c) must keep the destination's host-owned fields.
+// Host memory is owned by ram, tlb, held and alloc_seq; everything else is plain values.
+// Code that copies a whole machine over another (the fuzz targets' snapshot restore, in
+// tests/fuzz/fuzz_common.c) must keep the destination's host-owned fields (and log hook).
 struct machine {
   struct config cfg;
   struct hw hw;          // RAM, the hart, the TLB
@@ -127,6 +127,24 @@ struct machine {
   // The page-fault handlers' counts of the process in each slot; they restart with its
   // tlb_per row.
   struct fault_stats fault_per[NPROC];
+  // The allocation log (kalloc.h): the hook that shows each event as it happens (NULL:
+  // nobody looks), and per RAM page the seq of the kalloc that last handed it out
+  // (kmem_alloc_seq). Reset zeroes alloc_seq and keeps the hook.
+  void (*log_fn)(void *ctx, const struct kmem_event *e);
+  void *log_ctx;
+  uint64_t *alloc_seq;
+  // The panic's call chain (m->chain when machine_panic ran), and for "remap" what the
+  // colliding PTE was: the table's root, the va and the PTE found there (collided false
+  // for other panics).
+  struct kchain panic_chain;
+  bool collided;
+  uint64_t collision_root, collision_va, collision_pte;
+  // Why the last system call (sbrk, fork, copyin, copyinstr) returned -1, for the reader;
+  // "" when it did not. The last kalloc that found no page: its event and chain.
+  char why[160];
+  uint64_t nomem_seq;
+  bool nomem_super;  // that allocation was superalloc's (no superpage left), not kalloc's
+  struct kchain nomem_chain;
 };
 
 // The default configuration: the default edition with its image symbols; every other
@@ -178,6 +196,13 @@ int machine_reset(struct machine *m);
 // simulator saw). Marks the machine halted and returns SIM_PANIC for the caller to pass up.
 int machine_panic(struct machine *m, const char *words, const char *detail_fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+// Set m->why (a system call is returning -1 for that reason).
+void machine_why(struct machine *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+// m->why as "out of memory: kalloc returned 0 at event N, in CHAIN", from the last kalloc
+// that found no page.
+void machine_why_nomem(struct machine *m);
 
 static inline uint64_t machine_phystop(const struct machine *m) {
   return m->hw.ram.base + m->hw.ram.size;
