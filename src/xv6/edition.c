@@ -122,6 +122,7 @@ const struct xv6_edition edition_fall2020 = {
     .vmprint = EDITION_VMPRINT_DOTS,
     .names = {"exec", "fork", "exit", "wait", "kill", "uvminit", NULL},
     .kpt_modes = 1u << KPT_GLOBAL | 1u << KPT_PER_PROCESS | 1u << KPT_PER_PROCESS_USER,
+    .satp_sfences = 1,
     .labs = 1u << LAB_LAZY | 1u << LAB_COW,
 };
 
@@ -173,6 +174,7 @@ const struct xv6_edition edition_fall2021 = {
     .kpt_modes = 1u << KPT_GLOBAL,
     .labs = 1u << LAB_PGTBL | 1u << LAB_COW,
     .pgtbl_pgaccess = true,
+    .satp_sfences = 1,
 };
 
 // 2022 and 2023: virtio's rings are kalloc'd, user segments keep their ELF permissions
@@ -190,6 +192,7 @@ const struct xv6_edition edition_fall2021 = {
     .names = {"exec", "fork", "exit", "wait", "kill", "uvmfirst", "kvmmake"},            \
     .kpt_modes = 1u << KPT_GLOBAL,                                                       \
     .labs = 1u << LAB_PGTBL | 1u << LAB_COW, .pgtbl_pgaccess = true,                     \
+    .satp_sfences = 2,                                                             \
   }
 const struct xv6_edition edition_fall2022 = FALL2022_LIKE(2022, 0x80021d80ULL);
 const struct xv6_edition edition_fall2023 = FALL2022_LIKE(2023, 0x80021dc0ULL);
@@ -209,6 +212,7 @@ const struct xv6_edition edition_fall2023 = FALL2022_LIKE(2023, 0x80021dc0ULL);
     "kvmmake"},                                                                          \
     .kpt_modes = 1u << KPT_GLOBAL,                                                       \
     .labs = 1u << LAB_PGTBL | 1u << LAB_COW, .pgtbl_superpages = true, .trap_lx = true,      \
+    .satp_sfences = 2,                                                             \
     .vmfault = y >= 2025,                                                                \
   }
 const struct xv6_edition edition_fall2024 =

@@ -99,6 +99,9 @@ int kvm_kvminit(struct machine *m) {
 
 void kvm_kvminithart(struct machine *m) {
   KFRAME(m, "kvminithart");
+  // 2022 on: one sfence before the write too, so that earlier page-table writes are done.
+  if (m->cfg.edition->satp_sfences > 1)
+    tlb_sfence(&m->hw, true, 0, true, 0);
   m->hw.hart.satp = MAKE_SATP(m->kernel_pagetable);
   tlb_sfence(&m->hw, true, 0, true, 0);
 }

@@ -13,9 +13,11 @@
 #include "sv39sim/xv6/vm.h"
 #include "sv39sim/sv39.h"
 
-// The trampoline's sfence.vma zero, zero (uservec on the way in, userret on the way out).
+// The trampoline's sfence.vma zero, zero around its satp write (uservec on the way in,
+// userret on the way out): one after it to 2021, one before and one after from 2022.
 static void trampoline_sfence(struct machine *m) {
-  tlb_sfence(&m->hw, true, 0, true, 0);
+  for (unsigned i = 0; i < m->cfg.edition->satp_sfences; i++)
+    tlb_sfence(&m->hw, true, 0, true, 0);
 }
 
 // Room for one more --demand record. Returns 0, or -1 when the host is out of memory.

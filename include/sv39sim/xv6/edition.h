@@ -86,6 +86,9 @@ struct xv6_edition {
   struct edition_names names;
   unsigned kpt_modes;      // the lab's kernel-table modes: bit (1 << enum kpt_mode)
   unsigned labs;           // the labs `lab` offers: bit (1 << enum xv6_lab)
+  // The sfence.vma zero, zero around each satp write of kvminithart and the trampoline's
+  // uservec and userret: 1 (after it, 2020-2021), or 2 (before and after it, 2022 on).
+  unsigned satp_sfences;
   bool trap_lx;            // usertrap prints scause, sepc and stval as 0x%lx (2024 on),
                            // not as %p's 0x and 16 digits
   bool vmfault;            // sys_sbrk has SBRK_LAZY (`sbrklazy`), usertrap and copyin /
