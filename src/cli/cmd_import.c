@@ -147,44 +147,25 @@ struct cmd_result cmd_import(struct cmd_call *c, int argc, char **argv) {
 
 // ---- compare ----
 
-// The memlayout region va lies in, in table t: for a user table the pages exec lays out
-// (text/data, the guard page, the stack above it, heap), else the kernel's. It stands in
-// for the views' region names (src/view), which it should call once they are shared.
+// The region va lies in, in table t, named as the views name it (src/view/region.c): the
+// leaf that maps va, or for a pointer the first leaf under it, counted in va order.
 static const char *region_of(const struct import_dump *t, bool user, uint64_t va,
-                             uint64_t etext, uint64_t phystop) {
-  if (va == TRAMPOLINE)
-    return "trampoline";
-  if (user && va == TRAPFRAME)
-    return "trapframe";
-  if (user) {
-    uint64_t guard = 0;
-    bool found = false;
-    for (size_t i = 0; i < t->nptes && !found; i++) {
-      const struct import_pte *e = &t->ptes[i];
-      if (PTE_LEAF(e->pte) && (e->pte & PTE_U) == 0 && e->va < TRAPFRAME) {
-        guard = e->va;
-        found = true;
-      }
-    }
-    if (!found || va < guard)
-      return "text/data";
-    if (va == guard)
-      return "guard page";
-    return va == guard + PGSIZE ? "stack" : "heap";
+                             uint64_t etext) {
+  struct render_regions rg;
+  render_regions_init(&rg, user, etext);
+  struct render_range r = {.va = va, .size = PGSIZE};
+  for (size_t k = 0; k < t->nptes; k++) {
+    const struct import_pte *e = &t->ptes[k];
+    if (!PTE_LEAF(e->pte))
+      continue;
+    r = (struct render_range){.va = e->va, .pa = PTE2PA(e->pte),
+                              .size = 1ULL << PXSHIFT(e->level),
+                              .attr = (unsigned)(e->pte & RENDER_ATTR_BITS)};
+    long i = render_regions_add(&rg, &r);
+    if (e->va + r.size > va)
+      return render_region_name(&rg, i, &r);
   }
-  if (va >= CLINT && va < CLINT + CLINT_SIZE)
-    return "CLINT";
-  if (va >= PLIC && va < UART0)
-    return "PLIC";
-  if (va == UART0)
-    return "UART0";
-  if (va == VIRTIO0)
-    return "VIRTIO0";
-  if (va >= KERNBASE && va < etext)
-    return "kernel text";
-  if (va >= etext && va < phystop)
-    return "kernel data";
-  return va < KERNBASE ? "device space" : "kernel stacks";
+  return render_region_name(&rg, rg.n, &r);
 }
 
 // Whether t is a user table: some leaf has U.
@@ -220,7 +201,7 @@ struct compare_result {
   char b_what[1100];           // what b is, in words
   bool b_user;
   const char *before;          // the function the first page of b's table comes from
-  uint64_t etext, phystop;
+  uint64_t etext;
   struct compare_report rep;
 };
 
@@ -229,7 +210,7 @@ struct compare_result {
 // One difference in the student's terms.
 static void show_diff(FILE *out, const struct compare_result *r, const struct compare_diff *d) {
   char fa[24], fb[24];
-  const char *region = region_of(r->b, r->b_user, d->va, r->etext, r->phystop);
+  const char *region = region_of(r->b, r->b_user, d->va, r->etext);
   fprintf(out, "  va 0x%016" PRIx64 ": ", d->va);
   switch (d->kind) {
   case COMPARE_ONLY_A:
@@ -317,7 +298,7 @@ static bool names_table(const char *s) {
 }
 
 struct cmd_result cmd_compare(struct cmd_call *c, int argc, char **argv) {
-  struct compare_result r = {.etext = c->m->cfg.etext, .phystop = machine_phystop(c->m),
+  struct compare_result r = {.etext = c->m->cfg.etext,
                              .a_name = "yours", .b_name = "xv6's", .b_who = "xv6"};
   struct named_dump a, b2;
   struct import_dump b;
