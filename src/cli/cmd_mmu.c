@@ -5,6 +5,7 @@
 
 #include "cmd_priv.h"
 #include "sv39sim/hw/tlb.h"
+#include "sv39sim/xv6/cow.h"
 #include "sv39sim/xv6/machine.h"
 #include "sv39sim/xv6/proc.h"
 #include "sv39sim/xv6/vm.h"
@@ -13,11 +14,14 @@ static const char *const access_words[] = {"load", "store", "fetch"};
 static const char *const access_letters[] = {"r", "w", "x"};
 const char *const cmd_size_names[3] = {"4K", "2M", "1G"};
 
-void cmd_flag_letters(uint64_t pte, char out[9]) {
+void cmd_flag_letters(uint64_t pte, char out[CMD_FLAGS_LEN]) {
   static const char letters[] = "DAGUXWRV";
+  int n = 0;
+  if (pte & PTE_COW)
+    out[n++] = 'C'; // the cow lab's RSW bit, only where it is set
   for (int i = 0; i < 8; i++)
-    out[i] = (pte >> (7 - i)) & 1 ? letters[i] : '-';
-  out[8] = '\0';
+    out[n++] = (pte >> (7 - i)) & 1 ? letters[i] : '-';
+  out[n] = '\0';
 }
 
 uint64_t cmd_pte_page(uint64_t pte) {
@@ -54,7 +58,7 @@ static void text_fault(FILE *out, const struct fault *f) {
 
 // One level of a walk as the step display prints it: vpn, the PTE and where it leads.
 static void text_step(FILE *out, const struct walk_steps *s, const struct walk_step *st) {
-  char flags[9];
+  char flags[CMD_FLAGS_LEN];
   cmd_flag_letters(st->pte, flags);
   fprintf(out, "  level %d: vpn[%d] %3u, pte at 0x%016" PRIx64, st->level, st->level, st->vpn,
           st->pte_pa);
@@ -82,7 +86,7 @@ static void text_step(FILE *out, const struct walk_steps *s, const struct walk_s
 // The walk as the array "steps" of o; a TLB hit first, as its own step.
 static void json_steps(cJSON *o, const struct walk_steps *s) {
   cJSON *arr = cJSON_AddArrayToObject(o, "steps");
-  char flags[9];
+  char flags[CMD_FLAGS_LEN];
   if (s->tlb_hit) {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "tlb", "hit");
@@ -198,7 +202,7 @@ static void show_translation_text(FILE *out, const struct translation *t) {
   else
     fprintf(out, "tlb %s\n", t->steps.tlb_hit ? "hit" : "miss");
   if (t->steps.tlb_hit) {
-    char flags[9];
+    char flags[CMD_FLAGS_LEN];
     cmd_flag_letters(t->steps.tlb_pte, flags);
     fprintf(out, "  tlb entry: %s page 0x%016" PRIx64 ", pte 0x%016" PRIx64 " %s\n",
             cmd_size_names[t->steps.leaf_level], cmd_pte_page(t->steps.tlb_pte),

@@ -9,7 +9,7 @@
 // The page's kind and words; a table page's level and va range; every leaf that maps it;
 // the allocating event.
 static void show_owner(const struct cmd_view *v, const struct owner_report *r) {
-  char flags[9];
+  char flags[CMD_FLAGS_LEN];
   if (v->json) {
     render_json_hex(v->json, "pa", r->pa);
     cJSON_AddStringToObject(v->json, "kind", owner_kind_name(r));

@@ -87,8 +87,10 @@ int arg_read_file(struct cmd_call *c, const char *name, uint8_t **data, uint64_t
 // ---- what the MMU's displays share (cmd_mmu.c) ----
 
 extern const char *const cmd_size_names[3]; // "4K", "2M", "1G" by leaf level
-// The PTE's low eight bits as letters, D A G U X W R V from bit 7 down; '-' when clear.
-void cmd_flag_letters(uint64_t pte, char out[9]);
+// The PTE's low eight bits as letters, D A G U X W R V from bit 7 down, '-' when clear;
+// a C before them when the cow lab's PTE_COW (bit 8) is set.
+#define CMD_FLAGS_LEN 10
+void cmd_flag_letters(uint64_t pte, char out[CMD_FLAGS_LEN]);
 // The physical page a PTE names (hardware's view: reserved bits dropped).
 uint64_t cmd_pte_page(uint64_t pte);
 // A fault as the JSON object {cause, name, rule, reason, tval, level} at key of o.

@@ -103,7 +103,7 @@ struct entries_view {
 // One valid entry of `tlb show`: an object of the array, or a line.
 static void show_tlb_entry(const struct tlb_view *e, void *ctx) {
   const struct entries_view *ev = ctx;
-  char flags[9];
+  char flags[CMD_FLAGS_LEN];
   uint64_t page = cmd_pte_page(e->pte);
   cmd_flag_letters(e->pte, flags);
   if (ev->arr != NULL) {
