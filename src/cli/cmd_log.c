@@ -18,9 +18,13 @@ void cmd_log_text(FILE *f, const struct kmem_event *e) {
   const char *op = e->kfree ? "kfree" : "kalloc";
   fprintf(f, "%" PRIu64 " %s 0x%016" PRIx64 " ", e->seq, op, e->pa);
   if (by_hand(e))
-    fprintf(f, "(by hand: the %s command)\n", op);
+    fprintf(f, "(by hand: the %s command)", op);
   else
-    fprintf(f, "%s\n", kchain_format(e->chain, chain, sizeof(chain)));
+    fprintf(f, "%s", kchain_format(e->chain, chain, sizeof(chain)));
+  if (e->refs_left > 0)
+    fprintf(f, " (the page stays: %u reference%s left)", e->refs_left,
+            e->refs_left == 1 ? "" : "s");
+  fputc('\n', f);
 }
 
 cJSON *cmd_log_json(const struct kmem_event *e) {
@@ -34,6 +38,8 @@ cJSON *cmd_log_json(const struct kmem_event *e) {
     cJSON_AddItemToArray(chain, cJSON_CreateString(e->chain->fn[i]));
   if (by_hand(e))
     cJSON_AddBoolToObject(o, "by_hand", true);
+  if (e->refs_left > 0)
+    cJSON_AddNumberToObject(o, "refs_left", e->refs_left);
   return o;
 }
 

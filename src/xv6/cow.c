@@ -29,13 +29,13 @@ void cow_kalloc_hook(struct machine *m, uint64_t pa) {
     *c = 1;
 }
 
-bool cow_kfree_keep(struct machine *m, uint64_t pa) {
+bool cow_kfree_keep(struct machine *m, uint64_t pa, unsigned *left) {
   uint32_t *c = ref_of(m, pa);
   if (c == NULL)
     return false;
   // kinit's pages were never counted: 0 frees as 1 does.
   if (*c > 1) {
-    (*c)--;
+    *left = --(*c);
     return true;
   }
   *c = 0;

@@ -19,10 +19,10 @@ void kmem_freerange(struct machine *m, uint64_t pa_start, uint64_t pa_end) {
 
 // The event of the log: numbered, remembered as the page's allocation, and shown by the
 // machine's hook (the session's log) when it has one.
-static void log_event(struct machine *m, bool kfree, uint64_t pa) {
+static void log_event_kept(struct machine *m, bool kfree, uint64_t pa, unsigned refs_left) {
   if (!m->kmem.logging)
     return;
-  struct kmem_event e = {++m->kmem.seq, kfree, pa, &m->chain};
+  struct kmem_event e = {++m->kmem.seq, kfree, pa, &m->chain, refs_left};
   if (!kfree && pa != 0 && m->alloc_seq != NULL)
     m->alloc_seq[(pa - m->hw.ram.base) / PGSIZE] = e.seq;
   if (!kfree && pa == 0) { // for the reason of the -1 that follows
@@ -32,6 +32,10 @@ static void log_event(struct machine *m, bool kfree, uint64_t pa) {
   }
   if (m->log_fn != NULL)
     m->log_fn(m->log_ctx, &e);
+}
+
+static void log_event(struct machine *m, bool kfree, uint64_t pa) {
+  log_event_kept(m, kfree, pa, 0);
 }
 
 uint64_t kmem_alloc_seq(const struct machine *m, uint64_t pa) {
@@ -75,8 +79,11 @@ int kmem_kfree(struct machine *m, uint64_t pa) {
                          pa % PGSIZE ? "not page-aligned"
                                      : pa < m->cfg.end ? "below the kernel's end"
                                                        : "at or above PHYSTOP");
-  if (cow_kfree_keep(m, pa))
-    return SIM_OK; // the cow lab: other PTEs still map it
+  unsigned left;
+  if (cow_kfree_keep(m, pa, &left)) {
+    log_event_kept(m, true, pa, left); // the cow lab: a kfree call, other PTEs still map it
+    return SIM_OK;
+  }
   ram_fill_page(&m->hw.ram, pa, 0x01);
   ram_store(&m->hw.ram, pa, 8, m->kmem.freelist);
   m->kmem.freelist = pa;

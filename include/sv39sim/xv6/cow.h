@@ -20,9 +20,9 @@ uint32_t cow_refcount(const struct machine *m, uint64_t pa);
 // kalloc's hook: the page it returns has one reference.
 void cow_kalloc_hook(struct machine *m, uint64_t pa);
 
-// kfree's hook: drop one reference. Returns true when others remain, so kfree must not
-// put the page on the list.
-bool cow_kfree_keep(struct machine *m, uint64_t pa);
+// kfree's hook: drop one reference. Returns true when others remain (*left of them), so
+// kfree must not put the page on the list.
+bool cow_kfree_keep(struct machine *m, uint64_t pa, unsigned *left);
 
 // The lab's uvmcopy: map every parent page below sz into new, its W traded for PTE_COW
 // in both tables, one more reference each. SIM_FAIL when out of memory (the child's

@@ -26,6 +26,8 @@ struct kmem_event {
   bool kfree;
   uint64_t pa;
   const struct kchain *chain;
+  unsigned refs_left; // a kfree of the cow lab's that only dropped a reference: how many
+                      // PTEs still map the page (0: the page went on the free list)
 };
 
 // The seq of the kalloc that last handed out RAM page pa (0: none since kinit).
