@@ -164,5 +164,13 @@ if command -v dot >/dev/null; then
   dot -Tsvg g.dot >g.svg 2>err && grep -q '</svg>' g.svg || fail "dot 1 > g.dot: $(<err)"
 fi
 
+# usertrap kills init (a store far above sz): exit(-1) is called from usertrap itself, so
+# the panic's chain is usertrap > exit, with no system call in it.
+check init-killed 3 "$sim" -q -e 'boot; userinit; touch 1 0x4000000000 w'
+same init-killed out "usertrap(): unexpected scause 0x000000000000000f pid=1
+            sepc=0x0000000000000000 stval=0x0000004000000000
+panic: init exiting
+  in usertrap > exit"
+
 echo "$ran checks, $failed failed"
 ((failed == 0))

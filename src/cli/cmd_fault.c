@@ -140,6 +140,13 @@ struct cmd_result cmd_touch(struct cmd_call *c, int argc, char **argv) {
   }
   struct touch_result shown = {.pid = c->m->proc[slot].pid};
   int r = trap_touch(c->m, slot, va, acc, demand, &shown.t);
+  if (r == SIM_PANIC && c->view.json == NULL) {
+    // What usertrap printed before the exit that panicked (init killed) is on the console.
+    for (int i = 0; i < 2; i++) {
+      if (shown.t.trap.msg[i][0] != '\0')
+        fprintf(c->view.out, "%s\n", shown.t.trap.msg[i]);
+    }
+  }
   if (r != SIM_OK)
     return cmd_sim(r);
   shown.counts = c->m->fault_per[slot];

@@ -430,6 +430,10 @@ int proc_exit(struct machine *m, int slot, int status) {
   return exit_proc(m, slot, status);
 }
 
+int proc_exit_trap(struct machine *m, int slot, int status) {
+  return exit_proc(m, slot, status);
+}
+
 // Why allocproc failed: no UNUSED slot, or (else) a kalloc found no page.
 static void allocproc_why(struct machine *m) {
   for (int i = 0; i < NPROC; i++) {

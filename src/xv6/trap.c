@@ -110,7 +110,7 @@ static int usertrap(struct machine *m, int slot, enum access acc, const struct f
   if (o->action == TRAP_KILLED) {
     // if(killed(p)) exit(-1): never returns to user space.
     m->proc[slot].killed = 1;
-    return proc_exit(m, slot, -1);
+    return proc_exit_trap(m, slot, -1);
   }
   return SIM_OK;
 }

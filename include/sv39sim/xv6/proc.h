@@ -74,6 +74,10 @@ int proc_sbrk(struct machine *m, int slot, int32_t n, int64_t *ret);
 // "init exiting" for init. Frees nothing: wait does.
 int proc_exit(struct machine *m, int slot, int status);
 
+// usertrap's exit(-1) of a process it killed: exit as above, called from usertrap (whose
+// frame the caller holds), not through sys_exit.
+int proc_exit_trap(struct machine *m, int slot, int status);
+
 // wait(0) by the process in slot: reaps its first ZOMBIE child in slot order (freeproc)
 // and sets *pid to that child's pid; *pid is -1 when it has no children. When it has
 // children but none has exited, xv6 would sleep: *blocked is set and nothing changes.
