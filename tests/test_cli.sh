@@ -172,5 +172,10 @@ same init-killed out "usertrap(): unexpected scause 0x000000000000000f pid=1
 panic: init exiting
   in usertrap > exit"
 
+check init-killed-json 3 "$sim" -q --json -e 'boot; userinit; touch 1 0x4000000000 w'
+ran=$((ran + 1))
+[[ $(tail -1 out | jq -c '[.panic, .chain, .console[0]]') == '["init exiting",["usertrap","exit"],"usertrap(): unexpected scause 0x000000000000000f pid=1"]' ]] ||
+  fail "init-killed-json: $(<out)"
+
 echo "$ran checks, $failed failed"
 ((failed == 0))

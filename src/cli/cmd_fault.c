@@ -140,10 +140,15 @@ struct cmd_result cmd_touch(struct cmd_call *c, int argc, char **argv) {
   }
   struct touch_result shown = {.pid = c->m->proc[slot].pid};
   int r = trap_touch(c->m, slot, va, acc, demand, &shown.t);
-  if (r == SIM_PANIC && c->view.json == NULL) {
+  if (r == SIM_PANIC) {
     // What usertrap printed before the exit that panicked (init killed) is on the console.
+    cJSON *console = c->view.json ? cJSON_AddArrayToObject(c->view.json, "console") : NULL;
     for (int i = 0; i < 2; i++) {
-      if (shown.t.trap.msg[i][0] != '\0')
+      if (shown.t.trap.msg[i][0] == '\0')
+        continue;
+      if (console != NULL)
+        cJSON_AddItemToArray(console, cJSON_CreateString(shown.t.trap.msg[i]));
+      else
         fprintf(c->view.out, "%s\n", shown.t.trap.msg[i]);
     }
   }
