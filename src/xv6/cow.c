@@ -2,7 +2,6 @@
 
 #include "sv39sim/xv6/kalloc.h"
 #include "sv39sim/xv6/machine.h"
-#include "sv39sim/xv6/lazy.h"
 #include "sv39sim/xv6/trap.h"
 #include "sv39sim/xv6/vm.h"
 #include "sv39sim/sv39.h"
@@ -50,24 +49,14 @@ static int uvmcopy_undo(struct machine *m, uint64_t new, uint64_t i) {
 
 int cow_uvmcopy(struct machine *m, uint64_t old, uint64_t new, uint64_t sz) {
   KFRAME(m, "uvmcopy");
-  bool skip = lazy_skips_unmapped(m);
   uint64_t i;
   for (i = 0; i < sz; i += PGSIZE) {
-    uint64_t pte_pa;
-    int r = vm_walk(m, old, i, 0, &pte_pa);
-    if (r == SIM_FAIL && skip)
-      continue;
+    uint64_t pte_pa, pte;
+    int r = vm_uvmcopy_pte(m, old, i, &pte_pa, &pte);
     if (r == SIM_FAIL)
-      return machine_panic(m, "uvmcopy: pte should exist", "va 0x%016llx",
-                           (unsigned long long)i);
+      continue; // a page never made (2025's sbrklazy)
     if (r != SIM_OK)
       return r;
-    uint64_t pte = vm_pte_read(m, pte_pa);
-    if ((pte & PTE_V) == 0 && skip)
-      continue;
-    if ((pte & PTE_V) == 0)
-      return machine_panic(m, "uvmcopy: page not present", "va 0x%016llx",
-                           (unsigned long long)i);
     uint64_t pa = PTE2PA(pte);
     uint64_t flags = PTE_FLAGS(pte);
     if (flags & PTE_W) {

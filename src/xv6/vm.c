@@ -308,6 +308,25 @@ int vm_uvmfree(struct machine *m, uint64_t pagetable, uint64_t sz) {
   return vm_freewalk(m, pagetable);
 }
 
+int vm_uvmcopy_pte(struct machine *m, uint64_t old, uint64_t va, uint64_t *pte_pa,
+                   uint64_t *pte) {
+  int r = vm_walk(m, old, va, 0, pte_pa);
+  if (r == SIM_FAIL && lazy_skips_unmapped(m))
+    return SIM_FAIL;
+  if (r == SIM_FAIL)
+    return machine_panic(m, "uvmcopy: pte should exist", "va 0x%016llx",
+                         (unsigned long long)va);
+  if (r != SIM_OK)
+    return r;
+  *pte = vm_pte_read(m, *pte_pa);
+  if ((*pte & PTE_V) == 0 && lazy_skips_unmapped(m))
+    return SIM_FAIL;
+  if ((*pte & PTE_V) == 0)
+    return machine_panic(m, "uvmcopy: page not present", "va 0x%016llx",
+                         (unsigned long long)va);
+  return SIM_OK;
+}
+
 int vm_uvmcopy(struct machine *m, uint64_t old, uint64_t new, uint64_t sz) {
   if (cow_on(m))
     return cow_uvmcopy(m, old, new, sz); // the cow lab's uvmcopy, its own frame
@@ -324,21 +343,12 @@ int vm_uvmcopy(struct machine *m, uint64_t old, uint64_t new, uint64_t sz) {
       i += SUPERPGSIZE - PGSIZE;
       continue;
     }
-    uint64_t pte_pa;
-    r = vm_walk(m, old, i, 0, &pte_pa);
-    if (r == SIM_FAIL && lazy_skips_unmapped(m))
-      continue;
+    uint64_t pte_pa, pte;
+    r = vm_uvmcopy_pte(m, old, i, &pte_pa, &pte);
     if (r == SIM_FAIL)
-      return machine_panic(m, "uvmcopy: pte should exist", "va 0x%016llx",
-                           (unsigned long long)i);
+      continue; // a lazy page never made
     if (r != SIM_OK)
       return r;
-    uint64_t pte = vm_pte_read(m, pte_pa);
-    if ((pte & PTE_V) == 0 && lazy_skips_unmapped(m))
-      continue;
-    if ((pte & PTE_V) == 0)
-      return machine_panic(m, "uvmcopy: page not present", "va 0x%016llx",
-                           (unsigned long long)i);
     uint64_t pa = PTE2PA(pte);
     uint64_t flags = PTE_FLAGS(pte);
     uint64_t mem = kmem_kalloc(m);

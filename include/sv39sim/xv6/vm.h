@@ -54,6 +54,12 @@ int vm_uvmfree(struct machine *m, uint64_t pagetable, uint64_t sz);
 // memory, with every page copied so far unmapped and freed.
 int vm_uvmcopy(struct machine *m, uint64_t old, uint64_t new, uint64_t sz);
 
+// uvmcopy's look at the parent's PTE for va (either lab's uvmcopy): SIM_OK with its
+// address and value; SIM_FAIL for a page never made, which a lazy kernel skips; otherwise
+// xv6's panics ("uvmcopy: pte should exist", "uvmcopy: page not present").
+int vm_uvmcopy_pte(struct machine *m, uint64_t old, uint64_t va, uint64_t *pte_pa,
+                   uint64_t *pte);
+
 // Clear PTE_U of the page at va (exec's stack guard). Panics "uvmclear".
 int vm_uvmclear(struct machine *m, uint64_t pagetable, uint64_t va);
 
