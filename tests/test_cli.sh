@@ -177,5 +177,10 @@ ran=$((ran + 1))
 [[ $(tail -1 out | jq -c '[.panic, .chain, .console[0]]') == '["init exiting",["usertrap","exit"],"usertrap(): unexpected scause 0x000000000000000f pid=1"]' ]] ||
   fail "init-killed-json: $(<out)"
 
+# mappages' panic is "remap" in 2020 and "mappages: remap" from 2021 (xv6-labs-2021 vm.c).
+check remap-2021 3 "$sim" -q -e 'edition 2021; boot; userinit; mappages 1 user 0 4096 0x80000000 rw'
+ran=$((ran + 1))
+[[ $(head -1 out) == "panic: mappages: remap" ]] || fail "remap-2021: $(<out)"
+
 echo "$ran checks, $failed failed"
 ((failed == 0))

@@ -120,7 +120,7 @@ const struct xv6_edition edition_fall2020 = {
     .first_proc = EDITION_FIRST_INITCODE,
     .growproc_bits = 32,
     .vmprint = EDITION_VMPRINT_DOTS,
-    .names = {"exec", "fork", "exit", "wait", "kill", "uvminit", NULL},
+    .names = {"exec", "fork", "exit", "wait", "kill", "uvminit", NULL, "remap"},
     .kpt_modes = 1u << KPT_GLOBAL | 1u << KPT_PER_PROCESS | 1u << KPT_PER_PROCESS_USER,
     .satp_sfences = 1,
     .labs = 1u << LAB_LAZY | 1u << LAB_COW,
@@ -170,7 +170,8 @@ const struct xv6_edition edition_fall2021 = {
     .first_proc = EDITION_FIRST_INITCODE,
     .growproc_bits = 32,
     .vmprint = EDITION_VMPRINT_DOTS_SPACED,
-    .names = {"exec", "fork", "exit", "wait", "kill", "uvminit", "kvmmake"},
+    .names = {"exec", "fork", "exit", "wait", "kill", "uvminit", "kvmmake",
+              "mappages: remap"},
     .kpt_modes = 1u << KPT_GLOBAL,
     .labs = 1u << LAB_PGTBL | 1u << LAB_COW,
     .pgtbl_pgaccess = true,
@@ -189,7 +190,8 @@ const struct xv6_edition edition_fall2021 = {
     .vaddr_check_first = true,                                                           \
     .ustack_pages = 1, .first_proc = EDITION_FIRST_INITCODE, .growproc_bits = 64,        \
     .vmprint = EDITION_VMPRINT_DOTS_SPACED,                                              \
-    .names = {"exec", "fork", "exit", "wait", "kill", "uvmfirst", "kvmmake"},            \
+    .names = {"exec", "fork", "exit", "wait", "kill", "uvmfirst", "kvmmake",              \
+              "mappages: remap"},                                                        \
     .kpt_modes = 1u << KPT_GLOBAL,                                                       \
     .labs = 1u << LAB_PGTBL | 1u << LAB_COW, .pgtbl_pgaccess = true,                     \
     .satp_sfences = 2,                                                             \
@@ -209,7 +211,7 @@ const struct xv6_edition edition_fall2023 = FALL2022_LIKE(2023, 0x80021dc0ULL);
     .segment_perm = segment_perm_flags2perm, .uvm_perm = PTE_R | PTE_W | PTE_U,          \
     .vaddr_check_first = true, .ustack_pages = 1, .first_proc = first,                   \
     .growproc_bits = 64, .vmprint = vmprint_, .names = {__VA_ARGS__, "uvmfirst",         \
-    "kvmmake"},                                                                          \
+    "kvmmake", "mappages: remap"},                                                       \
     .kpt_modes = 1u << KPT_GLOBAL,                                                       \
     .labs = 1u << LAB_PGTBL | 1u << LAB_COW, .pgtbl_superpages = true, .trap_lx = true,      \
     .satp_sfences = 2,                                                             \

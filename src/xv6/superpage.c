@@ -176,7 +176,7 @@ static int map_superpage(struct machine *m, uint64_t pagetable, uint64_t va, uin
     return r;
   uint64_t old = vm_pte_read(m, slot);
   if (old & PTE_V)
-    return machine_panic(m, "remap", "va 0x%016llx is already mapped (pte 0x%016llx)",
+    return machine_panic(m, m->cfg.edition->names.remap, "va 0x%016llx is already mapped (pte 0x%016llx)",
                          (unsigned long long)va, (unsigned long long)old);
   vm_pte_write(m, slot, PA2PTE(pa) | perm | PTE_V);
   return SIM_OK;

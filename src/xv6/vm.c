@@ -97,7 +97,7 @@ static int map_run(struct machine *m, uint64_t root, uint64_t pte_pa, uint64_t v
     m->collision_pte = old;
   }
   if (k < n)
-    return machine_panic(m, "remap", "va 0x%016llx is already mapped (pte 0x%016llx)",
+    return machine_panic(m, m->cfg.edition->names.remap, "va 0x%016llx is already mapped (pte 0x%016llx)",
                          (unsigned long long)(va + k * PGSIZE), (unsigned long long)old);
   return SIM_OK;
 }

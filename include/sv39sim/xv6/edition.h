@@ -53,6 +53,7 @@ enum edition_vmprint {
 // itself (2020).
 struct edition_names {
   const char *exec, *fork, *exit, *wait, *kill, *uvminit, *kvmmake;
+  const char *remap; // mappages' panic: "remap" (2020), "mappages: remap" (2021 on)
 };
 
 // The lab whose solution the simulated kernel carries: one at a time, as each lab is a
