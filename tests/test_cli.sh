@@ -182,5 +182,14 @@ check remap-2021 3 "$sim" -q -e 'edition 2021; boot; userinit; mappages 1 user 0
 ran=$((ran + 1))
 [[ $(head -1 out) == "panic: mappages: remap" ]] || fail "remap-2021: $(<out)"
 
+# A COW PTE poked to a device page or above PHYSTOP: the copy panics as the kernel would
+# (kfree's check, or a kernel fault), never a crash of sv39sim.
+for pa in 0x4000113:kfree 0x24000113:kerneltrap; do
+  check "cow-poke-${pa#*:}" 3 "$sim" -q -e 'lab cow; boot; userinit; exec 1 -s 8192; fork 1' \
+    -e "poke 0x87f72008 ${pa%:*} 8; touch 2 0x1000 w"
+  ran=$((ran + 1))
+  grep -qx "panic: ${pa#*:}" out || fail "cow-poke-${pa#*:}: $(<out)"
+done
+
 echo "$ran checks, $failed failed"
 ((failed == 0))

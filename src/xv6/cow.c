@@ -84,7 +84,13 @@ static int copy_page(struct machine *m, uint64_t pte_pa, uint64_t *newpa) {
   uint64_t mem = kmem_kalloc(m);
   if (mem == 0)
     return m->halted ? SIM_PANIC : SIM_FAIL;
-  ram_copy_page(&m->hw.ram, mem, old);
+  // A COW PTE poked to a page that is not RAM: the kernel's memmove reads a device's page
+  // through the direct map (and kfree panics below); above PHYSTOP nothing maps it.
+  if (ram_contains(&m->hw.ram, old, PGSIZE))
+    ram_copy_page(&m->hw.ram, mem, old);
+  else if (old >= KERNBASE)
+    return machine_panic(m, "kerneltrap", "cow copy: pa 0x%016llx is above PHYSTOP",
+                         (unsigned long long)old);
   vm_pte_write(m, pte_pa, PA2PTE(mem) | ((PTE_FLAGS(pte) | PTE_W) & ~PTE_COW));
   if (kmem_kfree(m, old) != SIM_OK)
     return SIM_PANIC;
