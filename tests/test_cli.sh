@@ -191,5 +191,20 @@ for pa in 0x4000113:kfree 0x24000113:kerneltrap; do
   grep -qx "panic: ${pa#*:}" out || fail "cow-poke-${pa#*:}: $(<out)"
 done
 
+# 2025's growproc refuses sz + n above TRAPFRAME (kernel/proc.c) before uvmalloc, where
+# older editions would map over the trapframe; 128 lazy sbrks bring sz up to it.
+{
+  echo 'edition 2025'; echo boot; echo userinit
+  for _ in $(seq 128); do echo 'sbrklazy 1 0x7ffff000'; done
+  echo 'sbrklazy 1 0x7c000'; echo 'sbrk 1 0x3000'
+} >grow.trace
+check growproc-trapframe 0 "$sim" -q grow.trace
+ran=$((ran + 1))
+[[ -z $(<out) ]] || fail "growproc-trapframe: $(<out)"
+check growproc-trapframe-why 0 "$sim" grow.trace
+ran=$((ran + 1))
+[[ $(tail -1 out) == "sbrk: pid 1: sbrk returns -1 (growproc: sz 0x3fffffc000 + 12288 would pass TRAPFRAME (0x3fffffe000)), sz stays 0x3fffffc000" ]] ||
+  fail "growproc-trapframe-why: $(tail -1 out)"
+
 echo "$ran checks, $failed failed"
 ((failed == 0))

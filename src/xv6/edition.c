@@ -190,11 +190,11 @@ const struct xv6_edition edition_fall2021 = {
     .vaddr_check_first = true,                                                           \
     .ustack_pages = 1, .first_proc = EDITION_FIRST_INITCODE, .growproc_bits = 64,        \
     .vmprint = EDITION_VMPRINT_DOTS_SPACED,                                              \
-    .names = {"exec", "fork", "exit", "wait", "kill", "uvmfirst", "kvmmake",              \
+    .names = {"exec", "fork", "exit", "wait", "kill", "uvmfirst", "kvmmake",             \
               "mappages: remap"},                                                        \
     .kpt_modes = 1u << KPT_GLOBAL,                                                       \
     .labs = 1u << LAB_PGTBL | 1u << LAB_COW, .pgtbl_pgaccess = true,                     \
-    .satp_sfences = 2,                                                             \
+    .satp_sfences = 2,                                                                   \
   }
 const struct xv6_edition edition_fall2022 = FALL2022_LIKE(2022, 0x80021d80ULL);
 const struct xv6_edition edition_fall2023 = FALL2022_LIKE(2023, 0x80021dc0ULL);
@@ -213,9 +213,9 @@ const struct xv6_edition edition_fall2023 = FALL2022_LIKE(2023, 0x80021dc0ULL);
     .growproc_bits = 64, .vmprint = vmprint_, .names = {__VA_ARGS__, "uvmfirst",         \
     "kvmmake", "mappages: remap"},                                                       \
     .kpt_modes = 1u << KPT_GLOBAL,                                                       \
-    .labs = 1u << LAB_PGTBL | 1u << LAB_COW, .pgtbl_superpages = true, .trap_lx = true,      \
-    .satp_sfences = 2,                                                             \
-    .vmfault = y >= 2025,                                                                \
+    .labs = 1u << LAB_PGTBL | 1u << LAB_COW, .pgtbl_superpages = true,                   \
+    .trap_lx = true, .satp_sfences = 2, .vmfault = y >= 2025,                            \
+    .growproc_below_trapframe = y >= 2025,                                               \
   }
 const struct xv6_edition edition_fall2024 =
     FALL2024_LIKE(2024, 0x80020cb0ULL, EDITION_FIRST_INITCODE, EDITION_VMPRINT_VA_INT,

@@ -310,6 +310,11 @@ static int grow(struct machine *m, struct proc *p, int32_t n, uint64_t *sz) {
                 "maps", (unsigned long long)want, (unsigned long long)PLIC);
     return SIM_FAIL;
   }
+  if (m->cfg.edition->growproc_below_trapframe && *sz + (uint64_t)(int64_t)n > TRAPFRAME) {
+    machine_why(m, "growproc: sz 0x%llx + %d would pass TRAPFRAME (0x%llx)",
+                (unsigned long long)*sz, (int)n, (unsigned long long)TRAPFRAME);
+    return SIM_FAIL;
+  }
   uint64_t newsz;
   int r = vm_uvmalloc(m, p->pagetable, *sz, want, m->cfg.edition->uvm_perm, &newsz);
   if (r == SIM_FAIL)

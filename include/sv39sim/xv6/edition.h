@@ -83,6 +83,7 @@ struct xv6_edition {
   unsigned ustack_pages;   // exec's user stack pages above the guard page
   enum edition_first_proc first_proc;
   unsigned growproc_bits;  // width of sys_sbrk's addr and growproc's sz: 32 or 64
+  bool growproc_below_trapframe; // growproc refuses sz + n above TRAPFRAME (2025)
   enum edition_vmprint vmprint;
   struct edition_names names;
   unsigned kpt_modes;      // the lab's kernel-table modes: bit (1 << enum kpt_mode)
