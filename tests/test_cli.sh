@@ -206,5 +206,14 @@ ran=$((ran + 1))
 [[ $(tail -1 out) == "sbrk: pid 1: sbrk returns -1 (growproc: sz 0x3fffffc000 + 12288 would pass TRAPFRAME (0x3fffffe000)), sz stays 0x3fffffc000" ]] ||
   fail "growproc-trapframe-why: $(tail -1 out)"
 
+# 2025's pid 1 reaches user space only after forkret's kexec: touch refuses it before.
+check touch-before-kexec 1 "$sim" -e 'edition 2025; boot; userinit; touch 1 0 r'
+same touch-before-kexec err "sv39sim: -e:4: touch: pid 1 has not reached user space: forkret's kexec of /init (its first exec) comes first"
+# A shrink that must demote a superpage and finds no page says so.
+check shrink-demote-why 0 "$sim" -e 'edition 2024; lab pgtbl; boot; userinit; sbrk 1 0x400000; failat 1; sbrk 1 -0x100000'
+ran=$((ran + 1))
+[[ $(tail -1 out) == *"sbrk returns -1 (out of memory: kalloc returned 0 at event "* ]] ||
+  fail "shrink-demote-why: $(tail -1 out)"
+
 echo "$ran checks, $failed failed"
 ((failed == 0))

@@ -317,7 +317,8 @@ Test(render, dot_walk_highlights_one_translation_path) {
 }
 
 // The one namer of regions (region.c): the pages proc_pagetable and the lab map at the top
-// of a user table, and a kernel table's stacks from KSTACK(NPROC - 1) up.
+// of a user table, and a kernel table's stacks from KSTACK(NPROC - 1) up (the pgtbl lab's
+// KSTACK(NPROC - 1), one page lower than the stock kernel's, included).
 Test(render, regions_name_usyscall_and_each_kernel_stack) {
   struct render_regions rg;
   render_regions_init(&rg, true, DEFAULT_ETEXT);
@@ -329,8 +330,8 @@ Test(render, regions_name_usyscall_and_each_kernel_stack) {
   cr_assert_str_eq(render_region_name(&rg, j, &usys), "usyscall");
   cr_assert_eq(rg.guard, -1, "usyscall has U: no guard page");
   render_regions_init(&rg, false, DEFAULT_ETEXT);
-  struct render_range low = {.va = TRAMPOLINE - 2 * NPROC * PGSIZE, .size = PGSIZE,
-                             .attr = PTE_V | PTE_R | PTE_W};
+  struct render_range low = {.va = TRAMPOLINE - (2 * NPROC - 1) * PGSIZE - 2 * PGSIZE,
+                             .size = PGSIZE, .attr = PTE_V | PTE_R | PTE_W};
   struct render_range below = low;
   below.va -= PGSIZE;
   cr_assert_str_eq(render_region_name(&rg, render_regions_add(&rg, &below), &below),

@@ -101,7 +101,7 @@ static void show_progress(void *ctx, uint64_t records) {
 
 struct cmd_result cmd_access(struct cmd_call *c, int argc, char **argv) {
   int slot;
-  if (arg_booted(c) || arg_proc(c, argv[1], &slot))
+  if (arg_booted(c) || arg_proc(c, argv[1], &slot) || arg_user_mode(c, slot))
     return cmd_error(c);
   if (argc == 4 && strcmp(argv[3], "--demand") != 0)
     return cmd_fail(c, "'%s': the only option is --demand", argv[3]);

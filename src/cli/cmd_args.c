@@ -90,6 +90,14 @@ int arg_live(struct cmd_call *c, const char *s, int *slot) {
   return 0;
 }
 
+int arg_user_mode(struct cmd_call *c, int slot) {
+  if (c->m->first_kexec && slot == c->m->initproc)
+    return arg_fail(c, "pid %d has not reached user space: forkret's %s of /init (its "
+                    "first exec) comes first", c->m->proc[slot].pid,
+                    c->m->cfg.edition->names.exec);
+  return 0;
+}
+
 int arg_proc_table(struct cmd_call *c, const char *pid, const char *which,
                    struct render_table *t) {
   int slot;

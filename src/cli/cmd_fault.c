@@ -128,7 +128,7 @@ struct cmd_result cmd_touch(struct cmd_call *c, int argc, char **argv) {
   uint64_t va;
   enum access acc = ACC_R;
   bool demand = false;
-  if (arg_live(c, argv[1], &slot) || arg_va(c, argv[2], &va))
+  if (arg_live(c, argv[1], &slot) || arg_user_mode(c, slot) || arg_va(c, argv[2], &va))
     return cmd_error(c);
   for (int i = 3; i < argc; i++) {
     if (strcmp(argv[i], "--demand") == 0 && !demand)

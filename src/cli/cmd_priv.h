@@ -69,6 +69,8 @@ int arg_booted(struct cmd_call *c);
 int arg_proc(struct cmd_call *c, const char *s, int *slot);
 // The slot of a process that can make system calls: booted, alive, not a zombie.
 int arg_live(struct cmd_call *c, const char *s, int *slot);
+// The process in slot can run in U-mode: not 2025's pid 1 before forkret's kexec.
+int arg_user_mode(struct cmd_call *c, int slot);
 // The table of process pid (a word) that which ("user" or "kernel"; NULL is "user")
 // names; its kernel table is the global one in global mode. Needs a booted machine.
 int arg_proc_table(struct cmd_call *c, const char *pid, const char *which,

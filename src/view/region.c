@@ -48,7 +48,9 @@ const char *render_region_name(const struct render_regions *rg, long i,
     return "VIRTIO0";
   if (va >= KERNBASE && va < rg->etext)
     return "kernel text";
-  if (va >= TRAMPOLINE - 2 * NPROC * PGSIZE && va < TRAMPOLINE) // KSTACK(NPROC - 1) and up
+  // KSTACK(NPROC - 1) and up: TRAMPOLINE - 2 * NPROC pages, or one page lower with the
+  // 2021-2025 pgtbl lab (KSTACK(p) = TRAMPOLINE - p*2*PGSIZE - 3*PGSIZE).
+  if (va >= TRAMPOLINE - (2 * NPROC + 1) * PGSIZE && va < TRAMPOLINE)
     return "kernel stack";
   if (va >= rg->etext && va < TRAPFRAME && va < (1ULL << 38))
     return "kernel data, RAM";

@@ -341,6 +341,8 @@ static int shrink(struct machine *m, struct proc *p, int32_t n, uint64_t *sz) {
   uint64_t oldsz = *sz, newsz;
   int r = vm_uvmdealloc(m, p->pagetable, oldsz, sz_wrap(m, *sz + (uint64_t)(int64_t)n),
                         &newsz);
+  if (r == SIM_FAIL) // the superpage lab's demotion found no page for the kept part
+    machine_why_nomem(m);
   if (r != SIM_OK)
     return r;
   if (m->cfg.kpt == KPT_PER_PROCESS_USER && PGROUNDUP(newsz) < PGROUNDUP(oldsz)) {
