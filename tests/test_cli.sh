@@ -215,5 +215,11 @@ ran=$((ran + 1))
 [[ $(tail -1 out) == *"sbrk returns -1 (out of memory: kalloc returned 0 at event "* ]] ||
   fail "shrink-demote-why: $(tail -1 out)"
 
+# An import under lab cow takes its table pages as kalloc does, with one reference each.
+check import-cow 0 "$sim" -q -e 'lab cow; boot; userinit; exec 1 -s 8192; vmprint 1 > c.txt' \
+  -e 'reset; lab cow; boot; import c.txt; check'
+ran=$((ran + 1))
+[[ $(tail -1 out) == "check: no problems" ]] || fail "import-cow: $(tail -3 out)"
+
 echo "$ran checks, $failed failed"
 ((failed == 0))

@@ -10,6 +10,7 @@
 
 #include "sv39sim/hw/pt.h"
 #include "sv39sim/tools/check.h"
+#include "sv39sim/xv6/cow.h"
 #include "sv39sim/xv6/machine.h"
 #include "sv39sim/xv6/proc.h"
 #include "sv39sim/sv39.h"
@@ -509,8 +510,10 @@ static int take_pages(struct machine *m, const char *name, const struct import_d
     }
   }
   if (r == 0) {
-    for (size_t i = 0; i < d->ntables; i++)
+    for (size_t i = 0; i < d->ntables; i++) {
       free_map[(d->tables[i].pa - ram->base) / PGSIZE] = 2;
+      cow_kalloc_hook(m, d->tables[i].pa); // taken as kalloc takes a page: one reference
+    }
     unlink_taken(m, free_map);
   }
   free(free_map);
