@@ -221,5 +221,20 @@ check import-cow 0 "$sim" -q -e 'lab cow; boot; userinit; exec 1 -s 8192; vmprin
 ran=$((ran + 1))
 [[ $(tail -1 out) == "check: no problems" ]] || fail "import-cow: $(tail -3 out)"
 
+# Superpages in owner and the log (2024 lab pgtbl): sbrk from 0x1000 by 4 MiB covers one
+# aligned 2 MiB range, [0x200000, 0x400000), which superalloc gives from the head of the
+# superpage list (0x87e00000, the highest of kinit's ten regions below PHYSTOP); each of its
+# 512 pages is a superpage page of that event; the next region, 0x87c00000, is still free.
+check owner-superpage 0 "$sim" -e 'edition 2024; lab pgtbl; boot; userinit; log on' \
+  -e 'sbrk 1 0x400000 > sbrk.log; log off; owner 0x87e01000; owner 0x87c00000'
+ran=$((ran + 1))
+seq=$(grep superalloc sbrk.log | cut -d' ' -f1)
+grep -A4 '^owner' out >owner.out
+[[ $(grep superalloc sbrk.log) == "$seq superalloc 0x0000000087e00000 usertrap > syscall > sys_sbrk > growproc > uvmalloc > superalloc" &&
+  $(sed -n 1p owner.out) == "owner 0x0000000087e01000: superpage: page va 0x201000 of the superpage at va 0x200000 of pid 1's user table" &&
+  $(sed -n 3p owner.out) == "  allocated by event $seq of the log" &&
+  $(sed -n 4p owner.out) == "owner 0x0000000087c00000: superpage-free: a page of a superpage on the superpage list" ]] ||
+  fail "owner-superpage: $(<out) $(grep super sbrk.log)"
+
 echo "$ran checks, $failed failed"
 ((failed == 0))

@@ -13,9 +13,16 @@ static bool by_hand(const struct kmem_event *e) {
   return e->chain->depth <= 1;
 }
 
+// The event's function: kalloc, kfree, or the superpage lab's superalloc, superfree.
+static const char *event_op(const struct kmem_event *e) {
+  if (e->super)
+    return e->kfree ? "superfree" : "superalloc";
+  return e->kfree ? "kfree" : "kalloc";
+}
+
 void cmd_log_text(FILE *f, const struct kmem_event *e) {
   char chain[KCHAIN_MAX * 24];
-  const char *op = e->kfree ? "kfree" : "kalloc";
+  const char *op = event_op(e);
   fprintf(f, "%" PRIu64 " %s 0x%016" PRIx64 " ", e->seq, op, e->pa);
   if (by_hand(e))
     fprintf(f, "(by hand: the %s command)", op);
@@ -30,7 +37,7 @@ void cmd_log_text(FILE *f, const struct kmem_event *e) {
 cJSON *cmd_log_json(const struct kmem_event *e) {
   cJSON *o = cJSON_CreateObject();
   cJSON_AddNumberToObject(o, "seq", (double)e->seq);
-  cJSON_AddStringToObject(o, "op", e->kfree ? "kfree" : "kalloc");
+  cJSON_AddStringToObject(o, "op", event_op(e));
   render_json_hex(o, "pa", e->pa);
   cJSON *chain = cJSON_AddArrayToObject(o, "chain");
   unsigned depth = e->chain->depth < KCHAIN_MAX ? e->chain->depth : KCHAIN_MAX;

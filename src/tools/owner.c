@@ -7,7 +7,9 @@
 #include "sv39sim/xv6/kalloc.h"
 #include "sv39sim/xv6/kvm.h"
 #include "sv39sim/xv6/machine.h"
+#include "sv39sim/xv6/pgtbl.h"
 #include "sv39sim/xv6/proc.h"
+#include "sv39sim/xv6/superpage.h"
 #include "sv39sim/sv39.h"
 
 const char *owner_kind_name(const struct owner_report *r) {
@@ -40,9 +42,13 @@ static uint64_t xv6_va(const struct pt_entry *e) {
 static enum pt_step visit(void *ctx, const struct pt_entry *e) {
   struct search *s = ctx;
   struct owner_report *r = s->r;
-  if (PTE2PA(e->pte) != r->pa)
-    return PT_CONTINUE;
   uint64_t va = xv6_va(e);
+  // A page inside a superpage a user table maps (the pgtbl lab, 2024 on).
+  if (s->pt_kind == CHECK_USER_PT && PTE_LEAF(e->pte) && e->level == 1 &&
+      r->pa > PTE2PA(e->pte) && r->pa - PTE2PA(e->pte) < SUPERPGSIZE)
+    va += r->pa - PTE2PA(e->pte);
+  else if (PTE2PA(e->pte) != r->pa)
+    return PT_CONTINUE;
   if (!PTE_LEAF(e->pte)) {
     if (r->level < 0) {
       r->pool_kind = s->pt_kind;
@@ -65,7 +71,14 @@ static enum pt_step visit(void *ctx, const struct pt_entry *e) {
   }
   if (r->pool_kind != CHECK_NONE)
     return PT_CONTINUE;
-  if (s->pt_kind == CHECK_USER_PT && va != TRAPFRAME) {
+  if (s->pt_kind == CHECK_USER_PT && PTE_LEAF(e->pte) && e->level == 1) {
+    r->pool_kind = CHECK_SUPERPAGE;
+    snprintf(r->what, sizeof(r->what), "page va 0x%llx of the superpage at va 0x%llx of %s",
+             (unsigned long long)va, (unsigned long long)xv6_va(e), s->name);
+  } else if (s->pt_kind == CHECK_USER_PT && va == USYSCALL && pgtbl_on(s->m)) {
+    r->pool_kind = CHECK_USYSCALL;
+    snprintf(r->what, sizeof(r->what), "the USYSCALL page of %s", s->name);
+  } else if (s->pt_kind == CHECK_USER_PT && va != TRAPFRAME) {
     r->pool_kind = CHECK_USER_PAGE;
     snprintf(r->what, sizeof(r->what), "user page va 0x%llx of %s", (unsigned long long)va,
              s->name);
@@ -194,6 +207,10 @@ void owner_of(struct machine *m, uint64_t pa, struct owner_report *r) {
   search_table(m, r, m->kernel_pagetable, "the kernel table", CHECK_KERNEL_PT, -1);
   if (r->pool_kind == CHECK_NONE || r->pool_kind == CHECK_USER_PAGE)
     plain_owner(m, r); // a trapframe is mapped at TRAPFRAME, which names no user page
+  if (r->pool_kind == CHECK_NONE && superpage_reserved(m, r->pa)) {
+    r->pool_kind = CHECK_SUPERFREE;
+    snprintf(r->what, sizeof(r->what), "a page of a superpage on the superpage list");
+  }
   if (r->pool_kind == CHECK_NONE)
     snprintf(r->what, sizeof(r->what), "neither free nor owned (leaked)");
 }

@@ -19,23 +19,35 @@ void kmem_freerange(struct machine *m, uint64_t pa_start, uint64_t pa_end) {
 
 // The event of the log: numbered, remembered as the page's allocation, and shown by the
 // machine's hook (the session's log) when it has one.
-static void log_event_kept(struct machine *m, bool kfree, uint64_t pa, unsigned refs_left) {
+static void log_any(struct machine *m, bool kfree, uint64_t pa, unsigned refs_left,
+                    bool super) {
   if (!m->kmem.logging)
     return;
-  struct kmem_event e = {++m->kmem.seq, kfree, pa, &m->chain, refs_left};
-  if (!kfree && pa != 0 && m->alloc_seq != NULL)
-    m->alloc_seq[(pa - m->hw.ram.base) / PGSIZE] = e.seq;
+  struct kmem_event e = {++m->kmem.seq, kfree, pa, &m->chain, refs_left, super};
+  uint64_t npages = super ? 512 : 1; // a superpage's pages all come from its event
+  for (uint64_t i = 0; !kfree && pa != 0 && m->alloc_seq != NULL && i < npages; i++) {
+    if (ram_contains(&m->hw.ram, pa + i * PGSIZE, PGSIZE))
+      m->alloc_seq[(pa + i * PGSIZE - m->hw.ram.base) / PGSIZE] = e.seq;
+  }
   if (!kfree && pa == 0) { // for the reason of the -1 that follows
     m->nomem_seq = e.seq;
-    m->nomem_super = false;
+    m->nomem_super = super;
     m->nomem_chain = m->chain;
   }
   if (m->log_fn != NULL)
     m->log_fn(m->log_ctx, &e);
 }
 
+static void log_event_kept(struct machine *m, bool kfree, uint64_t pa, unsigned refs_left) {
+  log_any(m, kfree, pa, refs_left, false);
+}
+
 static void log_event(struct machine *m, bool kfree, uint64_t pa) {
-  log_event_kept(m, kfree, pa, 0);
+  log_any(m, kfree, pa, 0, false);
+}
+
+void kmem_log_super(struct machine *m, bool kfree, uint64_t pa) {
+  log_any(m, kfree, pa, 0, true);
 }
 
 uint64_t kmem_alloc_seq(const struct machine *m, uint64_t pa) {

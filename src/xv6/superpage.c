@@ -31,6 +31,7 @@ int superpage_free(struct machine *m, uint64_t pa) {
   ram_store(&m->hw.ram, pa, 8, m->spmem.freelist);
   m->spmem.freelist = pa;
   m->spmem.nfree++;
+  kmem_log_super(m, true, pa);
   return SIM_OK;
 }
 
@@ -58,6 +59,7 @@ uint64_t superpage_kinit(struct machine *m) {
 
 // Remembers a superalloc that found no superpage, for the -1 that follows (machine_why_nomem).
 static uint64_t none_left(struct machine *m) {
+  kmem_log_super(m, false, 0);
   m->nomem_super = true;
   m->nomem_chain = m->chain;
   return 0;
@@ -85,6 +87,7 @@ uint64_t superpage_alloc(struct machine *m) {
   m->spmem.freelist = next;
   m->spmem.nfree--;
   fill_region(m, r, 0x05);
+  kmem_log_super(m, false, r);
   return r;
 }
 

@@ -28,7 +28,11 @@ struct kmem_event {
   const struct kchain *chain;
   unsigned refs_left; // a kfree of the cow lab's that only dropped a reference: how many
                       // PTEs still map the page (0: the page went on the free list)
+  bool super;         // superalloc or superfree of a 2 MiB superpage (the pgtbl lab)
 };
+
+// A superpage's allocation (pa 0: none left) or free, as an event of the log.
+void kmem_log_super(struct machine *m, bool kfree, uint64_t pa);
 
 // The seq of the kalloc that last handed out RAM page pa (0: none since kinit).
 uint64_t kmem_alloc_seq(const struct machine *m, uint64_t pa);
