@@ -169,19 +169,26 @@ static int check_region(struct machine *m, uint64_t pa, const char *who) {
                        (unsigned long long)pa);
 }
 
-// mappages of one superpage: its level-1 slot for va, then the leaf. Panics "remap" when
-// the slot is valid; SIM_FAIL when the level-1 table could not be had.
-static int map_superpage(struct machine *m, uint64_t pagetable, uint64_t va, uint64_t pa,
-                         uint64_t perm) {
+// mappages of the superpage mem, just allocated: its level-1 slot for va, then the leaf,
+// and *big. Panics as mappages does ("remap", "mappages: remap") when the slot is valid;
+// SIM_FAIL, with mem given back to the superpage list, when no level-1 table could be had.
+static int map_new_superpage(struct machine *m, uint64_t pagetable, uint64_t va, uint64_t mem,
+                             uint64_t perm, bool *big) {
   uint64_t slot = 0;
   int r = level1_slot(m, pagetable, va, 1, &slot);
+  if (r == SIM_FAIL) {
+    r = superpage_free(m, mem);
+    return r == SIM_OK ? SIM_FAIL : r;
+  }
   if (r != SIM_OK)
     return r;
   uint64_t old = vm_pte_read(m, slot);
   if (old & PTE_V)
-    return machine_panic(m, m->cfg.edition->names.remap, "va 0x%016llx is already mapped (pte 0x%016llx)",
+    return machine_panic(m, m->cfg.edition->names.remap,
+                         "va 0x%016llx is already mapped (pte 0x%016llx)",
                          (unsigned long long)va, (unsigned long long)old);
-  vm_pte_write(m, slot, PA2PTE(pa) | perm | PTE_V);
+  vm_pte_write(m, slot, PA2PTE(mem) | perm | PTE_V);
+  *big = true;
   return SIM_OK;
 }
 
@@ -195,15 +202,7 @@ int superpage_grow(struct machine *m, uint64_t pagetable, uint64_t a, uint64_t n
   if (mem == 0)
     return m->halted ? SIM_PANIC : SIM_OK; // none left: 4 KiB pages, as before the lab
   fill_region(m, mem, 0);
-  int r = map_superpage(m, pagetable, a, mem, perm);
-  if (r == SIM_FAIL) {
-    r = superpage_free(m, mem);
-    return r == SIM_OK ? SIM_FAIL : r;
-  }
-  if (r != SIM_OK)
-    return r;
-  *big = true;
-  return SIM_OK;
+  return map_new_superpage(m, pagetable, a, mem, perm, big);
 }
 
 // Demote the superpage whose leaf pte is at slot, mapping sp: a level-0 table, then a
@@ -277,13 +276,5 @@ int superpage_copy(struct machine *m, uint64_t old, uint64_t new, uint64_t va, b
     return m->halted ? SIM_PANIC : SIM_FAIL;
   for (uint64_t k = 0; k < SUPERPAGE_NPAGES; k++)
     ram_copy_page(&m->hw.ram, mem + k * PGSIZE, PTE2PA(pte) + k * PGSIZE);
-  int r = map_superpage(m, new, va, mem, PTE_FLAGS(pte) & ~(uint64_t)PTE_V);
-  if (r == SIM_FAIL) {
-    r = superpage_free(m, mem);
-    return r == SIM_OK ? SIM_FAIL : r;
-  }
-  if (r != SIM_OK)
-    return r;
-  *big = true;
-  return SIM_OK;
+  return map_new_superpage(m, new, va, mem, PTE_FLAGS(pte) & ~(uint64_t)PTE_V, big);
 }
